@@ -1,0 +1,3 @@
+module github.com/dtlsgo/dtlsgo
+
+go 1.26.8
