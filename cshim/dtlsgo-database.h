@@ -2,6 +2,8 @@
 
 #include <gio/gio.h>
 
+#include "dtlsgo-core.h"
+
 G_BEGIN_DECLS
 
 #define DTLS_GO_TYPE_DATABASE (dtls_go_database_get_type ())
@@ -12,7 +14,13 @@ struct _DtlsGoDatabaseClass
   GTlsDatabaseClass parent_class;
 };
 
-/* The backend's default database (the system CA store), one per process. */
+/* The backend's default database (the system CA store), one per process:
+ * a new reference to it. The store itself is read on first use. */
 GTlsDatabase *dtlsgo_database_get_system (void);
+
+/* For subclasses: give the database its Go trust store (taking handle).
+ * Call once, before the database is used. */
+void dtlsgo_database_set_handle (DtlsGoDatabase *self,
+                                 DtlsGoHandle    handle);
 
 G_END_DECLS
