@@ -1,0 +1,54 @@
+"""Loads the dtlsgo module under test before anything imports gi, and
+provides the shared fixtures (see fixtures.py).
+
+meson sets GIO_MODULE_DIR to the build's modules directory; by hand it
+defaults to <repo>/_build/modules. Either way the session stops at once if
+the default TLS backend is not dtlsgo's: every test here would otherwise
+silently test another backend.
+"""
+
+import os
+import pathlib
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+# GIO reads this when it first scans modules, i.e. at the first gi TLS call:
+# it must be set before gi is imported anywhere.
+os.environ.setdefault("GIO_MODULE_DIR", str(REPO / "_build" / "modules"))
+os.environ.pop("GIO_USE_TLS", None)
+os.environ.setdefault("GSETTINGS_BACKEND", "memory")
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import gi  # noqa: E402
+
+gi.require_version("Gio", "2.0")
+from gi.repository import Gio  # noqa: E402
+
+import pytest  # noqa: E402
+
+import fixtures  # noqa: E402
+
+_module_dir = os.environ["GIO_MODULE_DIR"]
+_backend = Gio.TlsBackend.get_default()
+if type(_backend).__gtype__.name != "DtlsGoBackend":
+    raise RuntimeError(
+        f"the default TLS backend is {type(_backend).__gtype__.name}, not DtlsGoBackend: "
+        f"is libgiodtlsgo.so built in GIO_MODULE_DIR={_module_dir}? "
+        "(build with `ninja -C _build`, or set GIO_MODULE_DIR to your build's modules dir)")
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """The session's test certificates (fixtures.TestPKI)."""
+    return fixtures.make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """Runs a snippet under glib-networking's GnuTLS backend in a subprocess
+    (fixtures.run_python); skips when that backend is not installed."""
+    if not fixtures.reference_backend_available():
+        pytest.skip("glib-networking's GnuTLS backend is not installed")
+    return lambda code: fixtures.run_python(code, backend="gnutls")
