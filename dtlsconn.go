@@ -1,4 +1,405 @@
 // Package dtlsgo is the Go core of dtlsgo, a GIO TLS backend that gives GLib
-// programs GDtlsConnection over pion/dtls v3. It knows nothing of cgo: package
-// export adapts it to the C shim.
+// programs GDtlsConnection over pion/dtls v3. It knows nothing of cgo:
+// package export adapts it to the C shim.
 package dtlsgo
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/pion/dtls/v3"
+)
+
+// HandshakeState is where a connection is in its (single) handshake.
+type HandshakeState int
+
+const (
+	HandshakeIdle HandshakeState = iota
+	HandshakeRunning
+	HandshakeDone
+	HandshakeFailed
+)
+
+// HandshakeHooks are the handshake's calls up to the GLib side. They run on
+// pion's goroutines and must hand the work to the right main context.
+type HandshakeHooks interface {
+	// VerifyPeer judges the peer's chain (DER, leaf first); nil accepts.
+	VerifyPeer(ctx context.Context, chain [][]byte) error
+	// RequestCertificate is asked, on a client with no certificate, when the
+	// server requests one. It returns the certificate to send, or nil.
+	RequestCertificate(ctx context.Context, acceptableCAs [][]byte) (*Certificate, error)
+}
+
+// MaxPayload is the largest datagram payload a connection sends: one record
+// must fit the 8192-byte datagram pion reads, whatever the cipher suite's
+// overhead (at most 77 bytes for CBC suites, plus a connection ID).
+const MaxPayload = 8192 - 128
+
+// recvQueueLimit bounds the decrypted records waiting for the application:
+// beyond it the pump stops reading, as a full socket buffer would.
+const recvQueueLimit = 1024
+
+// Conn is one DTLS connection over a BaseSocket: a single handshake, then
+// records, then close. It is safe for one reader, one writer and any number
+// of observers at once.
+type Conn struct {
+	isClient bool
+	tr       *transport
+
+	readLock, writeLock opLock
+
+	mu              sync.Mutex
+	state           HandshakeState
+	hsErr           error         // sticky once the handshake failed
+	hsDone          chan struct{} // closed when the handshake ends
+	hsCancel        context.CancelCauseFunc
+	pc              *dtls.Conn
+	info            Info
+	records         [][]byte // decrypted, waiting for receive
+	eos             bool     // no record will follow the queued ones
+	eosErr          error    // reported at end of stream instead of 0 messages
+	readShut        bool
+	writeShut       bool
+	closeNotifySent bool
+	requireNotify   bool
+	changed         chan struct{} // closed and replaced at every state change
+	onChange        func()
+	pumpDone        chan struct{}
+}
+
+// NewConn wraps base; nothing is read or sent before the first handshake.
+func NewConn(base BaseSocket, isClient bool) *Conn {
+	return &Conn{
+		isClient:      isClient,
+		tr:            newTransport(base),
+		readLock:      newOpLock(),
+		writeLock:     newOpLock(),
+		requireNotify: true,
+		changed:       make(chan struct{}),
+	}
+}
+
+// SetOnChange installs f, called (on any goroutine, never under a lock)
+// after every change of readiness; nil removes it. Once SetOnChange(nil)
+// returns, f is no longer running nor called again.
+func (c *Conn) SetOnChange(f func()) {
+	c.mu.Lock()
+	c.onChange = f
+	c.mu.Unlock()
+}
+
+// SetRequireCloseNotify mirrors the require-close-notify property: whether
+// a base socket ending without the peer's close_notify is an error.
+func (c *Conn) SetRequireCloseNotify(require bool) {
+	c.mu.Lock()
+	c.requireNotify = require
+	c.mu.Unlock()
+}
+
+// changedLocked wakes every waiter; call with c.mu held, then c.notify().
+func (c *Conn) changedLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// notify runs the change callback. It holds c.mu while calling so that
+// SetOnChange(nil) can guarantee the callback has finished.
+func (c *Conn) notify() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.onChange != nil {
+		c.onChange()
+	}
+}
+
+// State reports the handshake's progress and, once failed, its error.
+func (c *Conn) State() (HandshakeState, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state, c.hsErr
+}
+
+// BeginHandshake claims the handshake for the caller when none has started;
+// the caller must then call RunHandshake. It returns false when a handshake
+// is running or over (see State and WaitHandshake).
+func (c *Conn) BeginHandshake() (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != HandshakeIdle {
+		return false, nil
+	}
+	if c.readShut || c.writeShut {
+		return false, Errorf(ErrClosed, "Connection is closed")
+	}
+	c.state = HandshakeRunning
+	c.hsDone = make(chan struct{})
+	c.changedLocked()
+	return true, nil
+}
+
+// RunHandshake performs the handshake claimed by BeginHandshake, bounded by
+// ctx and the configured handshake timeout. Its error is sticky.
+func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHooks) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, cfg.handshakeTimeout(),
+		Errorf(ErrTimedOut, "DTLS handshake timed out after %v", cfg.handshakeTimeout()))
+	defer cancelTimeout()
+
+	c.mu.Lock()
+	closed := c.readShut || c.writeShut
+	c.hsCancel = cancel
+	c.mu.Unlock()
+
+	var facts handshakeFacts
+	var err error
+	if closed {
+		err = Errorf(ErrClosed, "Connection is closed")
+	} else {
+		err = c.handshake(ctx, cfg, hooks, &facts)
+	}
+
+	c.mu.Lock()
+	c.hsCancel = nil
+	if err != nil {
+		c.state, c.hsErr = HandshakeFailed, err
+	} else {
+		c.state = HandshakeDone
+		c.pumpDone = make(chan struct{})
+		go c.pump(c.pc, c.pumpDone)
+	}
+	close(c.hsDone)
+	c.changedLocked()
+	c.mu.Unlock()
+	c.notify()
+	return err
+}
+
+func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, facts *handshakeFacts) error {
+	opts, err := c.options(ctx, cfg, hooks, facts)
+	if err != nil {
+		return err
+	}
+	c.tr.start()
+	var pc *dtls.Conn
+	if c.isClient {
+		pc, err = dtls.ClientWithOptions(c.tr, peerAddr{}, clientOptions(opts)...)
+	} else {
+		pc, err = dtls.ServerWithOptions(c.tr, peerAddr{}, serverOptions(opts, cfg)...)
+	}
+	if err != nil {
+		return Errorf(ErrHandshake, "Cannot set up the DTLS handshake: %v", err)
+	}
+	c.mu.Lock()
+	c.pc = pc
+	c.mu.Unlock()
+
+	if err := pc.HandshakeContext(ctx); err != nil {
+		facts.datagrams, facts.dtlsRecords = c.tr.counts()
+		facts.baseEOF = c.tr.sawEOF()
+		_ = pc.Close()
+		return handshakeError(ctx, err, *facts)
+	}
+	info, err := infoFrom(pc)
+	if err != nil {
+		_ = pc.Close()
+		return err
+	}
+	c.mu.Lock()
+	info.AcceptableCAs = facts.acceptableCAs
+	c.info = info
+	c.mu.Unlock()
+	return nil
+}
+
+// options turns cfg into pion options shared by both roles.
+func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, facts *handshakeFacts) ([]dtls.Option, error) {
+	opts := []dtls.Option{
+		dtls.WithMTU(cfg.mtu()),
+		// Trust decisions are GLib's (the connection's database and
+		// accept-certificate), made through hooks.VerifyPeer.
+		dtls.WithInsecureSkipVerify(true),
+		dtls.WithVerifyPeerCertificate(func(raw [][]byte, _ [][]*x509.Certificate) error {
+			return hooks.VerifyPeer(ctx, raw)
+		}),
+		dtls.WithExtendedMasterSecret(dtls.RequestExtendedMasterSecret),
+	}
+	if cfg.Certificate != nil {
+		tc, err := cfg.Certificate.tlsCertificate()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, dtls.WithCertificates(tc))
+	}
+	if len(cfg.ALPN) > 0 {
+		opts = append(opts, dtls.WithSupportedProtocols(cfg.ALPN...))
+	}
+	if cfg.ServerName != "" && c.isClient {
+		opts = append(opts, dtls.WithServerName(cfg.ServerName))
+	}
+	if c.isClient {
+		local := cfg.Certificate
+		opts = append(opts, dtls.WithGetClientCertificate(func(req *dtls.CertificateRequestInfo) (*tls.Certificate, error) {
+			facts.acceptableCAs = req.AcceptableCAs
+			cert := local
+			if cert == nil {
+				var err error
+				if cert, err = hooks.RequestCertificate(ctx, req.AcceptableCAs); err != nil {
+					return nil, err
+				}
+			}
+			if cert == nil {
+				facts.sentNoCertificate = true
+				return &tls.Certificate{}, nil
+			}
+			tc, err := cert.tlsCertificate()
+			if err != nil {
+				return nil, err
+			}
+			return &tc, nil
+		}))
+	}
+	return opts, nil
+}
+
+func clientOptions(opts []dtls.Option) []dtls.ClientOption {
+	out := make([]dtls.ClientOption, 0, len(opts))
+	for _, o := range opts {
+		out = append(out, o)
+	}
+	return out
+}
+
+func serverOptions(opts []dtls.Option, cfg Config) []dtls.ServerOption {
+	out := make([]dtls.ServerOption, 0, len(opts)+2)
+	for _, o := range opts {
+		out = append(out, o)
+	}
+	// pion only checks presence; verification is GLib's (VerifyPeer).
+	auth := dtls.NoClientCert
+	switch cfg.AuthenticationMode {
+	case AuthenticationRequested:
+		auth = dtls.RequestClientCert
+	case AuthenticationRequired:
+		auth = dtls.RequireAnyClientCert
+	}
+	out = append(out, dtls.WithClientAuth(auth))
+	if pool := caPool(cfg.ClientCAs); pool != nil {
+		out = append(out, dtls.WithClientCAs(pool))
+	}
+	return out
+}
+
+// WaitHandshake blocks until a running handshake ends (or ctx does) and
+// returns its result; it returns at once when no handshake is running.
+func (c *Conn) WaitHandshake(ctx context.Context) error {
+	c.mu.Lock()
+	state, done, err := c.state, c.hsDone, c.hsErr
+	c.mu.Unlock()
+	switch state {
+	case HandshakeIdle:
+		return Errorf(ErrFailed, "No handshake was started")
+	case HandshakeDone:
+		return nil
+	case HandshakeFailed:
+		return err
+	}
+	select {
+	case <-done:
+		_, err := c.State()
+		return err
+	case <-ctx.Done():
+		return contextError(ctx, "waiting for the DTLS handshake")
+	}
+}
+
+// pump moves decrypted records from pion into the receive queue until the
+// stream ends, noting how it ended.
+func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
+	defer close(done)
+	buf := make([]byte, MaxDatagramSize)
+	for {
+		n, err := pc.Read(buf)
+		if err != nil {
+			c.endOfStream(err)
+			return
+		}
+		rec := make([]byte, n)
+		copy(rec, buf[:n])
+
+		c.mu.Lock()
+		for len(c.records) >= recvQueueLimit && !c.readShut {
+			wait := c.changed
+			c.mu.Unlock()
+			<-wait
+			c.mu.Lock()
+		}
+		if c.readShut {
+			c.mu.Unlock()
+			return
+		}
+		c.records = append(c.records, rec)
+		c.changedLocked()
+		c.mu.Unlock()
+		c.notify()
+	}
+}
+
+// endOfStream records why pion's stream ended: the peer's close_notify
+// (clean), the base socket's end (an error if require-close-notify), or a
+// failure.
+func (c *Conn) endOfStream(err error) {
+	c.mu.Lock()
+	switch {
+	case c.readShut:
+	case c.tr.sawEOF():
+		if c.requireNotify {
+			c.eosErr = Errorf(ErrEOF, "TLS connection closed unexpectedly")
+		}
+	case errors.Is(err, io.EOF):
+		// The peer's close_notify: pion answers nothing and closes.
+	default:
+		if desc, ok := peerAlert(err); ok {
+			c.eosErr = Errorf(ErrTLSMisc, "Peer sent fatal DTLS alert: %s", desc)
+		} else {
+			c.eosErr = Errorf(ErrFailed, "Error reading data from the DTLS connection: %v", err)
+		}
+	}
+	c.eos = true
+	c.changedLocked()
+	c.mu.Unlock()
+	c.notify()
+}
+
+// Info is what the handshake established.
+type Info struct {
+	CipherSuite        string // IANA name
+	NegotiatedProtocol string // ALPN, "" when none
+	PeerCertificates   [][]byte
+	AcceptableCAs      [][]byte // client: the DER names the server asked for
+	ExtendedMaster     bool
+}
+
+// Info returns what the handshake established; ok is false before it
+// completed.
+func (c *Conn) Info() (Info, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.info, c.state == HandshakeDone
+}
+
+func infoFrom(pc *dtls.Conn) (Info, error) {
+	st, ok := pc.ConnectionState()
+	if !ok {
+		return Info{}, Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
+	}
+	return Info{
+		CipherSuite:        dtls.CipherSuiteName(st.CipherSuiteID),
+		NegotiatedProtocol: st.NegotiatedProtocol,
+		PeerCertificates:   st.PeerCertificates,
+	}, nil
+}

@@ -6,5 +6,5 @@
 package cshim
 
 // #cgo pkg-config: gio-2.0
-// #cgo CFLAGS: -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_72 -Wall -Wno-unused-function
+// #cgo CFLAGS: -DGLIB_VERSION_MIN_REQUIRED=GLIB_VERSION_2_72 -Wall -Wno-unused-function -Wno-deprecated-declarations
 import "C"

@@ -1,13 +1,261 @@
-#define G_LOG_DOMAIN "dtlsgo"
+/* DtlsGoClientConnection: the client role. Sends SNI, checks the server
+ * against server-identity, honours validation-flags, and records the CA
+ * names a server asks client certificates from. */
 
+#define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-client-connection.h"
+
+enum
+{
+  PROP_0,
+  PROP_VALIDATION_FLAGS,
+  PROP_SERVER_IDENTITY,
+  PROP_USE_SSL3,
+  PROP_ACCEPTED_CAS,
+};
 
 struct _DtlsGoClientConnection
 {
   DtlsGoConnection parent_instance;
+
+  GMutex lock;
+  GTlsCertificateFlags validation_flags;
+  GSocketConnectable *server_identity;
+  GList *accepted_cas; /* GByteArray DER names */
+  gchar *server_name;  /* SNI of the running handshake */
 };
 
-G_DEFINE_FINAL_TYPE (DtlsGoClientConnection, dtls_go_client_connection, DTLS_GO_TYPE_CONNECTION)
+static void dtls_go_client_connection_dtls_iface_init (GDtlsClientConnectionInterface *iface);
+static void dtls_go_client_connection_tls_iface_init (GTlsClientConnectionInterface *iface);
 
-static void dtls_go_client_connection_init (DtlsGoClientConnection *self) {}
-static void dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass) {}
+G_DEFINE_FINAL_TYPE_WITH_CODE (DtlsGoClientConnection, dtls_go_client_connection, DTLS_GO_TYPE_CONNECTION,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_TLS_CLIENT_CONNECTION,
+                                                      dtls_go_client_connection_tls_iface_init)
+                               G_IMPLEMENT_INTERFACE (G_TYPE_DTLS_CLIENT_CONNECTION,
+                                                      dtls_go_client_connection_dtls_iface_init))
+
+static void
+dtls_go_client_connection_init (DtlsGoClientConnection *self)
+{
+  g_mutex_init (&self->lock);
+  self->validation_flags = G_TLS_CERTIFICATE_VALIDATE_ALL;
+}
+
+static GList *
+copy_accepted_cas (GList *cas)
+{
+  return g_list_copy_deep (cas, (GCopyFunc) g_byte_array_ref, NULL);
+}
+
+static void
+free_accepted_cas (GList *cas)
+{
+  g_list_free_full (cas, (GDestroyNotify) g_byte_array_unref);
+}
+
+static void
+dtls_go_client_connection_get_property (GObject    *object,
+                                        guint       prop_id,
+                                        GValue     *value,
+                                        GParamSpec *pspec)
+{
+  DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id)
+    {
+    case PROP_VALIDATION_FLAGS:
+      g_value_set_flags (value, self->validation_flags);
+      break;
+    case PROP_SERVER_IDENTITY:
+      g_value_set_object (value, self->server_identity);
+      break;
+    case PROP_USE_SSL3:
+      g_value_set_boolean (value, FALSE);
+      break;
+    case PROP_ACCEPTED_CAS:
+      /* A new list the caller frees, as GLib's getter documents. */
+      g_value_set_pointer (value, copy_accepted_cas (self->accepted_cas));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+dtls_go_client_connection_set_property (GObject      *object,
+                                        guint         prop_id,
+                                        const GValue *value,
+                                        GParamSpec   *pspec)
+{
+  DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (object);
+
+  g_mutex_lock (&self->lock);
+  switch (prop_id)
+    {
+    case PROP_VALIDATION_FLAGS:
+      self->validation_flags = g_value_get_flags (value);
+      break;
+    case PROP_SERVER_IDENTITY:
+      g_set_object (&self->server_identity, g_value_get_object (value));
+      break;
+    case PROP_USE_SSL3:
+      /* Deprecated no-op, as in GLib. */
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+dtls_go_client_connection_finalize (GObject *object)
+{
+  DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (object);
+
+  g_clear_object (&self->server_identity);
+  free_accepted_cas (self->accepted_cas);
+  g_free (self->server_name);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (dtls_go_client_connection_parent_class)->finalize (object);
+}
+
+/* The SNI name of an identity: host names only, never IP literals. */
+static gchar *
+sni_name (GSocketConnectable *identity)
+{
+  const gchar *host = NULL;
+  gsize len;
+
+  if (G_IS_NETWORK_ADDRESS (identity))
+    host = g_network_address_get_hostname (G_NETWORK_ADDRESS (identity));
+  else if (G_IS_NETWORK_SERVICE (identity))
+    host = g_network_service_get_domain (G_NETWORK_SERVICE (identity));
+  if (host == NULL || g_hostname_is_ip_address (host))
+    return NULL;
+  len = strlen (host);
+  if (len > 0 && host[len - 1] == '.')
+    len--;
+  return g_strndup (host, len);
+}
+
+static void
+dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
+                                             DtlsGoHandshakeParams *params)
+{
+  DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (conn);
+
+  g_mutex_lock (&self->lock);
+  g_free (self->server_name);
+  self->server_name = self->server_identity ? sni_name (self->server_identity) : NULL;
+  params->server_name = self->server_name;
+  g_mutex_unlock (&self->lock);
+}
+
+static GSocketConnectable *
+dtls_go_client_connection_get_peer_identity (DtlsGoConnection *conn)
+{
+  DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (conn);
+  GSocketConnectable *identity;
+
+  g_mutex_lock (&self->lock);
+  identity = self->server_identity ? g_object_ref (self->server_identity) : NULL;
+  g_mutex_unlock (&self->lock);
+  return identity;
+}
+
+/* GLib's client rule: errors outside validation-flags are ignored;
+ * otherwise accept-certificate decides. */
+static gboolean
+dtls_go_client_connection_accept_peer (DtlsGoConnection     *conn,
+                                       GTlsCertificate      *peer,
+                                       GTlsCertificateFlags  errors)
+{
+  DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (conn);
+  GTlsCertificateFlags flags;
+
+  g_mutex_lock (&self->lock);
+  flags = self->validation_flags;
+  g_mutex_unlock (&self->lock);
+  if ((errors & flags) == 0)
+    return TRUE;
+  return g_tls_connection_emit_accept_certificate (G_TLS_CONNECTION (conn), peer, errors);
+}
+
+static void
+set_accepted_cas (DtlsGoClientConnection *self, GPtrArray *names)
+{
+  GList *cas = NULL;
+  guint i;
+
+  for (i = names ? names->len : 0; i > 0; i--)
+    {
+      gsize size;
+      const guint8 *der = g_bytes_get_data (g_ptr_array_index (names, i - 1), &size);
+      cas = g_list_prepend (cas, g_byte_array_append (g_byte_array_new (), der, size));
+    }
+  g_mutex_lock (&self->lock);
+  free_accepted_cas (self->accepted_cas);
+  self->accepted_cas = cas;
+  g_mutex_unlock (&self->lock);
+  g_object_notify (G_OBJECT (self), "accepted-cas");
+}
+
+static void
+dtls_go_client_connection_certificate_requested (DtlsGoConnection *conn,
+                                                 GPtrArray        *accepted_cas)
+{
+  set_accepted_cas (DTLS_GO_CLIENT_CONNECTION (conn), accepted_cas);
+}
+
+static void
+dtls_go_client_connection_handshake_done (DtlsGoConnection *conn)
+{
+  g_autoptr(GPtrArray) cas = dtlsgo_core_connection_accepted_cas (dtlsgo_connection_get_core (conn));
+
+  if (cas->len > 0)
+    set_accepted_cas (DTLS_GO_CLIENT_CONNECTION (conn), cas);
+}
+
+static void
+dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  DtlsGoConnectionClass *conn_class = DTLS_GO_CONNECTION_CLASS (klass);
+
+  gobject_class->get_property = dtls_go_client_connection_get_property;
+  gobject_class->set_property = dtls_go_client_connection_set_property;
+  gobject_class->finalize = dtls_go_client_connection_finalize;
+
+  conn_class->is_client = TRUE;
+  conn_class->prepare_handshake = dtls_go_client_connection_prepare_handshake;
+  conn_class->get_peer_identity = dtls_go_client_connection_get_peer_identity;
+  conn_class->accept_peer = dtls_go_client_connection_accept_peer;
+  conn_class->certificate_requested = dtls_go_client_connection_certificate_requested;
+  conn_class->handshake_done = dtls_go_client_connection_handshake_done;
+
+  g_object_class_override_property (gobject_class, PROP_VALIDATION_FLAGS, "validation-flags");
+  g_object_class_override_property (gobject_class, PROP_SERVER_IDENTITY, "server-identity");
+  g_object_class_override_property (gobject_class, PROP_USE_SSL3, "use-ssl3");
+  g_object_class_override_property (gobject_class, PROP_ACCEPTED_CAS, "accepted-cas");
+}
+
+static void
+dtls_go_client_connection_copy_session_state (GTlsClientConnection *conn,
+                                              GTlsClientConnection *source)
+{
+  /* Session resumption is not offered; nothing to copy. */
+}
+
+static void
+dtls_go_client_connection_tls_iface_init (GTlsClientConnectionInterface *iface)
+{
+  iface->copy_session_state = dtls_go_client_connection_copy_session_state;
+}
+
+static void
+dtls_go_client_connection_dtls_iface_init (GDtlsClientConnectionInterface *iface)
+{
+}

@@ -2,14 +2,40 @@
 
 #include <gio/gio.h>
 
+#include "dtlsgo-core.h"
+
 G_BEGIN_DECLS
 
 #define DTLS_GO_TYPE_CONNECTION (dtls_go_connection_get_type ())
 G_DECLARE_DERIVABLE_TYPE (DtlsGoConnection, dtls_go_connection, DTLS_GO, CONNECTION, GTlsConnection)
 
+/* The seam between the shared connection base and its two roles, after
+ * glib-networking's split. */
 struct _DtlsGoConnectionClass
 {
   GTlsConnectionClass parent_class;
+
+  gboolean is_client;
+
+  /* Fills the role's part of the handshake parameters; strings borrowed
+   * from the connection. */
+  void (*prepare_handshake) (DtlsGoConnection      *self,
+                             DtlsGoHandshakeParams *params);
+  /* The identity the peer's certificate must match, or NULL. */
+  GSocketConnectable *(*get_peer_identity) (DtlsGoConnection *self);
+  /* Decides on a verified peer certificate: TRUE accepts it. */
+  gboolean (*accept_peer) (DtlsGoConnection     *self,
+                           GTlsCertificate      *peer,
+                           GTlsCertificateFlags  errors);
+  /* The server asked for a certificate listing these CA names (GBytes). */
+  void (*certificate_requested) (DtlsGoConnection *self,
+                                 GPtrArray        *accepted_cas);
+  /* The handshake completed. */
+  void (*handshake_done) (DtlsGoConnection *self);
+
+  gpointer padding[8];
 };
+
+DtlsGoHandle dtlsgo_connection_get_core (DtlsGoConnection *self);
 
 G_END_DECLS

@@ -1,7 +1,8 @@
 /* The seam: every function the Go core exports to the C shim (implemented
  * in package export, one file per area), and the few C functions the Go side
  * calls back. Each export recovers Go panics and reports failures through its
- * GError** in the right domain and code; handles are runtime/cgo handles of
+ * GError** in the right domain and code (cgo cannot say const: pointers
+ * passed in are borrowed unless said otherwise); handles are runtime/cgo handles of
  * Go objects, 0 meaning none, freed with dtlsgo_core_handle_free.
  *
  * Keep each area's rows in its own section: the sections are edited by
@@ -99,5 +100,100 @@ DtlsGoHandle *dtlsgo_core_database_lookup_certificates_issued_by (DtlsGoHandle d
                                                                   GError **error);
 
 /* ---- Connections (export/connection.go) ------------------------------------ */
+
+/* Handshake progress, as dtlsgo_core_connection_handshake_state reports it. */
+typedef enum {
+  DTLSGO_HANDSHAKE_IDLE,
+  DTLSGO_HANDSHAKE_RUNNING,
+  DTLSGO_HANDSHAKE_DONE,
+  DTLSGO_HANDSHAKE_FAILED,
+} DtlsGoHandshakeState;
+
+/* What a handshake needs from the connection's properties, read when it
+ * starts. Borrowed for the duration of the call only. */
+typedef struct {
+  gboolean is_client;
+  DtlsGoHandle certificate;          /* 0: none */
+  const gchar *server_name;          /* SNI, NULL for none or an IP literal */
+  const gchar * const *protocols;    /* ALPN, NULL: disabled */
+  GTlsAuthenticationMode authentication_mode;
+  GPtrArray *client_cas;             /* GBytes DER certificates (server), or NULL */
+} DtlsGoHandshakeParams;
+
+/* The calls up from a running handshake. Each is posted, in order, to the
+ * main context of the handshake op it belongs to (never run on a Go thread);
+ * each request handle is answered (and freed) by exactly one call below. */
+typedef enum {
+  DTLSGO_UPCALL_VERIFY,               /* answer: dtlsgo_core_verify_reply */
+  DTLSGO_UPCALL_REQUEST_CERTIFICATE,  /* answer: dtlsgo_core_certificate_reply */
+  DTLSGO_UPCALL_HANDSHAKE_DONE,       /* answer: dtlsgo_core_handshake_result */
+} DtlsGoUpcall;
+
+/* Go → C: implemented in cshim/dtlsgo-connection.c. */
+void dtlsgo_shim_upcall (gpointer op, DtlsGoUpcall kind, DtlsGoHandle request);
+/* Go → C: readiness of the connection changed (wakes its GSources). */
+void dtlsgo_shim_connection_changed (gpointer connection);
+
+/* connection is the DtlsGoConnection (not referenced; it frees the handle
+ * before it goes). base must stay alive as long as the handle. */
+DtlsGoHandle dtlsgo_core_connection_new (gpointer connection, GDatagramBased *base,
+                                         gboolean is_client, GError **error);
+/* Closes (without waiting for the peer) and frees. */
+void dtlsgo_core_connection_free (DtlsGoHandle conn);
+
+DtlsGoHandshakeState dtlsgo_core_connection_handshake_state (DtlsGoHandle conn);
+/* Starts the handshake, or joins the one running or over, for one caller's
+ * op: on TRUE exactly one DTLSGO_UPCALL_HANDSHAKE_DONE follows through op,
+ * and *started tells whether this op began it. FALSE (and no upcall) when
+ * it cannot begin: a closed connection, unusable parameters. timeout_us
+ * < 0: the default bound only. */
+gboolean dtlsgo_core_connection_handshake (DtlsGoHandle conn, DtlsGoHandshakeParams *params,
+                                           gpointer op, gint64 timeout_us, GCancellable *cancellable,
+                                           gboolean *started, GError **error);
+gboolean dtlsgo_core_handshake_result (DtlsGoHandle request, GError **error);
+
+GPtrArray *dtlsgo_core_verify_chain (DtlsGoHandle request); /* GBytes DER, leaf first */
+void dtlsgo_core_verify_reply (DtlsGoHandle request, gboolean accepted, GError *error);
+GPtrArray *dtlsgo_core_certificate_request_cas (DtlsGoHandle request); /* GBytes DER names */
+/* certificate: a handle the reply takes over, or 0 for none. */
+void dtlsgo_core_certificate_reply (DtlsGoHandle request, DtlsGoHandle certificate,
+                                    GError *error);
+
+/* GDatagramBased, after the handshake. */
+gint dtlsgo_core_connection_send (DtlsGoHandle conn, GOutputMessage *messages, guint num_messages,
+                                  gint64 timeout_us, GCancellable *cancellable, GError **error);
+gint dtlsgo_core_connection_receive (DtlsGoHandle conn, GInputMessage *messages, guint num_messages,
+                                     gint64 timeout_us, GCancellable *cancellable, GError **error);
+GIOCondition dtlsgo_core_connection_condition (DtlsGoHandle conn, GIOCondition condition);
+gboolean dtlsgo_core_connection_condition_wait (DtlsGoHandle conn, GIOCondition condition,
+                                                gint64 timeout_us, GCancellable *cancellable,
+                                                GError **error);
+gboolean dtlsgo_core_connection_shutdown (DtlsGoHandle conn, gboolean shutdown_read,
+                                          gboolean shutdown_write, GError **error);
+void dtlsgo_core_connection_set_require_close_notify (DtlsGoHandle conn, gboolean require);
+
+/* What the handshake established; NULL / empty before it completed.
+ * Strings are newly allocated (g_free). */
+gchar *dtlsgo_core_connection_ciphersuite (DtlsGoHandle conn);
+gchar *dtlsgo_core_connection_negotiated_protocol (DtlsGoHandle conn);
+GPtrArray *dtlsgo_core_connection_accepted_cas (DtlsGoHandle conn); /* GBytes DER names */
+gboolean dtlsgo_core_connection_channel_binding (DtlsGoHandle conn, GTlsChannelBindingType type,
+                                                 GByteArray *data, GError **error);
+
+/* Cancellation: cshim connects a GCancellable to a Go cancel function. */
+gulong dtlsgo_shim_cancellable_connect (GCancellable *cancellable, DtlsGoHandle cancel);
+void dtlsgo_shim_cancellable_disconnect (GCancellable *cancellable, gulong id);
+void dtlsgo_core_cancel (DtlsGoHandle cancel);
+
+/* A base GDatagramBased that is not a plain GSocket is pumped by two GLib
+ * threads (cshim/dtlsgo-base-io.c), so its methods (perhaps Python) never
+ * run on a Go thread. Datagrams read go up through deliver. */
+typedef struct _DtlsGoBaseIO DtlsGoBaseIO;
+DtlsGoBaseIO *dtlsgo_shim_base_io_start (GDatagramBased *base, DtlsGoHandle sink);
+void dtlsgo_shim_base_io_send (DtlsGoBaseIO *io, const guint8 *data, gsize len);
+void dtlsgo_shim_base_io_stop (DtlsGoBaseIO *io); /* joins both threads, frees */
+/* data != NULL: one datagram of len bytes. data == NULL: the reader ended,
+ * at end of stream (error NULL) or with error. */
+void dtlsgo_core_base_io_deliver (DtlsGoHandle sink, guint8 *data, gssize len, GError *error);
 
 G_END_DECLS

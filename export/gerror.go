@@ -10,6 +10,7 @@ package main
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -63,9 +64,14 @@ func setError(gerr **C.GError, err error) {
 	if err == nil || gerr == nil {
 		return
 	}
-	gc := gerrorCodes[dtlsgo.Kind(err)]
 	msg := C.CString(err.Error())
 	defer C.free(unsafe.Pointer(msg))
+	var fe *foreignError
+	if errors.As(err, &fe) {
+		C.dtlsgo_set_error(gerr, fe.domain, fe.code, msg)
+		return
+	}
+	gc := gerrorCodes[dtlsgo.Kind(err)]
 	C.dtlsgo_set_error(gerr, gc.domain(), gc.code, msg)
 }
 
@@ -74,8 +80,34 @@ func setError(gerr **C.GError, err error) {
 // one) and a line on stderr with the stack.
 func guard(gerr **C.GError) {
 	if r := recover(); r != nil {
-		fmt.Fprintf(os.Stderr, "dtlsgo: internal error: %v\n%s", r, debug.Stack())
-		setError(gerr, dtlsgo.Errorf(dtlsgo.ErrFailed, "dtlsgo internal error: %v", r))
+		if gerr != nil && *gerr != nil {
+			C.g_clear_error(gerr)
+		}
+		setError(gerr, panicError(r))
 	}
+}
+
+// panicError logs a recovered panic with its stack and returns the error a
+// caller sees for it.
+func panicError(r any) error {
+	fmt.Fprintf(os.Stderr, "dtlsgo: internal error: %v\n%s", r, debug.Stack())
+	return dtlsgo.Errorf(dtlsgo.ErrFailed, "dtlsgo internal error: %v", r)
+}
+
+// foreignError carries a GError from GLib code (an interaction, a
+// database) through the Go core unchanged.
+type foreignError struct {
+	domain C.GQuark
+	code   C.int
+	msg    string
+}
+
+func (e *foreignError) Error() string { return e.msg }
+
+// ForeignError marks errors the core must pass through as they are.
+func (e *foreignError) ForeignError() {}
+
+func errorFromC(gerr *C.GError) error {
+	return &foreignError{domain: gerr.domain, code: gerr.code, msg: C.GoString(gerr.message)}
 }
 

@@ -1,0 +1,104 @@
+package dtlsgo
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+
+	"github.com/pion/dtls/v3/pkg/protocol/alert"
+)
+
+// receivedAlert is how pion's (unexported) alert error shows itself: the
+// alert record the peer sent.
+type receivedAlert interface {
+	error
+	IsFatalOrCloseNotify() bool
+	Marshal() ([]byte, error)
+}
+
+// peerAlert returns the alert the peer sent, if err is one.
+func peerAlert(err error) (alert.Description, bool) {
+	var ra receivedAlert
+	if !errors.As(err, &ra) {
+		return 0, false
+	}
+	raw, merr := ra.Marshal()
+	if merr != nil || len(raw) != 2 {
+		return 0, false
+	}
+	return alert.Description(raw[1]), true
+}
+
+// handshakeFacts is what the handshake saw besides pion's error, needed to
+// name a failure precisely.
+type handshakeFacts struct {
+	sentNoCertificate bool // we were asked for a certificate and had none
+	datagrams         int  // datagrams the peer sent
+	dtlsRecords       int  // of which looked like DTLS
+	baseEOF           bool // the base socket ended
+	acceptableCAs     [][]byte
+}
+
+// handshakeError turns what ended a failed handshake into the GLib error a
+// caller can act on. ctx is the handshake's bounded context.
+func handshakeError(ctx context.Context, err error, facts handshakeFacts) error {
+	// Our own verdicts (a rejected certificate, an interaction that failed)
+	// already carry their kind.
+	var coded *codedError
+	if errors.As(err, &coded) {
+		return coded
+	}
+	var foreign interface{ ForeignError() }
+	if errors.As(err, &foreign) {
+		return err
+	}
+	if desc, ok := peerAlert(err); ok {
+		switch {
+		case desc == alert.NoCertificate || desc == 116 /* certificate_required */ ||
+			(desc == alert.HandshakeFailure && facts.sentNoCertificate):
+			return Errorf(ErrCertificateRequired, "The peer requires a certificate and none was sent (peer sent fatal DTLS alert: %s)", desc)
+		case desc == alert.CloseNotify:
+			return Errorf(ErrEOF, "The peer closed the DTLS connection during the handshake")
+		default:
+			return Errorf(ErrTLSMisc, "Peer sent fatal DTLS alert: %s", desc)
+		}
+	}
+	if ctx.Err() != nil {
+		cerr := contextError(ctx, "performing the DTLS handshake")
+		if errors.Is(cerr, ErrTimedOut) && facts.datagrams > 0 && facts.dtlsRecords == 0 {
+			return Errorf(ErrNotTLS, "Peer failed to perform DTLS handshake: %d datagrams received, none of them DTLS", facts.datagrams)
+		}
+		return cerr
+	}
+	switch {
+	case facts.baseEOF, errors.Is(err, io.EOF):
+		return Errorf(ErrEOF, "The base socket ended before the DTLS handshake completed")
+	case errors.Is(err, net.ErrClosed):
+		return Errorf(ErrClosed, "Connection is closed")
+	case pionSaid(err, pionNoApplicationProtocol):
+		return Errorf(ErrHandshake, "No application protocol in common with the peer (ALPN): sent no_application_protocol")
+	case pionSaid(err, pionClientCertificateRequired):
+		return Errorf(ErrCertificateRequired, "The client sent no certificate and one is required")
+	}
+	return Errorf(ErrHandshake, "DTLS handshake failed: %v", innermost(err))
+}
+
+// pion's sentinels for these are unexported: match their innermost text.
+const (
+	pionNoApplicationProtocol     = "no application protocol"
+	pionClientCertificateRequired = "server required client verification, but got none"
+)
+
+func pionSaid(err error, text string) bool { return innermost(err).Error() == text }
+
+// innermost drops pion's "handshake error:" / "dtls fatal:" wrappers.
+func innermost(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}

@@ -1,0 +1,84 @@
+package dtlsgo
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+)
+
+// BaseSocket is the datagram transport under a connection: GIO's base
+// GDatagramBased in the module, a UDP socket in Go tests. Implementations
+// deliver whole datagrams and never close what they were built on.
+type BaseSocket interface {
+	// ReadDatagram blocks until one datagram is copied into p and returns its
+	// length; io.EOF at end of stream; net.ErrClosed once Close was called.
+	ReadDatagram(p []byte) (int, error)
+	// WriteDatagram sends p as one datagram.
+	WriteDatagram(p []byte) error
+	// Close releases this adapter's hold on the socket and wakes a blocked
+	// ReadDatagram. The socket it was built on stays open.
+	Close() error
+}
+
+// MaxDatagramSize bounds the datagrams a BaseSocket reads: the largest UDP
+// payload, so no record is ever cut for lack of buffer.
+const MaxDatagramSize = 65535
+
+// netBaseSocket serves a connected datagram net.Conn that this adapter owns,
+// e.g. a duplicate of a GSocket's descriptor: closing it closes only the
+// duplicate.
+type netBaseSocket struct{ conn net.Conn }
+
+// NewNetBaseSocket adapts a connected datagram socket. Close closes conn.
+func NewNetBaseSocket(conn net.Conn) BaseSocket { return &netBaseSocket{conn: conn} }
+
+// NewFDBaseSocket adapts a duplicate of the connected datagram socket fd; fd
+// itself is left alone.
+func NewFDBaseSocket(fd int) (BaseSocket, error) {
+	dup, err := syscall.Dup(fd)
+	if err != nil {
+		return nil, Errorf(ErrFailed, "cannot duplicate the base socket: %w", err)
+	}
+	syscall.CloseOnExec(dup)
+	f := os.NewFile(uintptr(dup), "dtlsgo-base")
+	defer f.Close() // FileConn duplicates again
+	conn, err := net.FileConn(f)
+	if err != nil {
+		return nil, Errorf(ErrNotSupported, "the base socket is not a datagram socket Go can use: %w", err)
+	}
+	return NewNetBaseSocket(conn), nil
+}
+
+func (s *netBaseSocket) ReadDatagram(p []byte) (int, error) {
+	for {
+		n, err := s.conn.Read(p)
+		if err == nil {
+			return n, nil
+		}
+		// An ICMP port-unreachable for an earlier send surfaces here on a
+		// connected UDP socket; a datagram transport shrugs it off, as
+		// GLib's own datagram users do.
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return 0, net.ErrClosed
+		}
+		if errors.Is(err, io.EOF) {
+			return 0, io.EOF
+		}
+		return 0, err
+	}
+}
+
+func (s *netBaseSocket) WriteDatagram(p []byte) error {
+	_, err := s.conn.Write(p)
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return nil // the peer is not (yet) listening; datagrams may be lost
+	}
+	return err
+}
+
+func (s *netBaseSocket) Close() error { return s.conn.Close() }

@@ -1,0 +1,70 @@
+package dtlsgo
+
+import (
+	"os"
+	"strconv"
+	"time"
+)
+
+// AuthenticationMode mirrors GTlsAuthenticationMode: how a server asks for
+// client certificates.
+type AuthenticationMode int
+
+const (
+	AuthenticationNone      AuthenticationMode = 0
+	AuthenticationRequested AuthenticationMode = 1
+	AuthenticationRequired  AuthenticationMode = 2
+)
+
+// DefaultHandshakeTimeout bounds every handshake: pion retransmits forever,
+// and a silent peer must end in ErrTimedOut, never a hang. It matches
+// GnuTLS's DTLS total timeout. The environment variable
+// DTLSGO_HANDSHAKE_TIMEOUT (seconds, fractions allowed) overrides it.
+const DefaultHandshakeTimeout = 60 * time.Second
+
+// DefaultMTU is the largest datagram the handshake is fragmented to.
+const DefaultMTU = 1200
+
+// Config is what a handshake needs from the connection's properties, read
+// when the handshake starts (GLib lets users set them after construction).
+type Config struct {
+	IsClient bool
+	// Certificate is the local certificate (with its key), or nil.
+	Certificate *Certificate
+	// ServerName is sent as SNI; empty for IP literals or no identity.
+	ServerName string
+	// ALPN lists the protocols to advertise; nil disables ALPN.
+	ALPN []string
+	// AuthenticationMode is the server's request for client certificates.
+	AuthenticationMode AuthenticationMode
+	// ClientCAs are DER certificates whose subjects a server lists in its
+	// CertificateRequest (what the client sees as accepted-cas).
+	ClientCAs [][]byte
+	// HandshakeTimeout bounds the handshake; 0 means the default.
+	HandshakeTimeout time.Duration
+	// MTU for handshake fragmentation; 0 means DefaultMTU.
+	MTU int
+}
+
+func (c *Config) handshakeTimeout() time.Duration {
+	if c.HandshakeTimeout > 0 {
+		return c.HandshakeTimeout
+	}
+	return envHandshakeTimeout()
+}
+
+func envHandshakeTimeout() time.Duration {
+	if v := os.Getenv("DTLSGO_HANDSHAKE_TIMEOUT"); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s > 0 {
+			return time.Duration(s * float64(time.Second))
+		}
+	}
+	return DefaultHandshakeTimeout
+}
+
+func (c *Config) mtu() int {
+	if c.MTU > 0 {
+		return c.MTU
+	}
+	return DefaultMTU
+}

@@ -1,0 +1,378 @@
+package main
+
+// #include "dtlsgo-core.h"
+import "C"
+
+import (
+	"context"
+	"unsafe"
+
+	"github.com/dtlsgo/dtlsgo"
+)
+
+// connection is what a DtlsGoConnection's handle holds.
+type connection struct {
+	core *dtlsgo.Conn
+}
+
+func connectionFrom(h C.DtlsGoHandle) *connection {
+	c := handleValue[*connection](h)
+	if c == nil {
+		panic("dtlsgo: invalid connection handle")
+	}
+	return c
+}
+
+//export dtlsgo_core_connection_new
+func dtlsgo_core_connection_new(gobj C.gpointer, base *C.GDatagramBased, isClient C.gboolean, gerr **C.GError) (h C.DtlsGoHandle) {
+	defer guard(gerr)
+	bs, err := newBaseSocket(base)
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	core := dtlsgo.NewConn(bs, isClient != 0)
+	core.SetOnChange(func() { C.dtlsgo_shim_connection_changed(gobj) })
+	return newHandle(&connection{core: core})
+}
+
+//export dtlsgo_core_connection_free
+func dtlsgo_core_connection_free(h C.DtlsGoHandle) {
+	defer guard(nil)
+	c := connectionFrom(h)
+	// After this the GObject is gone: no more change callbacks.
+	c.core.SetOnChange(nil)
+	_ = c.core.Close()
+	dtlsgo_core_handle_free(h)
+}
+
+//export dtlsgo_core_connection_handshake_state
+func dtlsgo_core_connection_handshake_state(h C.DtlsGoHandle) (s C.DtlsGoHandshakeState) {
+	defer guard(nil)
+	state, _ := connectionFrom(h).core.State()
+	return C.DtlsGoHandshakeState(state)
+}
+
+//export dtlsgo_core_connection_handshake
+func dtlsgo_core_connection_handshake(h C.DtlsGoHandle, params *C.DtlsGoHandshakeParams, op C.gpointer, timeoutUS C.gint64, cancellable *C.GCancellable, started *C.gboolean, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	c := connectionFrom(h)
+	cfg, err := configFrom(params)
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	begun, err := c.core.BeginHandshake()
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	if begun {
+		*started = 1
+	} else {
+		*started = 0
+	}
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
+	hooks := &upcalls{op: op}
+	go func() {
+		var err error
+		defer func() {
+			if r := recover(); r != nil {
+				err = panicError(r)
+			}
+			release()
+			postDone(op, err) // the op's one DONE, whatever happened
+		}()
+		if begun {
+			err = c.core.RunHandshake(ctx, cfg, hooks)
+		} else {
+			err = c.core.WaitHandshake(ctx)
+		}
+	}()
+	return 1
+}
+
+// handshakeResult answers DTLSGO_UPCALL_HANDSHAKE_DONE.
+type handshakeResult struct{ err error }
+
+func postDone(op C.gpointer, err error) {
+	C.dtlsgo_shim_upcall(op, C.DTLSGO_UPCALL_HANDSHAKE_DONE, newHandle(&handshakeResult{err: err}))
+}
+
+//export dtlsgo_core_handshake_result
+func dtlsgo_core_handshake_result(req C.DtlsGoHandle, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	r := handleValue[*handshakeResult](req)
+	dtlsgo_core_handle_free(req)
+	if r == nil || r.err != nil {
+		if r != nil {
+			setError(gerr, r.err)
+		}
+		return 0
+	}
+	return 1
+}
+
+func configFrom(p *C.DtlsGoHandshakeParams) (dtlsgo.Config, error) {
+	cfg := dtlsgo.Config{
+		IsClient:           p.is_client != 0,
+		AuthenticationMode: dtlsgo.AuthenticationMode(p.authentication_mode),
+	}
+	if p.certificate != 0 {
+		cert := handleValue[*dtlsgo.Certificate](p.certificate)
+		if cert == nil {
+			return cfg, dtlsgo.Errorf(dtlsgo.ErrBadCertificate, "The connection's certificate is not usable")
+		}
+		cfg.Certificate = cert
+	}
+	if p.server_name != nil {
+		cfg.ServerName = C.GoString(p.server_name)
+	}
+	if p.protocols != nil {
+		cfg.ALPN = []string{}
+		for _, s := range unsafe.Slice(p.protocols, 1<<20) {
+			if s == nil {
+				break
+			}
+			cfg.ALPN = append(cfg.ALPN, C.GoString(s))
+		}
+	}
+	cfg.ClientCAs = bytesArrayToGo(p.client_cas)
+	return cfg, nil
+}
+
+// upcalls hand the handshake's questions to the op's main context and wait
+// for the answer there.
+type upcalls struct{ op C.gpointer }
+
+type verifyRequest struct {
+	chain [][]byte
+	reply chan error
+}
+
+func (u *upcalls) VerifyPeer(ctx context.Context, chain [][]byte) error {
+	req := &verifyRequest{chain: chain, reply: make(chan error, 1)}
+	C.dtlsgo_shim_upcall(u.op, C.DTLSGO_UPCALL_VERIFY, newHandle(req))
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type certificateRequest struct {
+	cas   [][]byte
+	reply chan certificateReply
+}
+
+type certificateReply struct {
+	cert *dtlsgo.Certificate
+	err  error
+}
+
+func (u *upcalls) RequestCertificate(ctx context.Context, cas [][]byte) (*dtlsgo.Certificate, error) {
+	req := &certificateRequest{cas: cas, reply: make(chan certificateReply, 1)}
+	C.dtlsgo_shim_upcall(u.op, C.DTLSGO_UPCALL_REQUEST_CERTIFICATE, newHandle(req))
+	select {
+	case r := <-req.reply:
+		return r.cert, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+//export dtlsgo_core_verify_chain
+func dtlsgo_core_verify_chain(req C.DtlsGoHandle) (arr *C.GPtrArray) {
+	defer guard(nil)
+	return bytesArrayToC(handleValue[*verifyRequest](req).chain)
+}
+
+//export dtlsgo_core_verify_reply
+func dtlsgo_core_verify_reply(req C.DtlsGoHandle, accepted C.gboolean, gerr *C.GError) {
+	defer guard(nil)
+	r := handleValue[*verifyRequest](req)
+	dtlsgo_core_handle_free(req)
+	switch {
+	case gerr != nil:
+		r.reply <- errorFromC(gerr)
+	case accepted == 0:
+		r.reply <- dtlsgo.Errorf(dtlsgo.ErrBadCertificate, "Unacceptable TLS certificate")
+	default:
+		r.reply <- nil
+	}
+}
+
+//export dtlsgo_core_certificate_request_cas
+func dtlsgo_core_certificate_request_cas(req C.DtlsGoHandle) (arr *C.GPtrArray) {
+	defer guard(nil)
+	return bytesArrayToC(handleValue[*certificateRequest](req).cas)
+}
+
+//export dtlsgo_core_certificate_reply
+func dtlsgo_core_certificate_reply(req C.DtlsGoHandle, cert C.DtlsGoHandle, gerr *C.GError) {
+	defer guard(nil)
+	r := handleValue[*certificateRequest](req)
+	dtlsgo_core_handle_free(req)
+	var reply certificateReply
+	if cert != 0 {
+		reply.cert = handleValue[*dtlsgo.Certificate](cert)
+		dtlsgo_core_handle_free(cert)
+	}
+	if gerr != nil {
+		reply.err = errorFromC(gerr)
+	}
+	r.reply <- reply
+}
+
+//export dtlsgo_core_connection_send
+func dtlsgo_core_connection_send(h C.DtlsGoHandle, msgs *C.GOutputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (sent C.gint) {
+	defer guard(gerr)
+	messages := unsafe.Slice(msgs, int(n))
+	payloads := make([][]byte, len(messages))
+	for i := range messages {
+		payloads[i] = gather(&messages[i])
+	}
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
+	defer release()
+	count, err := connectionFrom(h).core.Send(ctx, timeoutUS == 0, payloads)
+	if err != nil {
+		setError(gerr, err)
+		return -1
+	}
+	for i := 0; i < count; i++ {
+		messages[i].bytes_sent = C.guint(len(payloads[i]))
+	}
+	return C.gint(count)
+}
+
+// gather copies a message's vectors into one record payload.
+func gather(m *C.GOutputMessage) []byte {
+	vectors := unsafe.Slice(m.vectors, int(m.num_vectors))
+	size := 0
+	for _, v := range vectors {
+		size += int(v.size)
+	}
+	p := make([]byte, 0, size)
+	for _, v := range vectors {
+		if v.size > 0 {
+			p = append(p, unsafe.Slice((*byte)(v.buffer), int(v.size))...)
+		}
+	}
+	return p
+}
+
+//export dtlsgo_core_connection_receive
+func dtlsgo_core_connection_receive(h C.DtlsGoHandle, msgs *C.GInputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (received C.gint) {
+	defer guard(gerr)
+	messages := unsafe.Slice(msgs, int(n))
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
+	defer release()
+	count, err := connectionFrom(h).core.Receive(ctx, timeoutUS == 0, len(messages), func(i int, rec []byte) {
+		scatter(&messages[i], rec)
+	})
+	if err != nil {
+		setError(gerr, err)
+		return -1
+	}
+	return C.gint(count)
+}
+
+// scatter copies one record into a message's vectors, in order; what does
+// not fit is cut, as a datagram socket cuts it.
+func scatter(m *C.GInputMessage, rec []byte) {
+	if m.address != nil {
+		*m.address = nil
+	}
+	if m.control_messages != nil {
+		*m.control_messages = nil
+	}
+	if m.num_control_messages != nil {
+		*m.num_control_messages = 0
+	}
+	m.flags = 0
+	copied := 0
+	for _, v := range unsafe.Slice(m.vectors, int(m.num_vectors)) {
+		if copied == len(rec) {
+			break
+		}
+		if v.size > 0 {
+			copied += copy(unsafe.Slice((*byte)(v.buffer), int(v.size)), rec[copied:])
+		}
+	}
+	m.bytes_received = C.gsize(copied)
+}
+
+//export dtlsgo_core_connection_condition
+func dtlsgo_core_connection_condition(h C.DtlsGoHandle, cond C.GIOCondition) (ready C.GIOCondition) {
+	defer guard(nil)
+	in, out := connectionFrom(h).core.Readiness()
+	if in {
+		ready |= C.G_IO_IN
+	}
+	if out {
+		ready |= C.G_IO_OUT
+	}
+	return ready & cond
+}
+
+//export dtlsgo_core_connection_condition_wait
+func dtlsgo_core_connection_condition_wait(h C.DtlsGoHandle, cond C.GIOCondition, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
+	defer release()
+	err := connectionFrom(h).core.WaitReady(ctx, timeoutUS == 0, cond&C.G_IO_IN != 0, cond&C.G_IO_OUT != 0)
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	return 1
+}
+
+//export dtlsgo_core_connection_shutdown
+func dtlsgo_core_connection_shutdown(h C.DtlsGoHandle, read, write C.gboolean, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	if err := connectionFrom(h).core.Shutdown(read != 0, write != 0); err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	return 1
+}
+
+//export dtlsgo_core_connection_set_require_close_notify
+func dtlsgo_core_connection_set_require_close_notify(h C.DtlsGoHandle, require C.gboolean) {
+	defer guard(nil)
+	connectionFrom(h).core.SetRequireCloseNotify(require != 0)
+}
+
+//export dtlsgo_core_connection_ciphersuite
+func dtlsgo_core_connection_ciphersuite(h C.DtlsGoHandle) (s *C.gchar) {
+	defer guard(nil)
+	if info, ok := connectionFrom(h).core.Info(); ok {
+		return gstrdup(info.CipherSuite)
+	}
+	return nil
+}
+
+//export dtlsgo_core_connection_negotiated_protocol
+func dtlsgo_core_connection_negotiated_protocol(h C.DtlsGoHandle) (s *C.gchar) {
+	defer guard(nil)
+	if info, ok := connectionFrom(h).core.Info(); ok && info.NegotiatedProtocol != "" {
+		return gstrdup(info.NegotiatedProtocol)
+	}
+	return nil
+}
+
+//export dtlsgo_core_connection_accepted_cas
+func dtlsgo_core_connection_accepted_cas(h C.DtlsGoHandle) (arr *C.GPtrArray) {
+	defer guard(nil)
+	info, _ := connectionFrom(h).core.Info()
+	return bytesArrayToC(info.AcceptableCAs)
+}
+
+//export dtlsgo_core_connection_channel_binding
+func dtlsgo_core_connection_channel_binding(h C.DtlsGoHandle, kind C.GTlsChannelBindingType, data *C.GByteArray, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	setError(gerr, dtlsgo.Errorf(dtlsgo.ErrChannelBindingNotImpl, "Channel binding is not implemented yet"))
+	return 0
+}

@@ -1,0 +1,50 @@
+package dtlsgo
+
+import (
+	"context"
+	"errors"
+)
+
+// opLock admits one operation of a kind (one reader, one writer) at a time,
+// as GDatagramBased promises; a second caller waits within its own timeout.
+type opLock chan struct{}
+
+func newOpLock() opLock { return make(opLock, 1) }
+
+// acquire takes the lock, or fails with ErrWouldBlock when poll is set and
+// the lock is busy, or with the context's error mapped to ErrTimedOut or
+// ErrCancelled.
+func (l opLock) acquire(ctx context.Context, poll bool) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	default:
+	}
+	if poll {
+		return Errorf(ErrWouldBlock, "another operation is in progress")
+	}
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return contextError(ctx, "waiting for another operation")
+	}
+}
+
+func (l opLock) release() { <-l }
+
+// contextError maps a finished context to the GLib error for it: its cause
+// when one was given (a GCancellable, a close), else by deadline or cancel.
+func contextError(ctx context.Context, doing string) error {
+	cause := context.Cause(ctx)
+	switch {
+	case cause == nil:
+		return nil
+	case errors.Is(cause, context.DeadlineExceeded):
+		return Errorf(ErrTimedOut, "Operation timed out while %s", doing)
+	case errors.Is(cause, context.Canceled):
+		return Errorf(ErrCancelled, "Operation was cancelled")
+	default:
+		return cause
+	}
+}

@@ -1,0 +1,233 @@
+package dtlsgo
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/pion/dtls/v3"
+)
+
+// Each operation below waits as GDatagramBased says: poll never waits
+// (ErrWouldBlock), otherwise ctx bounds the wait (its deadline is the
+// caller's timeout, its cancellation the caller's GCancellable).
+
+// established returns pion's connection once the handshake is done, or the
+// error an operation must report instead.
+func (c *Conn) established(shut bool) (*dtls.Conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case shut:
+		return nil, Errorf(ErrClosed, "Connection is closed")
+	case c.state == HandshakeFailed:
+		return nil, c.hsErr
+	case c.state != HandshakeDone:
+		return nil, Errorf(ErrFailed, "The DTLS handshake has not completed")
+	}
+	return c.pc, nil
+}
+
+// Send sends each payload as one record and returns how many were sent. An
+// error is returned only when none was: a later failure ends the batch
+// early, to be reported by the next call.
+func (c *Conn) Send(ctx context.Context, poll bool, payloads [][]byte) (int, error) {
+	if len(payloads) == 0 {
+		return 0, nil
+	}
+	if len(payloads[0]) > MaxPayload {
+		return 0, tooLarge(len(payloads[0]))
+	}
+	if err := c.writeLock.acquire(ctx, poll); err != nil {
+		return 0, err
+	}
+	defer c.writeLock.release()
+	for i, p := range payloads {
+		if len(p) > MaxPayload {
+			return i, nil
+		}
+		c.mu.Lock()
+		shut := c.writeShut
+		c.mu.Unlock()
+		pc, err := c.established(shut)
+		if err == nil {
+			_, err = pc.Write(p)
+			err = c.writeError(err)
+		}
+		if err != nil {
+			if i > 0 {
+				return i, nil
+			}
+			return 0, err
+		}
+	}
+	return len(payloads), nil
+}
+
+func tooLarge(n int) error {
+	return Errorf(ErrMessageTooLarge, "Message of %d bytes is larger than the maximum DTLS record payload (%d bytes)", n, MaxPayload)
+}
+
+// writeError names why pion refused a record.
+func (c *Conn) writeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.writeShut:
+		return Errorf(ErrClosed, "Connection is closed")
+	case c.eos:
+		return Errorf(ErrBrokenPipe, "The peer closed the DTLS connection")
+	case errors.Is(err, dtls.ErrConnClosed), errors.Is(err, net.ErrClosed):
+		return Errorf(ErrBrokenPipe, "The DTLS connection has ended")
+	}
+	return Errorf(ErrFailed, "Error sending data over the DTLS connection: %v", err)
+}
+
+// Receive takes up to n records, handing record i to deliver, and returns
+// how many it took. With no deadline it waits for all n; with a deadline it
+// returns what arrived by then (ErrTimedOut if nothing); with poll, what is
+// queued (ErrWouldBlock if nothing). After the peer's close_notify it returns
+// the queued records, then 0 with no error, forever.
+func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int, rec []byte)) (int, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if err := c.readLock.acquire(ctx, poll); err != nil {
+		return 0, err
+	}
+	defer c.readLock.release()
+
+	got := 0
+	for got < n {
+		c.mu.Lock()
+		if len(c.records) > 0 && !c.readShut {
+			rec := c.records[0]
+			c.records[0] = nil
+			c.records = c.records[1:]
+			if len(c.records) == 0 {
+				c.records = nil
+			}
+			c.changedLocked() // the pump may wait for room
+			c.mu.Unlock()
+			deliver(got, rec)
+			got++
+			continue
+		}
+		shut, eos, eosErr, wait := c.readShut, c.eos, c.eosErr, c.changed
+		c.mu.Unlock()
+
+		if _, err := c.established(shut); err != nil {
+			return partial(got, err)
+		}
+		if eos {
+			if eosErr != nil && got == 0 {
+				return 0, eosErr
+			}
+			return got, nil
+		}
+		if poll {
+			return partial(got, Errorf(ErrWouldBlock, "No DTLS record is ready"))
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return partial(got, contextError(ctx, "receiving"))
+		}
+	}
+	return got, nil
+}
+
+// partial applies GLib's rule: once a message moved, the error is dropped.
+func partial(got int, err error) (int, error) {
+	if got > 0 {
+		return got, nil
+	}
+	return 0, err
+}
+
+// Readiness reports whether a receive (in) or a send (out) would complete
+// without waiting, with records or with an error.
+func (c *Conn) Readiness() (in, out bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	failed := c.state == HandshakeFailed
+	in = len(c.records) > 0 || c.eos || c.readShut || failed
+	out = c.state != HandshakeRunning
+	return in, out
+}
+
+// WaitReady blocks until Readiness reports in (wantIn) or out (wantOut).
+func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error {
+	for {
+		in, out := c.Readiness()
+		if (wantIn && in) || (wantOut && out) {
+			return nil
+		}
+		if poll {
+			return Errorf(ErrWouldBlock, "The DTLS connection is not ready")
+		}
+		c.mu.Lock()
+		wait := c.changed
+		c.mu.Unlock()
+		// Re-check: a change between Readiness and taking wait is not lost,
+		// since wait was taken after it or is closed by it.
+		if in, out := c.Readiness(); (wantIn && in) || (wantOut && out) {
+			return nil
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return contextError(ctx, "waiting for the DTLS connection")
+		}
+	}
+}
+
+// Shutdown shuts the read side, the write side, or both (close). Closing
+// sends close_notify when a handshake completed, stops a handshake in
+// progress, and releases the base socket adapter; the base socket itself is
+// never closed. Shutting down twice is not an error.
+//
+// pion has no half-close: shutting down only the write side stops sends at
+// once, and the close_notify goes out when the read side is shut too.
+func (c *Conn) Shutdown(read, write bool) error {
+	c.mu.Lock()
+	if read {
+		c.readShut = true
+		c.records = nil
+	}
+	if write {
+		c.writeShut = true
+	}
+	closing := c.readShut && c.writeShut
+	pc, cancel, pumpDone := c.pc, c.hsCancel, c.pumpDone
+	c.changedLocked()
+	c.mu.Unlock()
+	c.notify()
+
+	if !closing {
+		return nil
+	}
+	if cancel != nil {
+		cancel(Errorf(ErrClosed, "Connection was closed during the DTLS handshake"))
+	}
+	var err error
+	if pc != nil {
+		// Sends close_notify after a completed handshake, then closes the
+		// transport; a no-op when the peer already closed.
+		err = pc.Close()
+	}
+	_ = c.tr.Close()
+	if pumpDone != nil {
+		<-pumpDone
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return Errorf(ErrFailed, "Error closing the DTLS connection: %v", err)
+	}
+	return nil
+}
+
+// Close is Shutdown(true, true).
+func (c *Conn) Close() error { return c.Shutdown(true, true) }

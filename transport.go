@@ -1,0 +1,208 @@
+package dtlsgo
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// transport adapts a BaseSocket to the net.PacketConn pion reads and writes.
+// A reader goroutine owns all reads of the base socket and queues whole
+// datagrams, so deadlines (pion's way of cancelling a read) are plain Go
+// timers and never disturb a read of the base socket in progress.
+// Closing the transport stops the reader but never closes the base socket's
+// underlying object.
+type transport struct {
+	base    BaseSocket
+	inbound chan []byte   // datagrams read, each in its own buffer
+	stopped chan struct{} // closed when the reader goroutine has ended
+	eof     bool          // the base reported end of stream (set before stopped)
+	readErr error         // why the reader ended, if not EOF or Close
+
+	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
+
+	mu           sync.Mutex
+	readDeadline time.Time
+	deadlineSet  chan struct{} // closed and replaced whenever the deadline changes
+	closed       chan struct{}
+	closeOnce    sync.Once
+	startOnce    sync.Once
+}
+
+// inboundQueue datagrams may wait for pion, about 1 MiB at 1200 bytes each:
+// beyond it the reader stops reading and the kernel buffer takes over.
+const inboundQueue = 1024
+
+func newTransport(base BaseSocket) *transport {
+	return &transport{
+		base:        base,
+		inbound:     make(chan []byte, inboundQueue),
+		stopped:     make(chan struct{}),
+		deadlineSet: make(chan struct{}),
+		closed:      make(chan struct{}),
+	}
+}
+
+// start begins reading the base socket; the first handshake calls it, so a
+// connection never reads its base before the user asks for DTLS.
+func (t *transport) start() {
+	t.startOnce.Do(func() { go t.readLoop() })
+}
+
+func (t *transport) readLoop() {
+	defer close(t.stopped)
+	buf := make([]byte, MaxDatagramSize)
+	for {
+		n, err := t.base.ReadDatagram(buf)
+		if err != nil {
+			switch {
+			case errors.Is(err, io.EOF):
+				t.eof = true
+			case errors.Is(err, net.ErrClosed):
+			default:
+				t.readErr = err
+			}
+			return
+		}
+		t.datagrams.Add(1)
+		if looksLikeDTLS(buf[:n]) {
+			t.dtlsLike.Add(1)
+		}
+		d := make([]byte, n)
+		copy(d, buf[:n])
+		select {
+		case t.inbound <- d:
+		case <-t.closed:
+			return
+		}
+	}
+}
+
+// counts reports how many datagrams were read and how many of them began
+// with a DTLS record header: a peer that sends only other things is not
+// speaking DTLS.
+func (t *transport) counts() (datagrams, dtlsLike int) {
+	return int(t.datagrams.Load()), int(t.dtlsLike.Load())
+}
+
+// looksLikeDTLS checks the first record header: a known content type and a
+// DTLS version (1.0 or 1.2).
+func looksLikeDTLS(d []byte) bool {
+	const headerLen = 13
+	if len(d) < headerLen || d[0] < 20 || d[0] > 25 {
+		return false
+	}
+	return d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd)
+}
+
+// sawEOF reports whether the base socket ended its stream (as opposed to
+// the peer's close_notify, which pion reports with the same io.EOF).
+func (t *transport) sawEOF() bool {
+	select {
+	case <-t.stopped:
+		return t.eof
+	default:
+		return false
+	}
+}
+
+func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		t.mu.Lock()
+		deadline, changed := t.readDeadline, t.deadlineSet
+		t.mu.Unlock()
+
+		var timer <-chan time.Time
+		if !deadline.IsZero() {
+			d := time.Until(deadline)
+			if d <= 0 {
+				return 0, nil, errTimeout
+			}
+			tm := time.NewTimer(d)
+			timer = tm.C
+			defer tm.Stop() // at most one per deadline change
+		}
+		select {
+		case d := <-t.inbound:
+			return copy(p, d), peerAddr{}, nil
+		case <-t.stopped:
+			// Drain what was read before the end.
+			select {
+			case d := <-t.inbound:
+				return copy(p, d), peerAddr{}, nil
+			default:
+			}
+			if t.readErr != nil {
+				return 0, nil, t.readErr
+			}
+			if t.eof {
+				return 0, nil, io.EOF
+			}
+			return 0, nil, net.ErrClosed
+		case <-t.closed:
+			return 0, nil, net.ErrClosed
+		case <-timer:
+			return 0, nil, errTimeout
+		case <-changed:
+		}
+	}
+}
+
+func (t *transport) WriteTo(p []byte, _ net.Addr) (int, error) {
+	select {
+	case <-t.closed:
+		return 0, net.ErrClosed
+	default:
+	}
+	if err := t.base.WriteDatagram(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Close stops reading; pion calls it when its connection ends. The base
+// socket adapter is released, which never closes the user's base socket.
+func (t *transport) Close() error {
+	t.closeOnce.Do(func() {
+		close(t.closed)
+		_ = t.base.Close()
+	})
+	return nil
+}
+
+func (t *transport) LocalAddr() net.Addr { return peerAddr{} }
+
+func (t *transport) SetDeadline(d time.Time) error {
+	_ = t.SetWriteDeadline(d)
+	return t.SetReadDeadline(d)
+}
+
+func (t *transport) SetReadDeadline(d time.Time) error {
+	t.mu.Lock()
+	t.readDeadline = d
+	close(t.deadlineSet)
+	t.deadlineSet = make(chan struct{})
+	t.mu.Unlock()
+	return nil
+}
+
+// Writes to a datagram socket complete at once; there is nothing to bound.
+func (t *transport) SetWriteDeadline(time.Time) error { return nil }
+
+// peerAddr stands for the one peer of the base socket, which GLib's DTLS
+// connections never address explicitly.
+type peerAddr struct{}
+
+func (peerAddr) Network() string { return "dtlsgo" }
+func (peerAddr) String() string  { return "base-socket-peer" }
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+var errTimeout net.Error = timeoutError{}
