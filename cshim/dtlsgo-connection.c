@@ -1066,10 +1066,30 @@ dtls_go_connection_shutdown_finish (GDtlsConnection *conn,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* GIOStream's own close methods (what g_io_stream_close and Python's
+ * conn.close() reach) are the DTLS close: the defaults would go through the
+ * input and output streams a DTLS connection does not have. */
 static gboolean
 dtls_go_connection_close (GIOStream *stream, GCancellable *cancellable, GError **error)
 {
   return dtls_go_connection_shutdown (G_DTLS_CONNECTION (stream), TRUE, TRUE, cancellable, error);
+}
+
+static void
+dtls_go_connection_close_async (GIOStream           *stream,
+                                int                  io_priority,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  dtls_go_connection_shutdown_async (G_DTLS_CONNECTION (stream), TRUE, TRUE, io_priority,
+                                     cancellable, callback, user_data);
+}
+
+static gboolean
+dtls_go_connection_close_finish (GIOStream *stream, GAsyncResult *result, GError **error)
+{
+  return dtls_go_connection_shutdown_finish (G_DTLS_CONNECTION (stream), result, error);
 }
 
 /* ---- ALPN, channel binding, accept-certificate ---------------------------- */
@@ -1169,6 +1189,8 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
   stream_class->get_input_stream = dtls_go_connection_get_input_stream;
   stream_class->get_output_stream = dtls_go_connection_get_output_stream;
   stream_class->close_fn = dtls_go_connection_close;
+  stream_class->close_async = dtls_go_connection_close_async;
+  stream_class->close_finish = dtls_go_connection_close_finish;
 
   tls_class->handshake = dtls_go_connection_tls_handshake;
   tls_class->handshake_async = dtls_go_connection_tls_handshake_async;

@@ -142,3 +142,28 @@ def _split(p, parts):
         return [p]
     step = len(p) // parts
     return [p[k * step:(k + 1) * step] if k < parts - 1 else p[k * step:] for k in range(parts)]
+
+
+
+_SOURCE_FUNC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p)
+_gio.g_datagram_based_create_source.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p]
+_gio.g_datagram_based_create_source.restype = ctypes.c_void_p
+_glib.g_source_set_callback.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+_glib.g_source_attach.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+_glib.g_source_attach.restype = ctypes.c_uint
+_glib.g_source_unref.argtypes = [ctypes.c_void_p]
+_watch_callbacks = []
+
+
+def add_watch(conn, condition, fn, cancellable=None):
+    """Watches a GDatagramBased's create_source() in the default main
+    context, calling fn(condition) -> bool. Built with ctypes because
+    PyGObject's Source.set_callback marshals a plain GSourceFunc, not the
+    GDatagramBasedSourceFunc such a source calls."""
+    cb = _SOURCE_FUNC(lambda _conn, cond, _data: 1 if fn(GLib.IOCondition(cond)) else 0)
+    _watch_callbacks.append(cb)  # lives as long as the test process
+    source = _gio.g_datagram_based_create_source(gpointer(conn), int(condition), gpointer(cancellable))
+    _glib.g_source_set_callback(source, ctypes.cast(cb, ctypes.c_void_p), None, None)
+    source_id = _glib.g_source_attach(source, None)
+    _glib.g_source_unref(source)
+    return source_id
