@@ -1,0 +1,388 @@
+/* DTLS connections as C programs drive them, in the reference suite's
+ * scenarios: one thread and one main context for both peers, or a server
+ * on its own thread and context; sends with timeouts -1, long, 0; reads
+ * with timeout 0 while iterating; a silent server; a lossy base socket that
+ * drops a peer's first datagram; references back to 1 after teardown. */
+#include <gio/gio.h>
+
+#include "test-util.h"
+
+/* ---- A lossy GDatagramBased wrapper -------------------------------------- */
+
+#define TYPE_LOSSY_SOCKET (lossy_socket_get_type ())
+G_DECLARE_FINAL_TYPE (LossySocket, lossy_socket, TEST, LOSSY_SOCKET, GObject)
+
+struct _LossySocket
+{
+  GObject parent_instance;
+  GSocket *base;
+  gint drop_next; /* datagrams still to drop, atomically decremented */
+  gint dropped;
+};
+
+static void lossy_socket_iface_init (GDatagramBasedInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (LossySocket, lossy_socket, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_DATAGRAM_BASED, lossy_socket_iface_init))
+
+static void
+lossy_socket_init (LossySocket *self)
+{
+}
+
+static void
+lossy_socket_finalize (GObject *object)
+{
+  g_clear_object (&TEST_LOSSY_SOCKET (object)->base);
+  G_OBJECT_CLASS (lossy_socket_parent_class)->finalize (object);
+}
+
+static void
+lossy_socket_class_init (LossySocketClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = lossy_socket_finalize;
+}
+
+static gint
+lossy_receive (GDatagramBased *db, GInputMessage *messages, guint n, gint flags,
+               gint64 timeout, GCancellable *cancellable, GError **error)
+{
+  return g_datagram_based_receive_messages (G_DATAGRAM_BASED (TEST_LOSSY_SOCKET (db)->base),
+                                            messages, n, flags, timeout, cancellable, error);
+}
+
+static gint
+lossy_send (GDatagramBased *db, GOutputMessage *messages, guint n, gint flags,
+            gint64 timeout, GCancellable *cancellable, GError **error)
+{
+  LossySocket *self = TEST_LOSSY_SOCKET (db);
+  gint left = g_atomic_int_get (&self->drop_next);
+
+  if (n > 0 && left > 0 && g_atomic_int_compare_and_exchange (&self->drop_next, left, left - 1))
+    {
+      /* Claim it was sent. */
+      messages[0].bytes_sent = 0;
+      for (guint i = 0; i < messages[0].num_vectors; i++)
+        messages[0].bytes_sent += messages[0].vectors[i].size;
+      g_atomic_int_inc (&self->dropped);
+      return 1;
+    }
+  return g_datagram_based_send_messages (G_DATAGRAM_BASED (self->base), messages, n, flags,
+                                         timeout, cancellable, error);
+}
+
+static GSource *
+lossy_create_source (GDatagramBased *db, GIOCondition condition, GCancellable *cancellable)
+{
+  return g_datagram_based_create_source (G_DATAGRAM_BASED (TEST_LOSSY_SOCKET (db)->base),
+                                         condition, cancellable);
+}
+
+static GIOCondition
+lossy_condition_check (GDatagramBased *db, GIOCondition condition)
+{
+  return g_datagram_based_condition_check (G_DATAGRAM_BASED (TEST_LOSSY_SOCKET (db)->base), condition);
+}
+
+static gboolean
+lossy_condition_wait (GDatagramBased *db, GIOCondition condition, gint64 timeout,
+                      GCancellable *cancellable, GError **error)
+{
+  return g_datagram_based_condition_wait (G_DATAGRAM_BASED (TEST_LOSSY_SOCKET (db)->base),
+                                          condition, timeout, cancellable, error);
+}
+
+static void
+lossy_socket_iface_init (GDatagramBasedInterface *iface)
+{
+  iface->receive_messages = lossy_receive;
+  iface->send_messages = lossy_send;
+  iface->create_source = lossy_create_source;
+  iface->condition_check = lossy_condition_check;
+  iface->condition_wait = lossy_condition_wait;
+}
+
+static LossySocket *
+lossy_socket_new (GSocket *base, gint drop_first)
+{
+  LossySocket *self = g_object_new (TYPE_LOSSY_SOCKET, NULL);
+
+  self->base = g_object_ref (base);
+  self->drop_next = drop_first;
+  return self;
+}
+
+/* ---- Fixture --------------------------------------------------------------- */
+
+typedef struct
+{
+  GSocket *client_socket, *server_socket;
+  GDatagramBased *client_base, *server_base;
+  GDtlsConnection *client, *server;
+  GTlsCertificate *certificate;
+} Fixture;
+
+static gboolean
+accept_any (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer data)
+{
+  return TRUE;
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  gint drop_client = GPOINTER_TO_INT (data) & 1, drop_server = (GPOINTER_TO_INT (data) >> 1) & 1;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnectable) identity = g_network_address_new ("localhost", 0);
+
+  test_udp_pair (&f->client_socket, &f->server_socket);
+  f->certificate = test_server_certificate ();
+  f->client_base = drop_client ? G_DATAGRAM_BASED (lossy_socket_new (f->client_socket, 1))
+                               : G_DATAGRAM_BASED (g_object_ref (f->client_socket));
+  f->server_base = drop_server ? G_DATAGRAM_BASED (lossy_socket_new (f->server_socket, 1))
+                               : G_DATAGRAM_BASED (g_object_ref (f->server_socket));
+  f->client = G_DTLS_CONNECTION (g_dtls_client_connection_new (f->client_base, identity, &error));
+  g_assert_no_error (error);
+  g_signal_connect (f->client, "accept-certificate", G_CALLBACK (accept_any), NULL);
+  f->server = G_DTLS_CONNECTION (g_dtls_server_connection_new (f->server_base, f->certificate, &error));
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_dtls_connection_close (f->client, NULL, NULL);
+  g_dtls_connection_close (f->server, NULL, NULL);
+  /* An implicit handshake completes in the context it started from. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  /* Every reference the connections took is given back. */
+  g_assert_finalize_object (f->client);
+  g_assert_finalize_object (f->server);
+  /* A plain base is the socket itself, referenced twice here. */
+  if (TEST_IS_LOSSY_SOCKET (f->client_base))
+    g_assert_finalize_object (f->client_base);
+  else
+    g_object_unref (f->client_base);
+  if (TEST_IS_LOSSY_SOCKET (f->server_base))
+    g_assert_finalize_object (f->server_base);
+  else
+    g_object_unref (f->server_base);
+  g_assert_finalize_object (f->client_socket);
+  g_assert_finalize_object (f->server_socket);
+  g_object_unref (f->certificate);
+}
+
+/* Sends "ping" with the given timeout (retrying WOULD_BLOCK while iterating
+ * context) and reads it back on the other side the same way. */
+static void
+exchange (GDtlsConnection *from, GDtlsConnection *to, gint64 send_timeout, GMainContext *context)
+{
+  gchar payload[] = "ping";
+  gchar buf[64];
+  GOutputVector ov = { payload, sizeof payload };
+  GOutputMessage om = { NULL, &ov, 1, 0, NULL, 0 };
+  GInputVector iv = { buf, sizeof buf };
+  GInputMessage im = { NULL, &iv, 1, 0, 0, NULL, NULL };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gboolean sent = FALSE, received = FALSE;
+
+  while (!received)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      if (!sent)
+        {
+          gint n = g_datagram_based_send_messages (G_DATAGRAM_BASED (from), &om, 1, 0,
+                                                   send_timeout, NULL, &error);
+          if (n == 1)
+            sent = TRUE;
+          else
+            g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+          g_clear_error (&error);
+        }
+      if (g_datagram_based_receive_messages (G_DATAGRAM_BASED (to), &im, 1, 0, 0, NULL, &error) == 1)
+        received = TRUE;
+      else
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_main_context_iteration (context, FALSE);
+    }
+  g_assert_cmpuint (im.bytes_received, ==, sizeof payload);
+  g_assert_cmpstr (buf, ==, "ping");
+}
+
+static void
+handshake_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_dtls_connection_handshake_finish (G_DTLS_CONNECTION (source), result, &error));
+  g_assert_no_error (error);
+  (*(gint *) data)++;
+}
+
+/* Both peers in one thread, one main context, async handshakes. */
+static void
+test_one_context (Fixture *f, gconstpointer data)
+{
+  gint done = 0;
+
+  g_dtls_connection_handshake_async (f->client, G_PRIORITY_DEFAULT, NULL, handshake_done, &done);
+  g_dtls_connection_handshake_async (f->server, G_PRIORITY_DEFAULT, NULL, handshake_done, &done);
+  while (done < 2)
+    g_main_context_iteration (NULL, TRUE);
+  exchange (f->client, f->server, -1, NULL);
+  exchange (f->server, f->client, 0, NULL);
+}
+
+/* Implicit handshakes driven by timeout-0 I/O only. */
+static void
+test_implicit_nonblocking (Fixture *f, gconstpointer data)
+{
+  exchange (f->client, f->server, 0, NULL);
+  exchange (f->server, f->client, 0, NULL);
+}
+
+typedef struct
+{
+  Fixture *f;
+  gint64 send_timeout;
+  GMainContext *context;
+} ServerThread;
+
+static void
+send_ping (GDtlsConnection *conn, gint64 timeout)
+{
+  gchar payload[] = "ping";
+  GOutputVector ov = { payload, sizeof payload };
+  GOutputMessage om = { NULL, &ov, 1, 0, NULL, 0 };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (g_datagram_based_send_messages (G_DATAGRAM_BASED (conn), &om, 1, 0, timeout, NULL, &error) == 1)
+        return;
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (1000);
+    }
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  ServerThread *st = data;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (st->context);
+  g_dtls_connection_handshake (st->f->server, NULL, &error);
+  g_assert_no_error (error);
+  send_ping (st->f->server, st->send_timeout);
+  g_main_context_pop_thread_default (st->context);
+  return NULL;
+}
+
+/* Reads with timeout 0 on the main thread, iterating its context, until the
+ * server's ping arrives. */
+static void
+receive_ping (GDtlsConnection *conn)
+{
+  gchar buf[64];
+  GInputVector iv = { buf, sizeof buf };
+  GInputMessage im = { NULL, &iv, 1, 0, 0, NULL, NULL };
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (g_datagram_based_receive_messages (G_DATAGRAM_BASED (conn), &im, 1, 0, 0, NULL, &error) == 1)
+        break;
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpstr (buf, ==, "ping");
+}
+
+/* The server on its own thread and context, sending with the given
+ * timeout, while the client handshakes by reading with timeout 0. */
+static void
+test_server_thread (Fixture *f, gconstpointer data)
+{
+  static const gint64 timeouts[] = { -1, 1000 * G_USEC_PER_SEC, 0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (timeouts); i++)
+    {
+      ServerThread st = { f, timeouts[i], g_main_context_new () };
+      GThread *thread;
+
+      if (i > 0)
+        {
+          fixture_tear_down (f, data);
+          fixture_set_up (f, data);
+        }
+      thread = g_thread_new ("server", server_thread, &st);
+      receive_ping (f->client);
+      g_thread_join (thread);
+      g_main_context_unref (st.context);
+    }
+}
+
+/* A lossy wrapper drops a peer's first datagram: retransmission recovers. */
+static void
+test_lossy (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  ServerThread st = { f, -1, g_main_context_new () };
+  GThread *thread = g_thread_new ("server", server_thread, &st);
+
+  g_dtls_connection_handshake (f->client, NULL, &error);
+  g_assert_no_error (error);
+  receive_ping (f->client);
+  g_thread_join (thread);
+  g_main_context_unref (st.context);
+  if (TEST_IS_LOSSY_SOCKET (f->client_base))
+    g_assert_cmpint (TEST_LOSSY_SOCKET (f->client_base)->dropped, ==, 1);
+  if (TEST_IS_LOSSY_SOCKET (f->server_base))
+    g_assert_cmpint (TEST_LOSSY_SOCKET (f->server_base)->dropped, ==, 1);
+}
+
+/* A server that never answers: a 0.5 s read gives TIMED_OUT in time. */
+static void
+test_silent_server (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gchar buf[64];
+  GInputVector iv = { buf, sizeof buf };
+  GInputMessage im = { NULL, &iv, 1, 0, 0, NULL, NULL };
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_cmpint (g_datagram_based_receive_messages (G_DATAGRAM_BASED (f->client), &im, 1, 0,
+                                                      G_USEC_PER_SEC / 2, NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  test_util_init ();
+
+#define ADD(path, data, fn) \
+  g_test_add ("/connection/" path, Fixture, GINT_TO_POINTER (data), fixture_set_up, fn, fixture_tear_down)
+  ADD ("one-context", 0, test_one_context);
+  ADD ("implicit-nonblocking", 0, test_implicit_nonblocking);
+  ADD ("server-thread", 0, test_server_thread);
+  ADD ("lossy-client", 1, test_lossy);
+  ADD ("lossy-server", 2, test_lossy);
+  ADD ("lossy-both", 3, test_lossy);
+  ADD ("silent-server", 0, test_silent_server);
+#undef ADD
+  return g_test_run ();
+}

@@ -1,0 +1,83 @@
+#include "test-util.h"
+
+#include <glib/gstdio.h>
+
+static gchar *tmpdir;
+
+static void
+remove_tmpdir (void)
+{
+  g_autoptr(GDir) dir = g_dir_open (tmpdir, 0, NULL);
+  const gchar *name;
+
+  while (dir && (name = g_dir_read_name (dir)))
+    {
+      g_autofree gchar *path = g_build_filename (tmpdir, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (tmpdir);
+}
+
+void
+test_util_init (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  tmpdir = g_dir_make_tmp ("dtlsgo-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  atexit (remove_tmpdir);
+}
+
+static GSocket *
+udp_socket (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  GSocket *s = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (s, any, FALSE, &error));
+  return s;
+}
+
+void
+test_udp_pair (GSocket **a, GSocket **b)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketAddress) aa = NULL, ba = NULL;
+
+  *a = udp_socket ();
+  *b = udp_socket ();
+  aa = g_socket_get_local_address (*a, &error);
+  ba = g_socket_get_local_address (*b, &error);
+  g_assert_true (g_socket_connect (*a, ba, NULL, &error));
+  g_assert_true (g_socket_connect (*b, aa, NULL, &error));
+  g_assert_no_error (error);
+}
+
+GTlsCertificate *
+test_server_certificate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *cert = g_build_filename (tmpdir, "server.pem", NULL);
+  g_autofree gchar *key = g_build_filename (tmpdir, "server-key.pem", NULL);
+  GTlsCertificate *certificate;
+
+  if (!g_file_test (cert, G_FILE_TEST_EXISTS))
+    {
+      const gchar *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                              "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                              "-days", "2", "-subj", "/CN=localhost",
+                              "-addext", "subjectAltName=DNS:localhost", NULL };
+      gint status;
+
+      g_assert_true (g_spawn_sync (NULL, (gchar **) argv, NULL,
+                                   G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                                   NULL, NULL, NULL, NULL, &status, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_spawn_check_wait_status (status, &error));
+    }
+  certificate = g_tls_certificate_new_from_files (cert, key, &error);
+  g_assert_no_error (error);
+  return certificate;
+}

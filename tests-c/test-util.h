@@ -1,0 +1,14 @@
+/* Shared helpers of the C tests. */
+#pragma once
+
+#include <gio/gio.h>
+
+/* Makes the temporary directory the helpers use; call after g_test_init. */
+void test_util_init (void);
+
+/* Two UDP sockets on 127.0.0.1, connected to each other. */
+void test_udp_pair (GSocket **a, GSocket **b);
+
+/* A self-signed ECDSA certificate for "localhost" with its key, made by
+ * openssl once per test program. */
+GTlsCertificate *test_server_certificate (void);
