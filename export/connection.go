@@ -346,7 +346,7 @@ func dtlsgo_core_connection_set_require_close_notify(h C.DtlsGoHandle, require C
 }
 
 //export dtlsgo_core_connection_ciphersuite
-func dtlsgo_core_connection_ciphersuite(h C.DtlsGoHandle) (s *C.gchar) {
+func dtlsgo_core_connection_ciphersuite(h C.DtlsGoHandle) (s *C.char) {
 	defer guard(nil)
 	if info, ok := connectionFrom(h).core.Info(); ok {
 		return gstrdup(info.CipherSuite)
@@ -355,7 +355,7 @@ func dtlsgo_core_connection_ciphersuite(h C.DtlsGoHandle) (s *C.gchar) {
 }
 
 //export dtlsgo_core_connection_negotiated_protocol
-func dtlsgo_core_connection_negotiated_protocol(h C.DtlsGoHandle) (s *C.gchar) {
+func dtlsgo_core_connection_negotiated_protocol(h C.DtlsGoHandle) (s *C.char) {
 	defer guard(nil)
 	if info, ok := connectionFrom(h).core.Info(); ok && info.NegotiatedProtocol != "" {
 		return gstrdup(info.NegotiatedProtocol)

@@ -1,7 +1,6 @@
 package main
 
 // #include <gio/gio.h>
-// #include <string.h>
 //
 // static GPtrArray *dtlsgo_bytes_array_new (guint n)
 // {
@@ -17,11 +16,7 @@ import "unsafe"
 func bytesArrayToC(items [][]byte) *C.GPtrArray {
 	arr := C.dtlsgo_bytes_array_new(C.guint(len(items)))
 	for _, b := range items {
-		var p unsafe.Pointer
-		if len(b) > 0 {
-			p = unsafe.Pointer(&b[0])
-		}
-		C.g_ptr_array_add(arr, C.gpointer(C.g_bytes_new(C.gconstpointer(p), C.gsize(len(b)))))
+		C.g_ptr_array_add(arr, C.gpointer(newGBytes(b)))
 	}
 	return arr
 }
@@ -38,13 +33,4 @@ func bytesArrayToGo(arr *C.GPtrArray) [][]byte {
 		out = append(out, C.GoBytes(unsafe.Pointer(data), C.int(size)))
 	}
 	return out
-}
-
-// gstrdup returns s in g_malloc'd memory, for C to g_free.
-func gstrdup(s string) *C.gchar {
-	p := (*C.gchar)(C.g_malloc(C.gsize(len(s) + 1)))
-	buf := unsafe.Slice((*byte)(unsafe.Pointer(p)), len(s)+1)
-	copy(buf, s)
-	buf[len(s)] = 0
-	return p
 }

@@ -18,8 +18,8 @@ def assert_error(exc, domain, code):
 
 
 @pytest.fixture
-def server_cert(certs):
-    return certs.server_certificate()
+def server_cert(pki):
+    return pki.server_ecdsa.tls_certificate()
 
 
 @pytest.fixture
