@@ -332,6 +332,38 @@ def _gnutls_style_dn(subject):
     return ",".join(parts)
 
 
+
+def der_names(der):
+    """(issuer, subject) of a DER certificate, as DER Names: what
+    lookup_certificates_issued_by takes."""
+    def read(i):
+        length = der[i + 1]
+        start = i + 2
+        if length & 0x80:
+            n = length & 0x7F
+            length = int.from_bytes(der[start:start + n], "big")
+            start += n
+        return der[i], start, start + length
+
+    _, tbs_start, _ = read(0)
+    _, i, end = read(tbs_start)
+    fields = []
+    while i < end:
+        tag, _, field_end = read(i)
+        fields.append((tag, der[i:field_end]))
+        i = field_end
+    if fields[0][0] == 0xA0:  # explicit version
+        fields = fields[1:]
+    # serialNumber, signature, issuer, validity, subject, …
+    return fields[2][1], fields[4][1]
+
+
+def public_key_pem(path, kind="cert", inform="PEM"):
+    """The SubjectPublicKeyInfo PEM of a certificate or private key file."""
+    if kind == "cert":
+        return _openssl_out("x509", "-in", path, "-noout", "-pubkey").decode()
+    return _openssl_out("pkey", "-in", path, "-inform", inform, "-pubout").decode()
+
 # -- running code under another backend --------------------------------------
 
 SYSTEM_GNUTLS_MODULE = pathlib.Path("/usr/lib/x86_64-linux-gnu/gio/modules/libgiognutls.so")
