@@ -373,11 +373,12 @@ def reference_backend_available():
     return SYSTEM_GNUTLS_MODULE.exists()
 
 
-def run_python(code, backend="gnutls", timeout=60):
+def run_python(code, backend="gnutls", timeout=60, env=None):
     """Runs code in a fresh /usr/bin/python3 with Gio imported and the given
     backend ("gnutls": the system modules, i.e. glib-networking; "dtlsgo":
-    this build). The code sets `result`; returns it through JSON."""
-    env = dict(os.environ)
+    this build), with env added to the environment. The code sets `result`;
+    returns it through JSON."""
+    env = {**os.environ, **(env or {})}
     if backend == "gnutls":
         env.pop("GIO_MODULE_DIR", None)
         env.pop("GIO_EXTRA_MODULES", None)
