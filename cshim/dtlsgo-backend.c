@@ -68,6 +68,15 @@ dtls_go_backend_iface_init (GTlsBackendInterface *iface)
 void
 dtlsgo_backend_register (void)
 {
+  /* A program may load the module (g_io_module_new + use) before GIO has
+   * registered its extension points; registering an existing point just
+   * returns it, so GIO's own registration later finds ours. */
+  if (g_io_extension_point_lookup (G_TLS_BACKEND_EXTENSION_POINT_NAME) == NULL)
+    {
+      GIOExtensionPoint *ep = g_io_extension_point_register (G_TLS_BACKEND_EXTENSION_POINT_NAME);
+
+      g_io_extension_point_set_required_type (ep, G_TYPE_TLS_BACKEND);
+    }
   g_io_extension_point_implement (G_TLS_BACKEND_EXTENSION_POINT_NAME,
                                   DTLS_GO_TYPE_BACKEND, "dtlsgo",
                                   DTLSGO_BACKEND_PRIORITY);

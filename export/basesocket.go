@@ -134,7 +134,9 @@ func dtlsgo_core_base_io_deliver(sink C.DtlsGoHandle, data *C.guint8, n C.gssize
 		}
 	case n == 0:
 		s.end(io.EOF)
-	default:
+	case gerr != nil:
 		s.end(dtlsgo.Errorf(dtlsgo.ErrFailed, "Error reading the base socket: %s", C.GoString(gerr.message)))
+	default:
+		s.end(dtlsgo.Errorf(dtlsgo.ErrFailed, "Error reading the base socket"))
 	}
 }

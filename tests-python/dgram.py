@@ -34,7 +34,7 @@ class _InputVector(ctypes.Structure):
     _fields_ = [("buffer", ctypes.c_void_p), ("size", ctypes.c_size_t)]
 
 
-class _InputMessage(ctypes.Structure):
+class InputMessage(ctypes.Structure):
     _fields_ = [
         ("address", ctypes.c_void_p),
         ("vectors", ctypes.POINTER(_InputVector)),
@@ -108,7 +108,7 @@ def receive(conn, count=1, size=65536, timeout=-1, cancellable=None, flags=0, ve
     vector_sizes, each message scatters over vectors of those sizes."""
     sizes = vector_sizes or [size]
     bufs = []
-    msgs = (_InputMessage * count)()
+    msgs = (InputMessage * count)()
     for i in range(count):
         vecs = (_InputVector * len(sizes))()
         row = []
