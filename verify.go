@@ -92,10 +92,27 @@ func matchHostname(pattern, host string) bool {
 }
 
 // verifyChain checks chain against anchors at now for purpose ("" for
-// any). It finds a path itself, ignoring validity times, so that it can say
-// which flags apply; a path it accepts must then also pass crypto/x509's
-// verifier, the final judge.
+// any). crypto/x509's verifier judges; when it refuses, our own path
+// search (which ignores validity times) says which flags apply.
 func verifyChain(chain *Certificate, anchors *anchorSet, purpose string, now time.Time) CertificateFlags {
+	intermediates := x509.NewCertPool()
+	for _, c := range chain.chain()[1:] {
+		intermediates.AddCert(c)
+	}
+	paths, err := chain.leaf.Verify(x509.VerifyOptions{
+		Roots:         anchors.pool(),
+		Intermediates: intermediates,
+		CurrentTime:   now,
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny}, // purposeAllowed checks
+	})
+	if err == nil {
+		for _, path := range paths {
+			if purposeAllowed(path, purpose) {
+				return 0
+			}
+		}
+	}
+
 	path, flags := anchors.buildPath(chain)
 	if path == nil {
 		return flags | FlagUnknownCA
@@ -108,33 +125,18 @@ func verifyChain(chain *Certificate, anchors *anchorSet, purpose string, now tim
 			flags |= FlagExpired
 		}
 	}
-	if purpose != "" {
-		// The anchor is trusted as configured; the rest must allow purpose.
-		for _, c := range path[:len(path)-1] {
-			if !allowsPurpose(c, purpose) {
-				flags |= FlagGenericError
-			}
-		}
+	if !purposeAllowed(path, purpose) {
+		flags |= FlagGenericError
 	}
 	if flags != 0 {
 		return flags
 	}
 
-	intermediates := x509.NewCertPool()
-	for _, c := range chain.chain()[1:] {
-		intermediates.AddCert(c)
-	}
-	_, err := chain.leaf.Verify(x509.VerifyOptions{
-		Roots:         anchors.pool(),
-		Intermediates: intermediates,
-		CurrentTime:   now,
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	})
+	// Our path looks fine, but crypto/x509 found none (or none fit for
+	// purpose): it checks what we do not model, such as name constraints.
 	var unknownAuthority x509.UnknownAuthorityError
 	var insecure x509.InsecureAlgorithmError
 	switch {
-	case err == nil:
-		return 0
 	case errors.As(err, &unknownAuthority):
 		return FlagUnknownCA
 	case errors.As(err, &insecure):
@@ -142,6 +144,20 @@ func verifyChain(chain *Certificate, anchors *anchorSet, purpose string, now tim
 	default:
 		return FlagGenericError
 	}
+}
+
+// purposeAllowed: every certificate of path but the anchor (trusted as
+// configured) allows purpose.
+func purposeAllowed(path []*x509.Certificate, purpose string) bool {
+	if purpose == "" {
+		return true
+	}
+	for _, c := range path[:len(path)-1] {
+		if !allowsPurpose(c, purpose) {
+			return false
+		}
+	}
+	return true
 }
 
 // buildPath finds a path from chain's certificate to an anchor through the
