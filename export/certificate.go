@@ -23,7 +23,7 @@ const (
 
 //export dtlsgo_core_certificate_new
 func dtlsgo_core_certificate_new(der *C.GBytes, pem *C.DtlsGoConstChar, keyDER *C.GBytes,
-	keyPEM *C.DtlsGoConstChar, issuer C.DtlsGoHandle, gerr **C.GError) (h C.DtlsGoHandle) {
+	keyPEM *C.DtlsGoConstChar, issuer C.DtlsGoHandle, gerr **C.GError) C.DtlsGoHandle {
 	defer guard(gerr)
 	c, err := dtlsgo.NewCertificate(dtlsgo.CertificateSource{
 		DER:    goBytes(der),
@@ -196,8 +196,8 @@ func dtlsgo_core_certificate_get_ip_addresses(h C.DtlsGoHandle) *C.GPtrArray {
 
 //export dtlsgo_core_certificate_verify
 func dtlsgo_core_certificate_verify(h C.DtlsGoHandle, identity *C.DtlsGoConstChar, trustedCA C.DtlsGoHandle) (flags C.GTlsCertificateFlags) {
-	flags = C.G_TLS_CERTIFICATE_GENERIC_ERROR
 	defer guard(nil)
+	flags = C.G_TLS_CERTIFICATE_GENERIC_ERROR // also what a panic returns
 	c := handleValue[*dtlsgo.Certificate](h)
 	if c == nil {
 		return flags

@@ -29,8 +29,8 @@ func dtlsgo_core_database_new_system() C.DtlsGoHandle {
 //export dtlsgo_core_database_verify_chain
 func dtlsgo_core_database_verify_chain(h, chain C.DtlsGoHandle, purpose, identity *C.DtlsGoConstChar,
 	gerr **C.GError) (flags C.GTlsCertificateFlags) {
-	flags = C.G_TLS_CERTIFICATE_GENERIC_ERROR
 	defer guard(gerr)
+	flags = C.G_TLS_CERTIFICATE_GENERIC_ERROR // also what a panic returns
 	db := handleValue[*dtlsgo.Database](h)
 	c := handleValue[*dtlsgo.Certificate](chain)
 	if db == nil || c == nil {
