@@ -143,6 +143,26 @@ def test_verify_chain_async(pki, db):
     assert results == [0, int(F.EXPIRED)]
 
 
+def test_verify_chain_async_concurrently(pki, db):
+    # GLib runs each async verification on a worker thread: many at once
+    # share one Go trust store.
+    loop = GLib.MainLoop()
+    chains = [from_file(pki.server.chain), from_file(pki.expired.chain), from_file(pki.other_leaf.chain)]
+    expected = [0, int(F.EXPIRED), int(F.UNKNOWN_CA)]
+    results = {}
+
+    def done(source, result, i):
+        results[i] = int(source.verify_chain_finish(result))
+        if len(results) == 60:
+            loop.quit()
+
+    for i in range(60):
+        db.verify_chain_async(chains[i % 3], SERVER, None, None, NONE, None, done, i)
+    GLib.timeout_add_seconds(30, loop.quit)
+    loop.run()
+    assert results == {i: expected[i % 3] for i in range(60)}
+
+
 def test_verify_chain_cancelled(pki, db):
     cancellable = Gio.Cancellable()
     cancellable.cancel()
