@@ -3,6 +3,7 @@
  * thread: a reader that hands each datagram up to Go, and a writer that
  * sends what Go queued. UDP-like: sends never block the caller. */
 
+#define _GNU_SOURCE /* pthread_setname_np */
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-core.h"
 

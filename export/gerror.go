@@ -110,4 +110,3 @@ func (e *foreignError) ForeignError() {}
 func errorFromC(gerr *C.GError) error {
 	return &foreignError{domain: gerr.domain, code: gerr.code, msg: C.GoString(gerr.message)}
 }
-
