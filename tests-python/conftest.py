@@ -1,8 +1,8 @@
 """Loads the dtlsgo module under test before anything imports gi, and
 provides the shared fixtures (see fixtures.py).
 
-meson sets GIO_MODULE_DIR to the build's modules directory; by hand it
-defaults to <repo>/_build/modules. Either way the session stops at once if
+meson sets GIO_MODULE_DIR to the build directory (where the module is); by
+hand it defaults to <repo>/_build. Either way the session stops at once if
 the default TLS backend is not dtlsgo's: every test here would otherwise
 silently test another backend.
 """
@@ -15,7 +15,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 
 # GIO reads this when it first scans modules, i.e. at the first gi TLS call:
 # it must be set before gi is imported anywhere.
-os.environ.setdefault("GIO_MODULE_DIR", str(REPO / "_build" / "modules"))
+os.environ.setdefault("GIO_MODULE_DIR", str(REPO / "_build"))
 os.environ.pop("GIO_USE_TLS", None)
 os.environ.setdefault("GSETTINGS_BACKEND", "memory")
 
@@ -36,7 +36,7 @@ if type(_backend).__gtype__.name != "DtlsGoBackend":
     raise RuntimeError(
         f"the default TLS backend is {type(_backend).__gtype__.name}, not DtlsGoBackend: "
         f"is libgiodtlsgo.so built in GIO_MODULE_DIR={_module_dir}? "
-        "(build with `ninja -C _build`, or set GIO_MODULE_DIR to your build's modules dir)")
+        "(build with `ninja -C _build`, or set GIO_MODULE_DIR to your build directory)")
 
 
 @pytest.fixture(scope="session")
