@@ -55,7 +55,7 @@ def main():
     # A self-signed demo certificate: accept it, saying why.
     client.connect("accept-certificate",
                    lambda conn, peer, errors: print(f"client: accepting self-signed server "
-                                                    f"certificate (errors: {[n for n in errors.value_nicks if n != "no-flags"]})") or True)
+                                                    f"certificate (errors: {[n for n in errors.value_nicks if n != 'no-flags']})") or True)
 
     def serve():
         server.handshake(None)
