@@ -95,8 +95,7 @@ writer_thread (gpointer data)
       /* Lost datagrams are DTLS's business (it retransmits): errors are
        * only worth a debug line. */
       if (g_datagram_based_send_messages (io->base, &message, 1, 0, -1,
-                                          io->cancellable, &error) < 0 &&
-          !g_cancellable_is_cancelled (io->cancellable))
+                                          NULL, &error) < 0)
         g_debug ("dropping a datagram the base socket refused: %s", error->message);
     }
   return NULL;
@@ -125,10 +124,12 @@ dtlsgo_shim_base_io_send (DtlsGoBaseIO *io, const guint8 *data, gsize len)
 void
 dtlsgo_shim_base_io_stop (DtlsGoBaseIO *io)
 {
-  g_cancellable_cancel (io->cancellable);
+  /* The writer drains what was queued first: the last datagram is often
+   * the close_notify. */
   g_async_queue_push (io->outgoing, g_bytes_ref (stop_marker ()));
-  g_thread_join (io->reader);
   g_thread_join (io->writer);
+  g_cancellable_cancel (io->cancellable);
+  g_thread_join (io->reader);
   g_async_queue_unref (io->outgoing);
   g_object_unref (io->cancellable);
   g_object_unref (io->base);
