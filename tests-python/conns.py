@@ -21,6 +21,25 @@ def udp_pair():
     return a, b
 
 
+def udp_pair_via(proxy):
+    """Two UDP sockets that talk through proxy (a netem.Proxy): the
+    client's is connected to its front, the server's to its back."""
+    c, s = udp_socket(), udp_socket()
+    c.connect(inet_address(proxy.front_address))
+    s.connect(inet_address(proxy.back_address))
+    proxy.connect(address_of(c), address_of(s))
+    return c, s
+
+
+def inet_address(host_port):
+    return Gio.InetSocketAddress.new_from_string(host_port[0], host_port[1])
+
+
+def address_of(sock):
+    a = sock.get_local_address()
+    return a.get_address().to_string(), a.get_port()
+
+
 def client_for(sock, host="localhost", accept_all=True):
     identity = Gio.NetworkAddress.new(host, 0) if host else None
     conn = Gio.DtlsClientConnection.new(sock, identity)

@@ -1,0 +1,201 @@
+"""Real DTLS peers in their own processes: OpenSSL's s_server/s_client,
+GnuTLS's gnutls-serv/gnutls-cli, and a Gio program (gio_peer.py) under
+glib-networking's GnuTLS backend or under dtlsgo.
+
+Each runs on 127.0.0.1 with ports the test picked. `Peer` collects the
+process's output lines on a thread so tests can wait for a line, feed
+its stdin and collect its end.
+"""
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import threading
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+SYSTEM_GIO_MODULES = pathlib.Path("/usr/lib/x86_64-linux-gnu/gio/modules")
+
+
+class Peer:
+    def __init__(self, name, argv, env=None):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env)
+        self.lines = []
+        self._cv = threading.Condition()
+        self._done = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            with self._cv:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                self._cv.notify_all()
+        with self._cv:
+            self._done = True
+            self._cv.notify_all()
+
+    @property
+    def output(self):
+        with self._cv:
+            return "\n".join(self.lines)
+
+    def wait_for(self, pattern, timeout=15):
+        """The first output line matching pattern (a regex), waiting for it."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while True:
+                for line in self.lines:
+                    m = rx.search(line)
+                    if m:
+                        return m
+                left = deadline - time.monotonic()
+                if self._done or left <= 0:
+                    raise AssertionError(f"{self.name}: no line matching {pattern!r} "
+                                         f"({'exited ' + str(self.proc.poll()) if self._done else 'timed out'});"
+                                         f" output:\n{self.output_unlocked()}")
+                self._cv.wait(left)
+
+    def output_unlocked(self):
+        return "\n".join(self.lines)
+
+    def has(self, pattern):
+        rx = re.compile(pattern)
+        with self._cv:
+            return any(rx.search(line) for line in self.lines)
+
+    def write(self, text):
+        self.proc.stdin.write(text.encode() if isinstance(text, str) else text)
+        self.proc.stdin.flush()
+
+    def close_stdin(self):
+        self.proc.stdin.close()
+
+    def finish(self, timeout=15):
+        """Waits for the process to exit; returns its exit status."""
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"{self.name} did not exit; output:\n{self.output}")
+        self._reader.join(5)
+        return rc
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self._reader.join(5)
+
+    def result(self, timeout=30):
+        """gio_peer.py's RESULT, once it exited."""
+        self.finish(timeout)
+        for line in reversed(self.lines):
+            if line.startswith("RESULT "):
+                return json.loads(line[len("RESULT "):])
+        raise AssertionError(f"{self.name}: no RESULT; output:\n{self.output}")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+
+
+# -- OpenSSL -------------------------------------------------------------------
+
+
+def openssl_server(port, cred, *, alpn=None, client_ca=None):
+    """s_server for one connection. Lines typed on stdin become records;
+    records received are printed; "DONE" follows the client's close_notify."""
+    argv = ["openssl", "s_server", "-dtls1_2", "-accept", f"127.0.0.1:{port}", "-naccept", "1",
+            "-cert", cred.cert, "-key", cred.key]
+    if cred.chain:
+        argv += ["-cert_chain", cred.chain]
+    if alpn:
+        argv += ["-alpn", ",".join(alpn)]
+    if client_ca:
+        argv += ["-Verify", "2", "-verify_return_error", "-CAfile", client_ca]
+    return Peer("openssl s_server", argv)
+
+
+def openssl_client(port, bind_port, *, ca, alpn=None, cred=None):
+    """s_client from 127.0.0.1:bind_port; verifies the server as localhost
+    against ca. Stdin lines become records; EOF on stdin sends
+    close_notify; "closed" follows the server's close_notify."""
+    argv = ["openssl", "s_client", "-dtls1_2", "-connect", f"127.0.0.1:{port}",
+            "-bind", f"127.0.0.1:{bind_port}", "-CAfile", ca, "-verify_return_error",
+            "-verify_hostname", "localhost", "-servername", "localhost"]
+    if alpn:
+        argv += ["-alpn", ",".join(alpn)]
+    if cred:
+        argv += ["-cert", cred.cert, "-key", cred.key]
+        if cred.chain:
+            argv += ["-cert_chain", cred.chain]
+    return Peer("openssl s_client", argv)
+
+
+# -- GnuTLS --------------------------------------------------------------------
+
+
+def gnutls_server(port, cred, *, alpn=None, client_ca=None):
+    """gnutls-serv in DTLS echo mode (it listens on every address of port);
+    prints "EOF" after the client's close_notify."""
+    argv = ["stdbuf", "-oL", "-eL", "gnutls-serv", "--udp", "--echo", "-p", port,
+            "--x509certfile", cred.chain or cred.cert, "--x509keyfile", cred.key]
+    if alpn:
+        argv += [f"--alpn={a}" for a in alpn]
+    if client_ca:
+        argv += ["--require-client-cert", "--verify-client-cert", "--x509cafile", client_ca]
+    else:
+        argv += ["--disable-client-cert"]
+    return Peer("gnutls-serv", argv)
+
+
+def gnutls_client(port, *, ca, alpn=None, cred=None):
+    """gnutls-cli verifying the server as localhost against ca (it cannot
+    choose its own port). Stdin lines become records; EOF on stdin sends
+    close_notify; "Peer has closed the GnuTLS connection" follows the
+    server's close_notify."""
+    argv = ["stdbuf", "-oL", "-eL", "gnutls-cli", "--udp", "127.0.0.1", "-p", port,
+            "--x509cafile", ca, "--verify-hostname", "localhost", "--sni-hostname", "localhost"]
+    if alpn:
+        argv += [f"--alpn={a}" for a in alpn]
+    if cred:
+        argv += ["--x509certfile", cred.chain or cred.cert, "--x509keyfile", cred.key]
+    return Peer("gnutls-cli", argv)
+
+
+# -- Gio in another process ------------------------------------------------------
+
+
+def gio_env(backend, extra=None):
+    """The environment of a Gio process using backend: "glib-networking"
+    (the system module directory: its GnuTLS backend) or "dtlsgo"."""
+    env = dict(os.environ)
+    env.pop("GIO_USE_TLS", None)
+    if backend == "glib-networking":
+        env.pop("GIO_MODULE_DIR", None)
+        env.pop("GIO_EXTRA_MODULES", None)
+    elif backend != "dtlsgo":
+        raise ValueError(backend)
+    env["PEER_NAME"] = backend
+    env.update(extra or {})
+    return env
+
+
+def gio_peer(backend, settings, extra_env=None):
+    """gio_peer.py under backend, with settings (see its docstring)."""
+    return Peer(f"gio peer ({backend})",
+                [sys.executable, HERE / "gio_peer.py", json.dumps(settings, default=str)],
+                env=gio_env(backend, extra_env))
+
+
+def glib_networking_available():
+    return (SYSTEM_GIO_MODULES / "libgiognutls.so").exists()
