@@ -4,9 +4,9 @@
 
 with the environment choosing the backend (peers.py: glib-networking's
 GnuTLS backend from the system module directory, or dtlsgo through
-GIO_MODULE_DIR). It prints one line per step ("BOUND", "HANDSHAKEN",
-"GOT <hex>", "CLOSE_NOTIFY", "ERROR <domain> <code> <message>") and ends
-with "RESULT <json>".
+GIO_MODULE_DIR). It prints one line per step ("BOUND <port>", "HANDSHAKEN",
+"CLOSE_NOTIFY", "ERROR <domain> <code> <message>") and ends with
+"RESULT <json>".
 
 Settings: role ("client"/"server"), port (local, 0 for any), peer_port,
 cert/key (files, server's or client's own), ca (file for the database;
@@ -38,10 +38,10 @@ def say(*words):
     print(*words, flush=True)
 
 
-def main(cfg):
-    result = {"backend": type(Gio.TlsBackend.get_default()).__gtype__.name}
+def main(cfg, result):
+    result["backend"] = type(Gio.TlsBackend.get_default()).__gtype__.name
     sock = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.DATAGRAM, Gio.SocketProtocol.UDP)
-    sock.bind(Gio.InetSocketAddress.new_from_string("127.0.0.1", cfg.get("port", 0)), True)
+    sock.bind(Gio.InetSocketAddress.new_from_string("127.0.0.1", cfg.get("port", 0)), False)
     sock.connect(Gio.InetSocketAddress.new_from_string("127.0.0.1", cfg["peer_port"]))
     say("BOUND", sock.get_local_address().get_port())
 
@@ -92,7 +92,7 @@ def main(cfg):
             conn.close(None)
     else:
         while True:
-            batch = dgram.receive(conn, count=64, timeout=-1)
+            batch = dgram.receive(conn, timeout=-1)
             if not batch:
                 result["close_notify"] = True
                 say("CLOSE_NOTIFY")
@@ -101,13 +101,13 @@ def main(cfg):
             dgram.send(conn, batch)
         conn.close(None)
     result["received"] = [p.decode("latin-1") for p in got]
-    return result
 
 
 if __name__ == "__main__":
+    res = {}
     try:
-        res = main(json.loads(sys.argv[1]))
+        main(json.loads(sys.argv[1]), res)
     except GLib.Error as e:
         say("ERROR", e.domain, e.code, e.message)
-        res = {"error": [e.domain, e.code, e.message]}
+        res["error"] = [e.domain, e.code, e.message]
     say("RESULT", json.dumps(res))
