@@ -776,6 +776,30 @@ remaining (gint64 timeout, gint64 deadline)
 
 /* ---- GDatagramBased ------------------------------------------------------- */
 
+/* The common start of send and receive: no flags, the handshake done (or
+ * started, or failed: the core reports that), and *timeout cut to what the
+ * handshake left of it. */
+static gboolean
+begin_io (DtlsGoConnection *self,
+          const gchar      *what,
+          gint              flags,
+          gint64           *timeout,
+          GCancellable     *cancellable,
+          GError          **error)
+{
+  gint64 deadline = *timeout > 0 ? g_get_monotonic_time () + *timeout : 0;
+
+  if (flags != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s flags are not supported", what);
+      return FALSE;
+    }
+  if (!ensure_handshake (self, *timeout, cancellable, error))
+    return FALSE;
+  *timeout = remaining (*timeout, deadline);
+  return TRUE;
+}
+
 static gint
 dtls_go_connection_receive_messages (GDatagramBased  *datagram_based,
                                      GInputMessage   *messages,
@@ -786,18 +810,11 @@ dtls_go_connection_receive_messages (GDatagramBased  *datagram_based,
                                      GError         **error)
 {
   DtlsGoConnection *self = DTLS_GO_CONNECTION (datagram_based);
-  gint64 deadline = timeout > 0 ? g_get_monotonic_time () + timeout : 0;
 
-  if (flags != 0)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "Receive flags are not supported");
-      return -1;
-    }
-  if (!ensure_handshake (self, timeout, cancellable, error))
+  if (!begin_io (self, "Receive", flags, &timeout, cancellable, error))
     return -1;
   return dtlsgo_core_connection_receive (PRIV (self)->core, messages, num_messages,
-                                         remaining (timeout, deadline), cancellable, error);
+                                         timeout, cancellable, error);
 }
 
 static gint
@@ -810,18 +827,11 @@ dtls_go_connection_send_messages (GDatagramBased  *datagram_based,
                                   GError         **error)
 {
   DtlsGoConnection *self = DTLS_GO_CONNECTION (datagram_based);
-  gint64 deadline = timeout > 0 ? g_get_monotonic_time () + timeout : 0;
 
-  if (flags != 0)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "Send flags are not supported");
-      return -1;
-    }
-  if (!ensure_handshake (self, timeout, cancellable, error))
+  if (!begin_io (self, "Send", flags, &timeout, cancellable, error))
     return -1;
   return dtlsgo_core_connection_send (PRIV (self)->core, messages, num_messages,
-                                      remaining (timeout, deadline), cancellable, error);
+                                      timeout, cancellable, error);
 }
 
 static GIOCondition
