@@ -23,7 +23,7 @@ func (a *acceptAll) RequestCertificate(context.Context, [][]byte) (*Certificate,
 	return nil, nil
 }
 
-func testCert(t *testing.T) *Certificate {
+func testCert(t testing.TB) *Certificate {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
@@ -43,7 +43,7 @@ func testCert(t *testing.T) *Certificate {
 	return cert
 }
 
-func udpPair(t *testing.T) (BaseSocket, BaseSocket) {
+func udpPair(t testing.TB) (BaseSocket, BaseSocket) {
 	t.Helper()
 	a, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	b, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -60,7 +60,7 @@ func udpPair(t *testing.T) (BaseSocket, BaseSocket) {
 	return NewNetBaseSocket(ac), NewNetBaseSocket(bc)
 }
 
-func handshakePair(t *testing.T, ccfg, scfg Config) (*Conn, *Conn, error, error) {
+func handshakePair(t testing.TB, ccfg, scfg Config) (*Conn, *Conn, error, error) {
 	cb, sb := udpPair(t)
 	client, server := NewConn(cb, true), NewConn(sb, false)
 	ctx := context.Background()

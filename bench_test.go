@@ -1,0 +1,104 @@
+package dtlsgo
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the data path between two connected Conns over loopback
+// UDP (both ends in this process, so CPU is both sides'). The C benchmark
+// (bench/) measures the same through GIO; these isolate the Go core.
+
+func benchPair(b *testing.B) (*Conn, *Conn) {
+	b.Helper()
+	cert := testCert(b)
+	client, server, cerr, serr := handshakePair(b, Config{}, Config{Certificate: cert})
+	if cerr != nil || serr != nil {
+		b.Fatal(cerr, serr)
+	}
+	b.Cleanup(func() { client.Close(); server.Close() })
+	return client, server
+}
+
+// drain receives records on c until n arrived or none came for 200 ms,
+// counting them in received, and then reports the count on got.
+func drain(c *Conn, n int, received *atomic.Int64, got chan<- int) {
+	for received.Load() < int64(n) {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		k, err := c.Receive(ctx, false, 64, func(int, []byte) {})
+		cancel()
+		if err != nil {
+			break
+		}
+		received.Add(int64(k))
+	}
+	got <- int(received.Load())
+}
+
+// BenchmarkSendReceive1200 moves 1200-byte records one way in batches of
+// 32, the receiver draining as fast as it can; per op = one record.
+func BenchmarkSendReceive1200(b *testing.B) {
+	client, server := benchPair(b)
+	payload := make([]byte, 1200)
+	batch := make([][]byte, 32)
+	for i := range batch {
+		batch[i] = payload
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got := make(chan int, 1)
+	var received atomic.Int64
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	go drain(server, b.N, &received, got)
+	for sent := 0; sent < b.N; {
+		n := min(len(batch), b.N-sent)
+		k, err := client.Send(ctx, false, batch[:n])
+		if err != nil {
+			b.Fatal(err)
+		}
+		sent += k
+		// Flow control: at most 256 records in flight, so loss cannot
+		// flatter the rate (lost ones are written off after 200 ms).
+		for stall := time.Now(); int64(sent)-received.Load() > 256 && time.Since(stall) < 200*time.Millisecond; {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+	n := <-got
+	b.StopTimer()
+	b.ReportMetric(float64(b.N-n)/float64(b.N), "lost/op")
+}
+
+// BenchmarkRoundTrip64 is a 64-byte ping-pong; per op = one round trip.
+func BenchmarkRoundTrip64(b *testing.B) {
+	client, server := benchPair(b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := server.Receive(ctx, false, 1, func(_ int, rec []byte) { copy(buf, rec) })
+			if err != nil || n == 0 {
+				return
+			}
+			if _, err := server.Send(ctx, false, [][]byte{buf}); err != nil {
+				return
+			}
+		}
+	}()
+	ping := [][]byte{make([]byte, 64)}
+	b.SetBytes(64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := client.Send(ctx, false, ping); err != nil {
+			b.Fatal(err)
+		}
+		if n, err := client.Receive(ctx, false, 1, func(int, []byte) {}); n != 1 {
+			b.Fatal(err)
+		}
+	}
+}
