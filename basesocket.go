@@ -22,6 +22,17 @@ type BaseSocket interface {
 	Close() error
 }
 
+// batchBaseSocket is a BaseSocket that also moves datagrams in batches.
+type batchBaseSocket interface {
+	BaseSocket
+	// WriteDatagrams sends each of ds as one datagram and returns how many
+	// went; an error only when none did.
+	WriteDatagrams(ds [][]byte) (int, error)
+	// ReadDatagrams blocks until datagrams arrive and hands all that are
+	// ready to use, valid only during the call; errors as ReadDatagram.
+	ReadDatagrams(use func(ds [][]byte)) error
+}
+
 // MaxDatagramSize bounds the datagrams a BaseSocket reads: the largest UDP
 // payload, so no record is ever cut for lack of buffer.
 const MaxDatagramSize = 65535
@@ -32,7 +43,23 @@ const MaxDatagramSize = 65535
 type netBaseSocket struct{ conn net.Conn }
 
 // NewNetBaseSocket adapts a connected datagram socket. Close closes conn.
-func NewNetBaseSocket(conn net.Conn) BaseSocket { return &netBaseSocket{conn: conn} }
+// A socket with a descriptor moves datagrams in batches.
+func NewNetBaseSocket(conn net.Conn) BaseSocket {
+	if b := newBatchSocket(conn); b != nil {
+		return &netBatchSocket{netBaseSocket{conn: conn}, b}
+	}
+	return &netBaseSocket{conn: conn}
+}
+
+type netBatchSocket struct {
+	netBaseSocket
+	batch *batchSocket
+}
+
+func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.batch.writeBatch(ds) }
+func (s *netBatchSocket) ReadDatagrams(use func(ds [][]byte)) error {
+	return s.batch.readBatch(use)
+}
 
 // NewFDBaseSocket adapts a duplicate of the connected datagram socket fd; fd
 // itself is left alone.

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/pion/dtls/v3"
@@ -59,9 +60,9 @@ type Conn struct {
 	hsCancel        context.CancelCauseFunc
 	pc              *dtls.Conn
 	info            Info
-	records         [][]byte // decrypted, waiting for receive
-	eos             bool     // no record will follow the queued ones
-	eosErr          error    // reported at end of stream instead of 0 messages
+	records         recordQueue // decrypted, waiting for receive
+	eos             bool        // no record will follow the queued ones
+	eosErr          error       // reported at end of stream instead of 0 messages
 	readShut        bool
 	writeShut       bool
 	closeNotifySent bool
@@ -69,6 +70,10 @@ type Conn struct {
 	changed         chan struct{} // closed and replaced at every state change
 	onChange        func()
 	pumpDone        chan struct{}
+
+	app        *appLayer // dtlsgo's record layer, once it took over from pion
+	sendBuf    []byte    // sealed records of one batch (under writeLock)
+	sendDgrams [][]byte  // the datagrams in sendBuf
 }
 
 // NewConn wraps base; nothing is read or sent before the first handshake.
@@ -209,11 +214,28 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		_ = pc.Close()
 		return err
 	}
+	app := c.takeOver(pc)
 	c.mu.Lock()
 	info.AcceptableCAs = facts.acceptableCAs
 	c.info = info
+	c.app = app
 	c.mu.Unlock()
 	return nil
+}
+
+// takeOver hands application data to dtlsgo's own record layer when the
+// connection's suite allows (see appLayer); nil leaves it all to pion.
+// DTLSGO_RECORD_LAYER=pion keeps pion's, for comparison.
+func (c *Conn) takeOver(pc *dtls.Conn) *appLayer {
+	if os.Getenv("DTLSGO_RECORD_LAYER") == "pion" {
+		return nil
+	}
+	app, err := newAppLayer(pc)
+	if err != nil {
+		return nil
+	}
+	c.tr.takeOver(app, c.push)
+	return app
 }
 
 // options turns cfg into pion options shared by both roles.
@@ -328,23 +350,37 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 			c.endOfStream(err)
 			return
 		}
-		rec := make([]byte, n)
-		copy(rec, buf[:n])
+		rec := getRecordBuffer(n)
+		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}})
+	}
+}
 
-		c.mu.Lock()
-		for len(c.records) >= recvQueueLimit && !c.readShut {
-			wait := c.changed
-			c.mu.Unlock()
-			<-wait
-			c.mu.Lock()
-		}
-		if c.readShut {
-			c.mu.Unlock()
-			return
-		}
-		c.records = append(c.records, rec)
-		c.changedLocked()
+// push queues records for receive, waiting while the queue is full (the
+// reader then stops reading, as a full socket buffer would); records that
+// arrive after the read side was shut are dropped.
+func (c *Conn) push(recs []queued) {
+	c.mu.Lock()
+	for c.records.len() >= recvQueueLimit && !c.readShut {
+		wait := c.changed
 		c.mu.Unlock()
+		<-wait
+		c.mu.Lock()
+	}
+	if c.readShut {
+		c.mu.Unlock()
+		for _, r := range recs {
+			putRecordBuffer(r.buf)
+		}
+		return
+	}
+	// Readiness changes only when the queue stops being empty.
+	wasEmpty := c.records.len() == 0
+	c.records.push(recs...)
+	if wasEmpty {
+		c.changedLocked()
+	}
+	c.mu.Unlock()
+	if wasEmpty {
 		c.notify()
 	}
 }

@@ -42,6 +42,12 @@ func (c *Conn) Send(ctx context.Context, poll bool, payloads [][]byte) (int, err
 		return 0, err
 	}
 	defer c.writeLock.release()
+	c.mu.Lock()
+	app := c.app
+	c.mu.Unlock()
+	if app != nil {
+		return c.sendApp(app, payloads)
+	}
 	for i, p := range payloads {
 		if len(p) > MaxPayload {
 			return i, nil
@@ -62,6 +68,60 @@ func (c *Conn) Send(ctx context.Context, poll bool, payloads [][]byte) (int, err
 		}
 	}
 	return len(payloads), nil
+}
+
+// sendBatch is how many records go to the socket in one call.
+const sendBatch = 64
+
+// sendApp is Send through dtlsgo's record layer: each chunk of the batch
+// is sealed into one reused buffer and sent with one system call.
+func (c *Conn) sendApp(app *appLayer, payloads [][]byte) (int, error) {
+	c.mu.Lock()
+	shut, eos := c.writeShut, c.eos
+	c.mu.Unlock()
+	if _, err := c.established(shut); err != nil {
+		return 0, err
+	}
+	if eos {
+		// pion has answered the peer's close_notify and is closed.
+		return 0, c.writeError(dtls.ErrConnClosed)
+	}
+	sent := 0
+	for sent < len(payloads) {
+		chunk := payloads[sent:min(len(payloads), sent+sendBatch)]
+		size := 0
+		for i, p := range chunk {
+			if len(p) > MaxPayload {
+				chunk = chunk[:i]
+				break
+			}
+			size += len(p) + appOverhead
+		}
+		if len(chunk) == 0 {
+			break
+		}
+		if cap(c.sendBuf) < size {
+			c.sendBuf = make([]byte, 0, size)
+		}
+		buf := c.sendBuf[:0]
+		for i, p := range chunk {
+			start := len(buf)
+			var err error
+			if buf, err = app.seal(buf, contentAppData, p, &app.sendScratch); err != nil {
+				return partial(sent, c.writeError(err))
+			}
+			c.sendDgrams = append(c.sendDgrams[:i], buf[start:])
+		}
+		n, err := c.tr.writeDatagrams(c.sendDgrams[:len(chunk)])
+		sent += n
+		if err != nil {
+			return partial(sent, c.writeError(err))
+		}
+		if n < len(chunk) {
+			break
+		}
+	}
+	return sent, nil
 }
 
 func tooLarge(n int) error {
@@ -103,16 +163,14 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 	got := 0
 	for got < n {
 		c.mu.Lock()
-		if len(c.records) > 0 && !c.readShut {
-			rec := c.records[0]
-			c.records[0] = nil
-			c.records = c.records[1:]
-			if len(c.records) == 0 {
-				c.records = nil
+		if c.records.len() > 0 && !c.readShut {
+			if c.records.len() >= recvQueueLimit {
+				c.changedLocked() // a reader waits for room
 			}
-			c.changedLocked() // the pump may wait for room
+			rec := c.records.pop()
 			c.mu.Unlock()
-			deliver(got, rec)
+			deliver(got, rec.data)
+			putRecordBuffer(rec.buf)
 			got++
 			continue
 		}
@@ -154,7 +212,7 @@ func (c *Conn) Readiness() (in, out bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	failed := c.state == HandshakeFailed
-	in = len(c.records) > 0 || c.eos || c.readShut || failed
+	in = c.records.len() > 0 || c.eos || c.readShut || failed
 	out = c.state != HandshakeRunning
 	return in, out
 }
@@ -196,7 +254,7 @@ func (c *Conn) Shutdown(read, write bool) error {
 	c.mu.Lock()
 	if read {
 		c.readShut = true
-		c.records = nil
+		c.records.drop()
 	}
 	if write {
 		c.writeShut = true

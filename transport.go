@@ -24,6 +24,10 @@ type transport struct {
 
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
 
+	app     atomic.Pointer[appLayer] // set once the record layer took over
+	deliver func([]queued)           // set before app
+	appRecs []queued                 // opened, not yet delivered (reader only)
+
 	mu           sync.Mutex
 	readDeadline time.Time
 	deadlineSet  chan struct{} // closed and replaced whenever the deadline changes
@@ -54,31 +58,100 @@ func (t *transport) start() {
 
 func (t *transport) readLoop() {
 	defer close(t.stopped)
-	buf := make([]byte, MaxDatagramSize)
-	for {
-		n, err := t.base.ReadDatagram(buf)
-		if err != nil {
-			switch {
-			case errors.Is(err, io.EOF):
-				t.eof = true
-			case errors.Is(err, net.ErrClosed):
-			default:
-				t.readErr = err
+	var err error
+	if bb, ok := t.base.(batchBaseSocket); ok {
+		use := func(ds [][]byte) {
+			for _, d := range ds {
+				t.received(d)
 			}
-			return
+			t.flushApp()
 		}
-		t.datagrams.Add(1)
-		if looksLikeDTLS(buf[:n]) {
-			t.dtlsLike.Add(1)
+		for err == nil {
+			err = bb.ReadDatagrams(use)
 		}
-		d := make([]byte, n)
-		copy(d, buf[:n])
-		select {
-		case t.inbound <- d:
-		case <-t.closed:
-			return
+	} else {
+		buf := make([]byte, MaxDatagramSize)
+		for err == nil {
+			var n int
+			if n, err = t.base.ReadDatagram(buf); err == nil {
+				t.received(buf[:n])
+				t.flushApp()
+			}
 		}
 	}
+	switch {
+	case errors.Is(err, io.EOF):
+		t.eof = true
+	case errors.Is(err, net.ErrClosed):
+	default:
+		t.readErr = err
+	}
+}
+
+// received takes one datagram: application data for the record layer that
+// took over goes straight to the connection, the rest (all of it before the
+// takeover) to pion.
+func (t *transport) received(d []byte) {
+	t.datagrams.Add(1)
+	if looksLikeDTLS(d) {
+		t.dtlsLike.Add(1)
+	}
+	if app := t.app.Load(); app != nil {
+		if d = t.takeApp(app, d); len(d) == 0 {
+			return
+		}
+		// Keep order: data before the alert that may follow it.
+		t.flushApp()
+	}
+	p := make([]byte, len(d))
+	copy(p, d)
+	select {
+	case t.inbound <- p:
+	case <-t.closed:
+	}
+}
+
+// takeApp opens the datagram's application-data records into t.appRecs and
+// returns what is left for pion.
+func (t *transport) takeApp(app *appLayer, d []byte) []byte {
+	var rest []byte
+	for in := d; len(in) > 0; {
+		r, next, ok := nextRecord(in)
+		if !ok {
+			rest = append(rest, in...)
+			break
+		}
+		in = next
+		if r.typ != contentAppData || r.epoch != app.epoch {
+			rest = append(rest, r.raw...)
+			continue
+		}
+		buf := getRecordBuffer(len(r.body))
+		if rec, ok := app.open((*buf)[:0], r); ok {
+			t.appRecs = append(t.appRecs, queued{data: rec, buf: buf})
+		} else {
+			putRecordBuffer(buf)
+		}
+	}
+	return rest
+}
+
+// flushApp hands the records opened so far to the connection.
+func (t *transport) flushApp() {
+	if len(t.appRecs) == 0 {
+		return
+	}
+	t.deliver(t.appRecs)
+	clear(t.appRecs)
+	t.appRecs = t.appRecs[:0]
+}
+
+// takeOver makes app the record layer from now on: opened records go to
+// deliver (on the reader goroutine, which it may block for backpressure),
+// and pion's own records of the epoch are resealed.
+func (t *transport) takeOver(app *appLayer, deliver func([]queued)) {
+	t.deliver = deliver
+	t.app.Store(app)
 }
 
 // counts reports how many datagrams were read and how many of them began
@@ -157,10 +230,33 @@ func (t *transport) WriteTo(p []byte, _ net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	if err := t.base.WriteDatagram(p); err != nil {
+	d := p
+	if app := t.app.Load(); app != nil {
+		d = app.reseal(p)
+	}
+	if err := t.base.WriteDatagram(d); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// writeDatagrams sends records sealed by the record layer, in one batch
+// when the base socket can.
+func (t *transport) writeDatagrams(ds [][]byte) (int, error) {
+	select {
+	case <-t.closed:
+		return 0, net.ErrClosed
+	default:
+	}
+	if bb, ok := t.base.(batchBaseSocket); ok {
+		return bb.WriteDatagrams(ds)
+	}
+	for i, d := range ds {
+		if err := t.base.WriteDatagram(d); err != nil {
+			return i, err
+		}
+	}
+	return len(ds), nil
 }
 
 // Close stops reading; pion calls it when its connection ends. The base
