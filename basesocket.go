@@ -61,8 +61,9 @@ func (s *netBatchSocket) ReadDatagrams(use func(ds [][]byte)) error {
 	return s.batch.readBatch(use)
 }
 
-// NewFDBaseSocket adapts a duplicate of the connected datagram socket fd; fd
-// itself is left alone.
+// NewFDBaseSocket adapts a duplicate of the datagram socket fd; fd itself
+// is left alone. An unconnected UDP socket serves the peer that speaks
+// first (see AddressedBaseSocket).
 func NewFDBaseSocket(fd int) (BaseSocket, error) {
 	dup, err := syscall.Dup(fd)
 	if err != nil {
@@ -74,6 +75,9 @@ func NewFDBaseSocket(fd int) (BaseSocket, error) {
 	conn, err := net.FileConn(f)
 	if err != nil {
 		return nil, Errorf(ErrNotSupported, "the base socket is not a datagram socket Go can use: %w", err)
+	}
+	if udp, ok := conn.(*net.UDPConn); ok && udp.RemoteAddr() == nil {
+		return &udpBaseSocket{conn: udp}, nil
 	}
 	return NewNetBaseSocket(conn), nil
 }

@@ -44,7 +44,33 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	// MTU for handshake fragmentation; 0 means DefaultMTU.
 	MTU int
+	// RetransmitInterval is the delay before a handshake flight is first
+	// sent again (it doubles after each retransmission); 0 means
+	// DefaultRetransmitInterval.
+	RetransmitInterval time.Duration
+
+	// SRTPProfiles are offered (client) or accepted (server) for DTLS-SRTP
+	// (RFC 5764), in preference order; none leaves use_srtp out.
+	SRTPProfiles []SRTPProfile
+	// PSKIdentity and PSK are a client's pre-shared key (RFC 4279); a
+	// non-nil PSK makes the client offer PSK cipher suites only (plus
+	// certificate suites when it has a certificate).
+	PSKIdentity string
+	PSK         []byte
+	// ServerPSK makes a server accept PSK suites, asking the hooks
+	// (PSKResolver) for each client identity's key; PSKIdentityHint is
+	// sent to clients when not empty.
+	ServerPSK       bool
+	PSKIdentityHint string
+	// ConnectionIDLength asks for RFC 9146 connection IDs (see cid.go).
+	ConnectionIDLength int
+	// KeyLogFile, when not empty, receives the session's secrets in NSS key
+	// log format (what SSLKEYLOGFILE names).
+	KeyLogFile string
 }
+
+// DefaultRetransmitInterval is pion's first retransmission delay.
+const DefaultRetransmitInterval = time.Second
 
 func (c *Config) handshakeTimeout() time.Duration {
 	if c.HandshakeTimeout > 0 {

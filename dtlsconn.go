@@ -189,6 +189,14 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if err != nil {
 		return err
 	}
+	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks)
+	if err != nil {
+		return err
+	}
+	if keyLog != nil {
+		defer keyLog.Close()
+	}
+	opts = append(opts, extra...)
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -263,7 +271,7 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 	if cfg.ServerName != "" && c.isClient {
 		opts = append(opts, dtls.WithServerName(cfg.ServerName))
 	}
-	if c.isClient {
+	if c.isClient && !cfg.pskOnly() {
 		local := cfg.Certificate
 		opts = append(opts, dtls.WithGetClientCertificate(func(req *dtls.CertificateRequestInfo) (*tls.Certificate, error) {
 			facts.acceptableCAs = req.AcceptableCAs
@@ -418,6 +426,7 @@ type Info struct {
 	PeerCertificates   [][]byte
 	AcceptableCAs      [][]byte // client: the DER names the server asked for
 	ExtendedMaster     bool
+	SRTPProfile        string // DTLS-SRTP, "" when none was selected
 }
 
 // Info returns what the handshake established; ok is false before it
@@ -433,9 +442,15 @@ func infoFrom(pc *dtls.Conn) (Info, error) {
 	if !ok {
 		return Info{}, Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
 	}
-	return Info{
+	info := Info{
 		CipherSuite:        dtls.CipherSuiteName(st.CipherSuiteID),
 		NegotiatedProtocol: st.NegotiatedProtocol,
 		PeerCertificates:   st.PeerCertificates,
-	}, nil
+	}
+	if id, ok := pc.SelectedSRTPProtectionProfile(); ok {
+		if p, ok := srtpProfileFor(id); ok {
+			info.SRTPProfile = p.Name
+		}
+	}
+	return info, nil
 }

@@ -17,7 +17,7 @@ import (
 // underlying object.
 type transport struct {
 	base    BaseSocket
-	inbound chan []byte   // datagrams read, each in its own buffer
+	inbound chan datagram // datagrams read, each in its own buffer
 	stopped chan struct{} // closed when the reader goroutine has ended
 	eof     bool          // the base reported end of stream (set before stopped)
 	readErr error         // why the reader ended, if not EOF or Close
@@ -27,6 +27,10 @@ type transport struct {
 	app     atomic.Pointer[appLayer] // set once the record layer took over
 	deliver func([]queued)           // set before app
 	appRecs []queued                 // opened, not yet delivered (reader only)
+
+	// Set for an unconnected base socket (see peersocket.go).
+	addressed AddressedBaseSocket
+	peers     peerFilter
 
 	mu           sync.Mutex
 	readDeadline time.Time
@@ -40,10 +44,19 @@ type transport struct {
 // beyond it the reader stops reading and the kernel buffer takes over.
 const inboundQueue = 1024
 
+// datagram is one read for pion: its bytes and, from an unconnected
+// socket, the address pion should see (nil: the peer).
+type datagram struct {
+	data []byte
+	from net.Addr
+}
+
 func newTransport(base BaseSocket) *transport {
+	addressed, _ := base.(AddressedBaseSocket)
 	return &transport{
 		base:        base,
-		inbound:     make(chan []byte, inboundQueue),
+		addressed:   addressed,
+		inbound:     make(chan datagram, inboundQueue),
 		stopped:     make(chan struct{}),
 		deadlineSet: make(chan struct{}),
 		closed:      make(chan struct{}),
@@ -62,7 +75,7 @@ func (t *transport) readLoop() {
 	if bb, ok := t.base.(batchBaseSocket); ok {
 		use := func(ds [][]byte) {
 			for _, d := range ds {
-				t.received(d)
+				t.received(d, nil)
 			}
 			t.flushApp()
 		}
@@ -73,8 +86,9 @@ func (t *transport) readLoop() {
 		buf := make([]byte, MaxDatagramSize)
 		for err == nil {
 			var n int
-			if n, err = t.base.ReadDatagram(buf); err == nil {
-				t.received(buf[:n])
+			var from net.Addr
+			if n, from, err = t.read(buf); err == nil {
+				t.received(buf[:n], from)
 				t.flushApp()
 			}
 		}
@@ -88,10 +102,28 @@ func (t *transport) readLoop() {
 	}
 }
 
+// read takes the next datagram; from an unconnected socket, only what the
+// peer filter admits.
+func (t *transport) read(buf []byte) (int, net.Addr, error) {
+	if t.addressed == nil {
+		n, err := t.base.ReadDatagram(buf)
+		return n, nil, err
+	}
+	for {
+		n, from, err := t.addressed.ReadDatagramFrom(buf)
+		if err != nil {
+			return 0, nil, err
+		}
+		if from, ok := t.peers.admit(buf[:n], from); ok {
+			return n, from, nil
+		}
+	}
+}
+
 // received takes one datagram: application data for the record layer that
 // took over goes straight to the connection, the rest (all of it before the
 // takeover) to pion.
-func (t *transport) received(d []byte) {
+func (t *transport) received(d []byte, from net.Addr) {
 	t.datagrams.Add(1)
 	if looksLikeDTLS(d) {
 		t.dtlsLike.Add(1)
@@ -103,8 +135,8 @@ func (t *transport) received(d []byte) {
 		// Keep order: data before the alert that may follow it.
 		t.flushApp()
 	}
-	p := make([]byte, len(d))
-	copy(p, d)
+	p := datagram{data: make([]byte, len(d)), from: from}
+	copy(p.data, d)
 	select {
 	case t.inbound <- p:
 	case <-t.closed:
@@ -200,12 +232,12 @@ func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
 		}
 		select {
 		case d := <-t.inbound:
-			return copy(p, d), peerAddr{}, nil
+			return copy(p, d.data), d.source(), nil
 		case <-t.stopped:
 			// Drain what was read before the end.
 			select {
 			case d := <-t.inbound:
-				return copy(p, d), peerAddr{}, nil
+				return copy(p, d.data), d.source(), nil
 			default:
 			}
 			if t.readErr != nil {
@@ -224,7 +256,14 @@ func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 }
 
-func (t *transport) WriteTo(p []byte, _ net.Addr) (int, error) {
+func (d datagram) source() net.Addr {
+	if d.from == nil {
+		return peerAddr{}
+	}
+	return d.from
+}
+
+func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	select {
 	case <-t.closed:
 		return 0, net.ErrClosed
@@ -234,10 +273,22 @@ func (t *transport) WriteTo(p []byte, _ net.Addr) (int, error) {
 	if app := t.app.Load(); app != nil {
 		d = app.reseal(p)
 	}
-	if err := t.base.WriteDatagram(d); err != nil {
+	if err := t.write(d, addr); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// write sends one datagram to addr: the peer unless pion names another.
+func (t *transport) write(d []byte, addr net.Addr) error {
+	if t.addressed == nil {
+		return t.base.WriteDatagram(d)
+	}
+	dest, err := t.peers.destination(addr)
+	if err != nil {
+		return err
+	}
+	return t.addressed.WriteDatagramTo(d, dest)
 }
 
 // writeDatagrams sends records sealed by the record layer, in one batch
@@ -252,7 +303,7 @@ func (t *transport) writeDatagrams(ds [][]byte) (int, error) {
 		return bb.WriteDatagrams(ds)
 	}
 	for i, d := range ds {
-		if err := t.base.WriteDatagram(d); err != nil {
+		if err := t.write(d, nil); err != nil {
 			return i, err
 		}
 	}

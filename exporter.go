@@ -1,0 +1,61 @@
+package dtlsgo
+
+import "github.com/pion/dtls/v3"
+
+// maxExportLength bounds one export: RFC 5705 lengths are 16-bit fields.
+const maxExportLength = 65535
+
+// ExportKeyingMaterial returns length bytes of RFC 5705 keying material for
+// label, the same on both peers. pion implements only the empty context
+// (RFC 5705's "no context" and a zero-length context differ: only the
+// former is available), so a non-empty context is refused.
+func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
+	pc, err := c.exporter()
+	if err != nil {
+		return nil, err
+	}
+	if len(context) > 0 {
+		return nil, Errorf(ErrNotSupported, "Keying material export with a context is not supported "+
+			"(pion/dtls implements only an empty context)")
+	}
+	if isReservedLabel(label) {
+		return nil, Errorf(ErrInvalidArgument, "The label %q is reserved by TLS and cannot be exported", label)
+	}
+	if length <= 0 || length > maxExportLength {
+		return nil, Errorf(ErrInvalidArgument, "Cannot export %d bytes of keying material (1 to %d)", length, maxExportLength)
+	}
+	return exportKeyingMaterial(pc, label, length)
+}
+
+// exporter returns pion's connection once the handshake completed; it keeps
+// its keys after close, so exports stay possible then.
+func (c *Conn) exporter() (*dtls.Conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != HandshakeDone {
+		return nil, Errorf(ErrChannelBindingInvalid, "Keying material is available only after a successful DTLS handshake")
+	}
+	return c.pc, nil
+}
+
+func exportKeyingMaterial(pc *dtls.Conn, label string, length int) ([]byte, error) {
+	st, ok := pc.ConnectionState()
+	if !ok {
+		return nil, Errorf(ErrChannelBindingInvalid, "The DTLS connection has no keys")
+	}
+	km, err := st.ExportKeyingMaterial(label, nil, length)
+	if err != nil {
+		return nil, Errorf(ErrChannelBindingGeneral, "Cannot export keying material: %v", err)
+	}
+	return km, nil
+}
+
+// isReservedLabel: RFC 5705 §4 forbids the PRF labels TLS itself uses.
+func isReservedLabel(label string) bool {
+	switch label {
+	case "client finished", "server finished", "master secret", "key expansion",
+		"extended master secret":
+		return true
+	}
+	return false
+}
