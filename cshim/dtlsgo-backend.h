@@ -2,10 +2,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "dtlsgo.h"
 
-#define DTLS_GO_TYPE_BACKEND (dtls_go_backend_get_type ())
-G_DECLARE_FINAL_TYPE (DtlsGoBackend, dtls_go_backend, DTLS_GO, BACKEND, GObject)
+G_BEGIN_DECLS
 
 /* Below glib-networking (gnutls 0, openssl -1) and above GLib's dummy
  * (-100): installing dtlsgo changes nothing until a user asks for it. */

@@ -2,12 +2,10 @@
 
 #include <gio/gio.h>
 
+#include "dtlsgo.h"
 #include "dtlsgo-core.h"
 
 G_BEGIN_DECLS
-
-#define DTLS_GO_TYPE_CERTIFICATE (dtls_go_certificate_get_type ())
-G_DECLARE_FINAL_TYPE (DtlsGoCertificate, dtls_go_certificate, DTLS_GO, CERTIFICATE, GTlsCertificate)
 
 /* The Go dtlsgo.Certificate (certificate, issuers, private key) the object
  * holds; owned by the object, 0 if it was never given certificate data. */

@@ -12,7 +12,12 @@ enum
   PROP_SERVER_IDENTITY,
   PROP_USE_SSL3,
   PROP_ACCEPTED_CAS,
+  PROP_PSK_IDENTITY,
+  PROP_PSK,
+  N_PROPS
 };
+
+static GParamSpec *obj_props[N_PROPS];
 
 struct _DtlsGoClientConnection
 {
@@ -23,6 +28,8 @@ struct _DtlsGoClientConnection
   GSocketConnectable *server_identity;
   GList *accepted_cas; /* GByteArray DER names */
   gchar *server_name;  /* SNI of the running handshake */
+  gchar *psk_identity;
+  GBytes *psk;
 };
 
 static void dtls_go_client_connection_dtls_iface_init (GDtlsClientConnectionInterface *iface);
@@ -77,6 +84,12 @@ dtls_go_client_connection_get_property (GObject    *object,
       /* A new list the caller frees, as GLib's getter documents. */
       g_value_set_pointer (value, copy_accepted_cas (self->accepted_cas));
       break;
+    case PROP_PSK_IDENTITY:
+      g_value_set_string (value, self->psk_identity);
+      break;
+    case PROP_PSK:
+      g_value_set_boxed (value, self->psk);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -103,6 +116,14 @@ dtls_go_client_connection_set_property (GObject      *object,
     case PROP_USE_SSL3:
       /* Deprecated no-op, as in GLib. */
       break;
+    case PROP_PSK_IDENTITY:
+      g_free (self->psk_identity);
+      self->psk_identity = g_value_dup_string (value);
+      break;
+    case PROP_PSK:
+      g_clear_pointer (&self->psk, g_bytes_unref);
+      self->psk = g_value_dup_boxed (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -117,6 +138,8 @@ dtls_go_client_connection_finalize (GObject *object)
   g_clear_object (&self->server_identity);
   free_accepted_cas (self->accepted_cas);
   g_free (self->server_name);
+  g_free (self->psk_identity);
+  g_clear_pointer (&self->psk, g_bytes_unref);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (dtls_go_client_connection_parent_class)->finalize (object);
@@ -151,6 +174,11 @@ dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
   g_free (self->server_name);
   self->server_name = self->server_identity ? sni_name (self->server_identity) : NULL;
   params->server_name = self->server_name;
+  if (self->psk)
+    {
+      params->psk = g_bytes_ref (self->psk);
+      params->psk_identity = g_strdup (self->psk_identity);
+    }
   g_mutex_unlock (&self->lock);
 }
 
@@ -240,6 +268,52 @@ dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass)
   g_object_class_override_property (gobject_class, PROP_SERVER_IDENTITY, "server-identity");
   g_object_class_override_property (gobject_class, PROP_USE_SSL3, "use-ssl3");
   g_object_class_override_property (gobject_class, PROP_ACCEPTED_CAS, "accepted-cas");
+
+  /**
+   * DtlsGoClientConnection:psk-identity:
+   *
+   * The identity the client sends with its #DtlsGoClientConnection:psk
+   * (RFC 4279: UTF-8, and what the server looks the key up by).
+   */
+  obj_props[PROP_PSK_IDENTITY] =
+    g_param_spec_string ("psk-identity", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoClientConnection:psk:
+   *
+   * The pre-shared key (RFC 4279), or %NULL (the default) for none. With a
+   * key the client offers only PSK cipher suites (the ECDHE_PSK ones
+   * first, for forward secrecy), plus the certificate suites when it also
+   * has a #GTlsConnection:certificate, and needs no certificates at all. A
+   * key without a non-empty #DtlsGoClientConnection:psk-identity makes the
+   * handshake fail with %G_IO_ERROR_INVALID_ARGUMENT.
+   */
+  obj_props[PROP_PSK] =
+    g_param_spec_boxed ("psk", NULL, NULL, G_TYPE_BYTES,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_property (gobject_class, PROP_PSK_IDENTITY, obj_props[PROP_PSK_IDENTITY]);
+  g_object_class_install_property (gobject_class, PROP_PSK, obj_props[PROP_PSK]);
+}
+
+/**
+ * dtls_go_client_connection_set_psk:
+ * @self: a #DtlsGoClientConnection
+ * @identity: (nullable): the PSK identity to send
+ * @key: (nullable): the pre-shared key, or %NULL to use none
+ *
+ * Sets #DtlsGoClientConnection:psk-identity and #DtlsGoClientConnection:psk
+ * at once, before the handshake.
+ */
+void
+dtls_go_client_connection_set_psk (DtlsGoClientConnection *self,
+                                   const gchar            *identity,
+                                   GBytes                 *key)
+{
+  g_return_if_fail (DTLS_GO_IS_CLIENT_CONNECTION (self));
+
+  g_object_set (self, "psk-identity", identity, "psk", key, NULL);
 }
 
 static void

@@ -30,7 +30,20 @@ enum
   PROP_NEGOTIATED_PROTOCOL,
   PROP_PROTOCOL_VERSION,
   PROP_CIPHERSUITE_NAME,
+  /* The DtlsGo namespace's own (cshim/dtlsgo.h) */
+  PROP_SRTP_PROFILES,
+  PROP_SRTP_PROFILE,
+  PROP_CONNECTION_ID_LENGTH,
+  PROP_HANDSHAKE_TIMEOUT,
+  PROP_RETRANSMISSION_INTERVAL,
+  PROP_MTU,
+  N_PROPS
 };
+
+static GParamSpec *obj_props[N_PROPS];
+
+#define DEFAULT_RETRANSMISSION_INTERVAL_MS 1000
+#define DEFAULT_MTU 1200
 
 /* One caller's wait for the handshake: the main context its upcalls and
  * completion run in, and how it completes (a GTask, a flag a sync caller
@@ -68,6 +81,12 @@ typedef struct
   gboolean handshake_complete;
   GMainContext *handshake_context; /* of the op that started the handshake */
   GArray *wakeups;                 /* eventfds of this connection's sources */
+  gchar **srtp_profiles;
+  gchar *srtp_profile;
+  gint connection_id_length;
+  guint handshake_timeout;
+  guint retransmission_interval;
+  guint mtu;
 } DtlsGoConnectionPrivate;
 
 static void dtls_go_connection_initable_iface_init (GInitableIface *iface);
@@ -94,6 +113,8 @@ dtls_go_connection_init (DtlsGoConnection *self)
   priv->require_close_notify = TRUE;
   priv->rehandshake_mode = G_TLS_REHANDSHAKE_SAFELY;
   priv->wakeups = g_array_new (FALSE, FALSE, sizeof (int));
+  priv->retransmission_interval = DEFAULT_RETRANSMISSION_INTERVAL_MS;
+  priv->mtu = DEFAULT_MTU;
 }
 
 DtlsGoHandle
@@ -235,6 +256,24 @@ dtls_go_connection_get_property (GObject    *object,
     case PROP_CIPHERSUITE_NAME:
       g_value_set_string (value, priv->ciphersuite_name);
       break;
+    case PROP_SRTP_PROFILES:
+      g_value_set_boxed (value, priv->srtp_profiles);
+      break;
+    case PROP_SRTP_PROFILE:
+      g_value_set_string (value, priv->srtp_profile);
+      break;
+    case PROP_CONNECTION_ID_LENGTH:
+      g_value_set_int (value, priv->connection_id_length);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      g_value_set_uint (value, priv->handshake_timeout);
+      break;
+    case PROP_RETRANSMISSION_INTERVAL:
+      g_value_set_uint (value, priv->retransmission_interval);
+      break;
+    case PROP_MTU:
+      g_value_set_uint (value, priv->mtu);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -295,6 +334,22 @@ dtls_go_connection_set_property (GObject      *object,
       g_strfreev (priv->advertised_protocols);
       priv->advertised_protocols = g_value_dup_boxed (value);
       break;
+    case PROP_SRTP_PROFILES:
+      g_strfreev (priv->srtp_profiles);
+      priv->srtp_profiles = g_value_dup_boxed (value);
+      break;
+    case PROP_CONNECTION_ID_LENGTH:
+      priv->connection_id_length = g_value_get_int (value);
+      break;
+    case PROP_HANDSHAKE_TIMEOUT:
+      priv->handshake_timeout = g_value_get_uint (value);
+      break;
+    case PROP_RETRANSMISSION_INTERVAL:
+      priv->retransmission_interval = g_value_get_uint (value);
+      break;
+    case PROP_MTU:
+      priv->mtu = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -317,6 +372,8 @@ dtls_go_connection_finalize (GObject *object)
   g_clear_pointer (&priv->advertised_protocols, g_strfreev);
   g_clear_pointer (&priv->negotiated_protocol, g_free);
   g_clear_pointer (&priv->ciphersuite_name, g_free);
+  g_clear_pointer (&priv->srtp_profiles, g_strfreev);
+  g_clear_pointer (&priv->srtp_profile, g_free);
   g_clear_pointer (&priv->handshake_context, g_main_context_unref);
   g_array_unref (priv->wakeups);
   g_mutex_clear (&priv->lock);
@@ -444,6 +501,18 @@ run_request_certificate (HandshakeOp *op, DtlsGoHandle request)
   dtlsgo_core_certificate_reply (request, handle, NULL);
 }
 
+/* A server's question for a client identity's pre-shared key. */
+static void
+run_psk (HandshakeOp *op, DtlsGoHandle request)
+{
+  DtlsGoConnection *self = op->conn;
+  DtlsGoConnectionClass *klass = DTLS_GO_CONNECTION_GET_CLASS (self);
+  g_autofree gchar *identity = dtlsgo_core_psk_identity (request);
+  g_autoptr(GBytes) key = klass->psk_requested ? klass->psk_requested (self, identity) : NULL;
+
+  dtlsgo_core_psk_reply (request, key, NULL);
+}
+
 static void
 run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
 {
@@ -460,6 +529,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
           priv->handshake_complete = TRUE;
           priv->negotiated_protocol = dtlsgo_core_connection_negotiated_protocol (priv->core);
           priv->ciphersuite_name = dtlsgo_core_connection_ciphersuite (priv->core);
+          priv->srtp_profile = dtlsgo_core_connection_srtp_profile (priv->core);
         }
       g_mutex_unlock (&priv->lock);
     }
@@ -470,6 +540,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_object_notify (G_OBJECT (self), "negotiated-protocol");
       g_object_notify (G_OBJECT (self), "protocol-version");
       g_object_notify (G_OBJECT (self), "ciphersuite-name");
+      g_object_notify_by_pspec (G_OBJECT (self), obj_props[PROP_SRTP_PROFILE]);
     }
 
   if (op->task)
@@ -502,6 +573,9 @@ run_upcall (gpointer data)
       break;
     case DTLSGO_UPCALL_REQUEST_CERTIFICATE:
       run_request_certificate (op, upcall->request);
+      break;
+    case DTLSGO_UPCALL_PSK:
+      run_psk (op, upcall->request);
       break;
     case DTLSGO_UPCALL_HANDSHAKE_DONE:
       run_handshake_done (op, upcall->request);
@@ -560,6 +634,7 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
   DtlsGoHandshakeParams params = { 0 };
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_auto(GStrv) protocols = NULL;
+  g_auto(GStrv) srtp_profiles = NULL;
   gboolean started = FALSE;
   gboolean ok;
 
@@ -567,7 +642,14 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
   if (priv->certificate)
     certificate = g_object_ref (priv->certificate);
   protocols = g_strdupv (priv->advertised_protocols);
+  srtp_profiles = g_strdupv (priv->srtp_profiles);
+  params.connection_id_length = priv->connection_id_length;
+  params.handshake_timeout_ms = priv->handshake_timeout;
+  params.retransmission_interval_ms = priv->retransmission_interval;
+  params.mtu = priv->mtu;
   g_mutex_unlock (&priv->lock);
+  params.srtp_profiles = (const gchar * const *) srtp_profiles;
+  params.key_log_file = g_getenv ("SSLKEYLOGFILE");
 
   params.is_client = DTLS_GO_CONNECTION_GET_CLASS (self)->is_client;
   if (certificate)
@@ -584,6 +666,9 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
   if (params.certificate)
     dtlsgo_core_handle_free (params.certificate);
   g_clear_pointer (&params.client_cas, g_ptr_array_unref);
+  g_clear_pointer (&params.psk, g_bytes_unref);
+  g_clear_pointer (&params.psk_identity, g_free);
+  g_clear_pointer (&params.psk_identity_hint, g_free);
 
   if (ok && started)
     {
@@ -1222,4 +1307,89 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
   g_object_class_override_property (gobject_class, PROP_NEGOTIATED_PROTOCOL, "negotiated-protocol");
   g_object_class_override_property (gobject_class, PROP_PROTOCOL_VERSION, "protocol-version");
   g_object_class_override_property (gobject_class, PROP_CIPHERSUITE_NAME, "ciphersuite-name");
+
+  /**
+   * DtlsGoConnection:srtp-profiles: (type GStrv)
+   *
+   * The DTLS-SRTP protection profiles (RFC 5764) a client offers or a
+   * server accepts, most preferred first, by their IANA names (see
+   * dtls_go_get_srtp_profiles()). %NULL or empty (the default) leaves
+   * DTLS-SRTP out of the handshake. A server picks the first of the
+   * client's profiles it accepts; when a client offers profiles the server
+   * accepts none of, the handshake fails. An unknown name makes the
+   * handshake fail with %G_IO_ERROR_INVALID_ARGUMENT.
+   */
+  obj_props[PROP_SRTP_PROFILES] =
+    g_param_spec_boxed ("srtp-profiles", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:srtp-profile:
+   *
+   * The DTLS-SRTP protection profile the handshake selected, or %NULL
+   * (before the handshake, or when none was negotiated). Notified when the
+   * handshake completes.
+   */
+  obj_props[PROP_SRTP_PROFILE] =
+    g_param_spec_string ("srtp-profile", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:connection-id-length:
+   *
+   * Connection IDs (RFC 9146). 0 (the default) leaves them out. A length
+   * from 1 to 255 asks the peer to put a connection ID of that many bytes
+   * in every record it sends, so that its records are recognised whatever
+   * address they come from: a server whose client moves (a NAT rebinding, a
+   * new network) keeps the connection and answers the new address. -1 sends
+   * the connection ID the peer asks for without asking for one (what a
+   * client whose own address may change needs). Both peers must enable
+   * connection IDs for either to use them.
+   *
+   * A server follows its client to a new address only on an unconnected
+   * base socket (a #GSocket that was never connected): its peer is then the
+   * sender of the first DTLS datagram, and records from other addresses are
+   * dropped unless they carry the connection ID.
+   */
+  obj_props[PROP_CONNECTION_ID_LENGTH] =
+    g_param_spec_int ("connection-id-length", NULL, NULL, -1, 255, 0,
+                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:handshake-timeout:
+   *
+   * How long a handshake may take, in milliseconds, before it fails with
+   * %G_IO_ERROR_TIMED_OUT. 0 (the default) means 60 seconds, or the number
+   * of seconds in the environment variable `DTLSGO_HANDSHAKE_TIMEOUT`. An
+   * operation's own timeout bounds the handshake it starts as well.
+   */
+  obj_props[PROP_HANDSHAKE_TIMEOUT] =
+    g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:retransmission-interval:
+   *
+   * How long, in milliseconds, the handshake waits for the peer's answer
+   * before it sends a flight again; the wait doubles after each
+   * retransmission. The default is 1000 (RFC 6347's initial timer).
+   */
+  obj_props[PROP_RETRANSMISSION_INTERVAL] =
+    g_param_spec_uint ("retransmission-interval", NULL, NULL, 1, G_MAXUINT,
+                       DEFAULT_RETRANSMISSION_INTERVAL_MS,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:mtu:
+   *
+   * The largest datagram, in bytes, the handshake's messages are
+   * fragmented into. The default is 1200. Application data is never
+   * fragmented: each message sent is one record of up to 8064 bytes.
+   */
+  obj_props[PROP_MTU] =
+    g_param_spec_uint ("mtu", NULL, NULL, 128, 65535, DEFAULT_MTU,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  for (guint i = PROP_SRTP_PROFILES; i < N_PROPS; i++)
+    g_object_class_install_property (gobject_class, i, obj_props[i]);
 }

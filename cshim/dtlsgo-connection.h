@@ -2,12 +2,10 @@
 
 #include <gio/gio.h>
 
+#include "dtlsgo.h"
 #include "dtlsgo-core.h"
 
 G_BEGIN_DECLS
-
-#define DTLS_GO_TYPE_CONNECTION (dtls_go_connection_get_type ())
-G_DECLARE_DERIVABLE_TYPE (DtlsGoConnection, dtls_go_connection, DTLS_GO, CONNECTION, GTlsConnection)
 
 /* The seam between the shared connection base and its two roles, after
  * glib-networking's split. */
@@ -32,6 +30,9 @@ struct _DtlsGoConnectionClass
                                  GPtrArray        *accepted_cas);
   /* The handshake completed. */
   void (*handshake_done) (DtlsGoConnection *self);
+  /* A server's key for a client's PSK identity, or NULL. */
+  GBytes *(*psk_requested) (DtlsGoConnection *self,
+                            const gchar      *identity);
 
   gpointer padding[8];
 };

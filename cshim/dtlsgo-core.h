@@ -118,6 +118,19 @@ typedef struct {
   const gchar * const *protocols;    /* ALPN, NULL: disabled */
   GTlsAuthenticationMode authentication_mode;
   GPtrArray *client_cas;             /* GBytes DER certificates (server), or NULL */
+
+  /* The DtlsGo namespace's settings (cshim/dtlsgo.h). The role's fields
+   * (psk*) are owned: the caller frees them after the call. */
+  const gchar * const *srtp_profiles; /* offered or accepted; NULL: no DTLS-SRTP */
+  gchar *psk_identity;                /* client, with psk */
+  GBytes *psk;                        /* client: NULL for no pre-shared key */
+  gboolean psk_server;                /* server: ask DTLSGO_UPCALL_PSK for keys */
+  gchar *psk_identity_hint;           /* server, NULL for none */
+  gint connection_id_length;          /* 0: none; -1: send only; else bytes */
+  guint handshake_timeout_ms;         /* 0: the default bound */
+  guint retransmission_interval_ms;   /* 0: the default */
+  guint mtu;                          /* 0: the default */
+  const gchar *key_log_file;          /* SSLKEYLOGFILE, NULL for none */
 } DtlsGoHandshakeParams;
 
 /* The calls up from a running handshake. Each is posted, in order, to the
@@ -127,6 +140,7 @@ typedef enum {
   DTLSGO_UPCALL_VERIFY,               /* answer: dtlsgo_core_verify_reply */
   DTLSGO_UPCALL_REQUEST_CERTIFICATE,  /* answer: dtlsgo_core_certificate_reply */
   DTLSGO_UPCALL_HANDSHAKE_DONE,       /* answer: dtlsgo_core_handshake_result */
+  DTLSGO_UPCALL_PSK,                  /* answer: dtlsgo_core_psk_reply */
 } DtlsGoUpcall;
 
 /* Go → C: implemented in cshim/dtlsgo-connection.c. */
@@ -195,5 +209,29 @@ void dtlsgo_shim_base_io_stop (DtlsGoBaseIO *io); /* joins both threads, frees *
 /* data != NULL: one datagram of len bytes. data == NULL: the reader ended,
  * at end of stream (error NULL) or with error. */
 void dtlsgo_core_base_io_deliver (DtlsGoHandle sink, guint8 *data, gssize len, GError *error);
+
+/* ---- The DtlsGo namespace (export/namespace.go) ---------------------------- */
+
+/* A server's question for the key of the PSK identity a client sent. */
+gchar *dtlsgo_core_psk_identity (DtlsGoHandle request);
+/* key: NULL for an unknown identity (borrowed). */
+void dtlsgo_core_psk_reply (DtlsGoHandle request, GBytes *key, GError *error);
+
+/* RFC 5705 keying material; context may be NULL. Before a completed
+ * handshake: G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE. */
+GBytes *dtlsgo_core_connection_export_keying_material (DtlsGoHandle conn, DtlsGoConstChar *label,
+                                                       GBytes *context, gsize length,
+                                                       GError **error);
+/* The selected DTLS-SRTP profile (g_free), NULL when none. */
+gchar *dtlsgo_core_connection_srtp_profile (DtlsGoHandle conn);
+/* The SRTP master keys and salts, transfer full. */
+gboolean dtlsgo_core_connection_srtp_keys (DtlsGoHandle conn, GBytes **local_key,
+                                           GBytes **local_salt, GBytes **remote_key,
+                                           GBytes **remote_salt, GError **error);
+/* Static: never freed. */
+gchar *dtlsgo_core_version (void);
+/* NULL-terminated, g_strfreev. */
+gchar **dtlsgo_core_cipher_suites (void);
+gchar **dtlsgo_core_srtp_profiles (void);
 
 G_END_DECLS

@@ -2,17 +2,10 @@
 
 #include <gio/gio.h>
 
+#include "dtlsgo.h"
 #include "dtlsgo-core.h"
 
 G_BEGIN_DECLS
-
-#define DTLS_GO_TYPE_DATABASE (dtls_go_database_get_type ())
-G_DECLARE_DERIVABLE_TYPE (DtlsGoDatabase, dtls_go_database, DTLS_GO, DATABASE, GTlsDatabase)
-
-struct _DtlsGoDatabaseClass
-{
-  GTlsDatabaseClass parent_class;
-};
 
 /* The backend's default database (the system CA store), one per process:
  * a new reference to it. The store itself is read on first use. */

@@ -9,13 +9,27 @@ enum
 {
   PROP_0,
   PROP_AUTHENTICATION_MODE,
+  PROP_PSK_IDENTITY_HINT,
+  N_PROPS
 };
+
+static GParamSpec *obj_props[N_PROPS];
+
+enum
+{
+  PSK_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 struct _DtlsGoServerConnection
 {
   DtlsGoConnection parent_instance;
 
   GTlsAuthenticationMode authentication_mode; /* atomic */
+  GMutex lock;
+  gchar *psk_identity_hint;
 };
 
 static void dtls_go_server_connection_dtls_iface_init (GDtlsServerConnectionInterface *iface);
@@ -31,6 +45,18 @@ static void
 dtls_go_server_connection_init (DtlsGoServerConnection *self)
 {
   self->authentication_mode = G_TLS_AUTHENTICATION_NONE;
+  g_mutex_init (&self->lock);
+}
+
+static void
+dtls_go_server_connection_finalize (GObject *object)
+{
+  DtlsGoServerConnection *self = DTLS_GO_SERVER_CONNECTION (object);
+
+  g_free (self->psk_identity_hint);
+  g_mutex_clear (&self->lock);
+
+  G_OBJECT_CLASS (dtls_go_server_connection_parent_class)->finalize (object);
 }
 
 static void
@@ -45,6 +71,11 @@ dtls_go_server_connection_get_property (GObject    *object,
     {
     case PROP_AUTHENTICATION_MODE:
       g_value_set_enum (value, g_atomic_int_get (&self->authentication_mode));
+      break;
+    case PROP_PSK_IDENTITY_HINT:
+      g_mutex_lock (&self->lock);
+      g_value_set_string (value, self->psk_identity_hint);
+      g_mutex_unlock (&self->lock);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -64,6 +95,12 @@ dtls_go_server_connection_set_property (GObject      *object,
     case PROP_AUTHENTICATION_MODE:
       g_atomic_int_set (&self->authentication_mode, g_value_get_enum (value));
       break;
+    case PROP_PSK_IDENTITY_HINT:
+      g_mutex_lock (&self->lock);
+      g_free (self->psk_identity_hint);
+      self->psk_identity_hint = g_value_dup_string (value);
+      g_mutex_unlock (&self->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -76,6 +113,34 @@ dtls_go_server_connection_prepare_handshake (DtlsGoConnection      *conn,
   DtlsGoServerConnection *self = DTLS_GO_SERVER_CONNECTION (conn);
 
   params->authentication_mode = g_atomic_int_get (&self->authentication_mode);
+  /* PSK suites are offered only to a server that can look keys up. */
+  params->psk_server = g_signal_has_handler_pending (self, signals[PSK_REQUESTED], 0, FALSE);
+  g_mutex_lock (&self->lock);
+  params->psk_identity_hint = g_strdup (self->psk_identity_hint);
+  g_mutex_unlock (&self->lock);
+}
+
+static GBytes *
+dtls_go_server_connection_psk_requested (DtlsGoConnection *conn,
+                                         const gchar      *identity)
+{
+  GBytes *key = NULL;
+
+  g_signal_emit (conn, signals[PSK_REQUESTED], 0, identity, &key);
+  return key;
+}
+
+/* The first handler that knows the identity answers. */
+static gboolean
+psk_accumulator (GSignalInvocationHint *hint,
+                 GValue                *return_accu,
+                 const GValue          *handler_return,
+                 gpointer               data)
+{
+  GBytes *key = g_value_get_boxed (handler_return);
+
+  g_value_set_boxed (return_accu, key);
+  return key == NULL;
 }
 
 static GSocketConnectable *
@@ -112,6 +177,7 @@ dtls_go_server_connection_class_init (DtlsGoServerConnectionClass *klass)
 
   gobject_class->get_property = dtls_go_server_connection_get_property;
   gobject_class->set_property = dtls_go_server_connection_set_property;
+  gobject_class->finalize = dtls_go_server_connection_finalize;
 
   conn_class->is_client = FALSE;
   conn_class->prepare_handshake = dtls_go_server_connection_prepare_handshake;
@@ -119,8 +185,40 @@ dtls_go_server_connection_class_init (DtlsGoServerConnectionClass *klass)
   conn_class->accept_peer = dtls_go_server_connection_accept_peer;
   conn_class->certificate_requested = dtls_go_server_connection_certificate_requested;
   conn_class->handshake_done = dtls_go_server_connection_handshake_done;
+  conn_class->psk_requested = dtls_go_server_connection_psk_requested;
 
   g_object_class_override_property (gobject_class, PROP_AUTHENTICATION_MODE, "authentication-mode");
+
+  /**
+   * DtlsGoServerConnection:psk-identity-hint:
+   *
+   * The PSK identity hint (RFC 4279) the server sends to help clients pick
+   * an identity, or %NULL (the default) for none.
+   */
+  obj_props[PROP_PSK_IDENTITY_HINT] =
+    g_param_spec_string ("psk-identity-hint", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property (gobject_class, PROP_PSK_IDENTITY_HINT,
+                                   obj_props[PROP_PSK_IDENTITY_HINT]);
+
+  /**
+   * DtlsGoServerConnection::psk-requested:
+   * @conn: the server connection
+   * @identity: the PSK identity the client sent
+   *
+   * Asks for the pre-shared key (RFC 4279) of a client's identity during
+   * the handshake. A server with a handler connected when its handshake
+   * starts accepts PSK cipher suites (and needs no certificate for them);
+   * handlers run in the handshake's main context, like
+   * #GDtlsConnection::accept-certificate, and the first one that returns a
+   * key ends the emission. With no key the handshake fails.
+   *
+   * Returns: (transfer full) (nullable): the key, or %NULL for an identity
+   *   the handler does not know
+   */
+  signals[PSK_REQUESTED] =
+    g_signal_new ("psk-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  psk_accumulator, NULL, NULL, G_TYPE_BYTES, 1, G_TYPE_STRING);
 }
 
 static void

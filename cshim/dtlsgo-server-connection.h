@@ -4,7 +4,10 @@
 
 G_BEGIN_DECLS
 
-#define DTLS_GO_TYPE_SERVER_CONNECTION (dtls_go_server_connection_get_type ())
-G_DECLARE_FINAL_TYPE (DtlsGoServerConnection, dtls_go_server_connection, DTLS_GO, SERVER_CONNECTION, DtlsGoConnection)
+/* The type is declared in the public header. */
+struct _DtlsGoServerConnectionClass
+{
+  DtlsGoConnectionClass parent_class;
+};
 
 G_END_DECLS

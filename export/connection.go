@@ -129,16 +129,10 @@ func configFrom(p *C.DtlsGoHandshakeParams) (dtlsgo.Config, error) {
 		cfg.ServerName = C.GoString(p.server_name)
 	}
 	if p.protocols != nil {
-		cfg.ALPN = []string{}
-		for _, s := range unsafe.Slice(p.protocols, 1<<20) {
-			if s == nil {
-				break
-			}
-			cfg.ALPN = append(cfg.ALPN, C.GoString(s))
-		}
+		cfg.ALPN = append([]string{}, goStrv(p.protocols)...)
 	}
 	cfg.ClientCAs = bytesArrayToGo(p.client_cas)
-	return cfg, nil
+	return cfg, namespaceConfig(p, &cfg)
 }
 
 // upcalls hand the handshake's questions to the op's main context and wait

@@ -16,6 +16,8 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 # GIO reads this when it first scans modules, i.e. at the first gi TLS call:
 # it must be set before gi is imported anywhere.
 os.environ.setdefault("GIO_MODULE_DIR", str(REPO / "_build"))
+# The DtlsGo typelib of the same build (it names that build's module).
+os.environ.setdefault("GI_TYPELIB_PATH", str(pathlib.Path(os.environ["GIO_MODULE_DIR"]) / "gir"))
 os.environ.pop("GIO_USE_TLS", None)
 os.environ.setdefault("GSETTINGS_BACKEND", "memory")
 
@@ -24,7 +26,11 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import gi  # noqa: E402
 
 gi.require_version("Gio", "2.0")
+gi.require_version("DtlsGo", "1.0")
 from gi.repository import Gio  # noqa: E402
+# Imported before any connection exists, so that PyGObject wraps dtlsgo's
+# objects in their DtlsGo classes.
+from gi.repository import DtlsGo  # noqa: E402,F401
 
 import pytest  # noqa: E402
 

@@ -1,0 +1,47 @@
+/* What the library is and offers, for callers deciding what to configure. */
+
+#define G_LOG_DOMAIN "dtlsgo"
+#include "dtlsgo-connection.h"
+
+/**
+ * dtls_go_get_version:
+ *
+ * The version of dtlsgo (the `VERSION` file of its source tree).
+ *
+ * Returns: the version string, e.g. "0.1.0"
+ */
+const gchar *
+dtls_go_get_version (void)
+{
+  return dtlsgo_core_version ();
+}
+
+/**
+ * dtls_go_get_cipher_suites:
+ *
+ * The cipher suites dtlsgo negotiates, by IANA name, in its order of
+ * preference: the certificate suites, then the pre-shared key suites (used
+ * only when a PSK is configured). #GTlsConnection:ciphersuite-name is one
+ * of them after a handshake.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the suites' names
+ */
+gchar **
+dtls_go_get_cipher_suites (void)
+{
+  return dtlsgo_core_cipher_suites ();
+}
+
+/**
+ * dtls_go_get_srtp_profiles:
+ *
+ * The DTLS-SRTP protection profiles dtlsgo supports, by IANA name, most
+ * secure first: what #DtlsGoConnection:srtp-profiles accepts.
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the profiles' names
+ */
+gchar **
+dtls_go_get_srtp_profiles (void)
+{
+  return dtlsgo_core_srtp_profiles ();
+}

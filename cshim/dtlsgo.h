@@ -1,0 +1,184 @@
+/* dtlsgo.h: the public C API of dtlsgo, the DtlsGo namespace.
+ *
+ * GIO's API reaches every DTLS feature it knows through plain
+ * GDtlsConnection; this header (and its introspection data, typelib
+ * DtlsGo-1.0) adds what GIO cannot express: datagram I/O every language can
+ * call, keying material export, DTLS-SRTP, pre-shared keys, connection IDs
+ * and the handshake's timing.
+ *
+ * The header lives beside the C shim that implements it because the Go
+ * build tracks only the headers of its own package directories. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/**
+ * DtlsGoBackend:
+ *
+ * dtlsgo's #GTlsBackend, registered as the `dtlsgo` extension of the
+ * `gio-tls-backend` extension point when GIO loads the module. It serves
+ * DTLS only: stream TLS connections fail with %G_IO_ERROR_NOT_SUPPORTED.
+ */
+#define DTLS_GO_TYPE_BACKEND (dtls_go_backend_get_type ())
+G_DECLARE_FINAL_TYPE (DtlsGoBackend, dtls_go_backend, DTLS_GO, BACKEND, GObject)
+
+/**
+ * DtlsGoCertificate:
+ *
+ * dtlsgo's #GTlsCertificate: an X.509 certificate, its private key when it
+ * has one, and its issuer. Create it through #GTlsCertificate's
+ * constructors while dtlsgo is the default backend.
+ */
+#define DTLS_GO_TYPE_CERTIFICATE (dtls_go_certificate_get_type ())
+G_DECLARE_FINAL_TYPE (DtlsGoCertificate, dtls_go_certificate, DTLS_GO, CERTIFICATE, GTlsCertificate)
+
+/**
+ * DtlsGoDatabase:
+ *
+ * dtlsgo's #GTlsDatabase: a set of trust anchors that verifies certificate
+ * chains. The backend's default database is the system's CA store.
+ */
+#define DTLS_GO_TYPE_DATABASE (dtls_go_database_get_type ())
+G_DECLARE_DERIVABLE_TYPE (DtlsGoDatabase, dtls_go_database, DTLS_GO, DATABASE, GTlsDatabase)
+
+struct _DtlsGoDatabaseClass
+{
+  GTlsDatabaseClass parent_class;
+};
+
+/**
+ * DtlsGoFileDatabase:
+ *
+ * dtlsgo's #GTlsFileDatabase: a #DtlsGoDatabase trusting the certificates
+ * of one PEM file.
+ */
+#define DTLS_GO_TYPE_FILE_DATABASE (dtls_go_file_database_get_type ())
+G_DECLARE_FINAL_TYPE (DtlsGoFileDatabase, dtls_go_file_database, DTLS_GO, FILE_DATABASE, DtlsGoDatabase)
+
+/**
+ * DtlsGoConnection:
+ *
+ * The base of dtlsgo's DTLS connections. It is a #GDtlsConnection and a
+ * #GDatagramBased (and, as in glib-networking, a #GTlsConnection), so
+ * everything GIO documents works on it unchanged; this type adds what GIO
+ * has no API for.
+ *
+ * The settings here are read when the handshake starts, like GIO's own
+ * connection properties.
+ */
+/* The class structures of the connection types are private (their
+ * instances come from GIO's constructors and the roles are final), so the
+ * roles are declared as G_DECLARE_FINAL_TYPE would, without the class. */
+#define DTLS_GO_TYPE_CONNECTION (dtls_go_connection_get_type ())
+G_DECLARE_DERIVABLE_TYPE (DtlsGoConnection, dtls_go_connection, DTLS_GO, CONNECTION, GTlsConnection)
+
+/**
+ * DtlsGoClientConnection:
+ *
+ * A dtlsgo DTLS client connection, what g_dtls_client_connection_new()
+ * returns while dtlsgo is the default backend. Besides certificates it can
+ * authenticate with a pre-shared key (RFC 4279).
+ */
+#define DTLS_GO_TYPE_CLIENT_CONNECTION (dtls_go_client_connection_get_type ())
+typedef struct _DtlsGoClientConnection DtlsGoClientConnection;
+typedef struct _DtlsGoClientConnectionClass DtlsGoClientConnectionClass;
+GType dtls_go_client_connection_get_type (void);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DtlsGoClientConnection, g_object_unref)
+static inline DtlsGoClientConnection *
+DTLS_GO_CLIENT_CONNECTION (gpointer ptr)
+{
+  return G_TYPE_CHECK_INSTANCE_CAST (ptr, dtls_go_client_connection_get_type (), DtlsGoClientConnection);
+}
+static inline gboolean
+DTLS_GO_IS_CLIENT_CONNECTION (gpointer ptr)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (ptr, dtls_go_client_connection_get_type ());
+}
+
+/**
+ * DtlsGoServerConnection:
+ *
+ * A dtlsgo DTLS server connection, what g_dtls_server_connection_new()
+ * returns while dtlsgo is the default backend. Besides a certificate it
+ * can accept clients by pre-shared key (RFC 4279), looked up through the
+ * #DtlsGoServerConnection::psk-requested signal.
+ */
+#define DTLS_GO_TYPE_SERVER_CONNECTION (dtls_go_server_connection_get_type ())
+typedef struct _DtlsGoServerConnection DtlsGoServerConnection;
+typedef struct _DtlsGoServerConnectionClass DtlsGoServerConnectionClass;
+GType dtls_go_server_connection_get_type (void);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DtlsGoServerConnection, g_object_unref)
+static inline DtlsGoServerConnection *
+DTLS_GO_SERVER_CONNECTION (gpointer ptr)
+{
+  return G_TYPE_CHECK_INSTANCE_CAST (ptr, dtls_go_server_connection_get_type (), DtlsGoServerConnection);
+}
+static inline gboolean
+DTLS_GO_IS_SERVER_CONNECTION (gpointer ptr)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (ptr, dtls_go_server_connection_get_type ());
+}
+
+/* Library */
+
+const gchar  *dtls_go_get_version          (void);
+gchar       **dtls_go_get_cipher_suites    (void);
+gchar       **dtls_go_get_srtp_profiles    (void);
+
+/* Datagram I/O with GBytes */
+
+gboolean      dtls_go_connection_send_bytes              (DtlsGoConnection     *self,
+                                                          GBytes               *bytes,
+                                                          gint64                timeout,
+                                                          GCancellable         *cancellable,
+                                                          GError              **error);
+void          dtls_go_connection_send_bytes_async        (DtlsGoConnection     *self,
+                                                          GBytes               *bytes,
+                                                          int                   io_priority,
+                                                          GCancellable         *cancellable,
+                                                          GAsyncReadyCallback   callback,
+                                                          gpointer              user_data);
+gboolean      dtls_go_connection_send_bytes_finish       (DtlsGoConnection     *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
+GBytes       *dtls_go_connection_receive_bytes           (DtlsGoConnection     *self,
+                                                          gsize                 max_size,
+                                                          gint64                timeout,
+                                                          GCancellable         *cancellable,
+                                                          GError              **error);
+void          dtls_go_connection_receive_bytes_async     (DtlsGoConnection     *self,
+                                                          gsize                 max_size,
+                                                          int                   io_priority,
+                                                          GCancellable         *cancellable,
+                                                          GAsyncReadyCallback   callback,
+                                                          gpointer              user_data);
+GBytes       *dtls_go_connection_receive_bytes_finish    (DtlsGoConnection     *self,
+                                                          GAsyncResult         *result,
+                                                          GError              **error);
+
+/* Keying material and DTLS-SRTP */
+
+GBytes       *dtls_go_connection_export_keying_material  (DtlsGoConnection     *self,
+                                                          const gchar          *label,
+                                                          GBytes               *context,
+                                                          gsize                 length,
+                                                          GError              **error);
+void          dtls_go_connection_set_srtp_profiles       (DtlsGoConnection     *self,
+                                                          const gchar * const  *profiles);
+const gchar  *dtls_go_connection_get_srtp_profile        (DtlsGoConnection     *self);
+gboolean      dtls_go_connection_get_srtp_keys           (DtlsGoConnection     *self,
+                                                          GBytes              **local_key,
+                                                          GBytes              **local_salt,
+                                                          GBytes              **remote_key,
+                                                          GBytes              **remote_salt,
+                                                          GError              **error);
+
+/* Pre-shared keys */
+
+void          dtls_go_client_connection_set_psk          (DtlsGoClientConnection *self,
+                                                          const gchar            *identity,
+                                                          GBytes                 *key);
+
+G_END_DECLS
