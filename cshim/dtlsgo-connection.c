@@ -1314,10 +1314,12 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
    * The DTLS-SRTP protection profiles (RFC 5764) a client offers or a
    * server accepts, most preferred first, by their IANA names (see
    * dtls_go_get_srtp_profiles()). %NULL or empty (the default) leaves
-   * DTLS-SRTP out of the handshake. A server picks the first of the
-   * client's profiles it accepts; when a client offers profiles the server
-   * accepts none of, the handshake fails. An unknown name makes the
-   * handshake fail with %G_IO_ERROR_INVALID_ARGUMENT.
+   * DTLS-SRTP out of the handshake. The server picks the first of its
+   * profiles the client offers. A handshake where the client offers
+   * profiles fails (with an insufficient_security alert) when none is
+   * selected, including, as pion/dtls behaves, when the server accepts no
+   * profiles at all. An unknown name makes the handshake fail with
+   * %G_IO_ERROR_INVALID_ARGUMENT.
    */
   obj_props[PROP_SRTP_PROFILES] =
     g_param_spec_boxed ("srtp-profiles", NULL, NULL, G_TYPE_STRV,

@@ -7,9 +7,9 @@ from gi.repository import Gio, GLib
 import dgram
 
 
-def udp_socket():
+def udp_socket(port=0):
     s = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.DATAGRAM, Gio.SocketProtocol.UDP)
-    s.bind(Gio.InetSocketAddress.new_from_string("127.0.0.1", 0), False)
+    s.bind(Gio.InetSocketAddress.new_from_string("127.0.0.1", port), False)
     return s
 
 

@@ -111,11 +111,12 @@ class Peer:
 # -- OpenSSL -------------------------------------------------------------------
 
 
-def openssl_server(port, cred, *, alpn=None, client_ca=None):
+def openssl_server(port, cred, *, alpn=None, client_ca=None, extra=()):
     """s_server for one connection. Lines typed on stdin become records;
-    records received are printed; "DONE" follows the client's close_notify."""
+    records received are printed; "DONE" follows the client's close_notify.
+    extra: more s_server options."""
     argv = ["openssl", "s_server", "-dtls1_2", "-accept", f"127.0.0.1:{port}", "-naccept", "1",
-            "-cert", cred.cert, "-key", cred.key]
+            "-cert", cred.cert, "-key", cred.key, *extra]
     if cred.chain:
         argv += ["-cert_chain", cred.chain]
     if alpn:
@@ -125,13 +126,14 @@ def openssl_server(port, cred, *, alpn=None, client_ca=None):
     return Peer("openssl s_server", argv)
 
 
-def openssl_client(port, bind_port, *, ca, alpn=None, cred=None):
+def openssl_client(port, bind_port, *, ca, alpn=None, cred=None, extra=()):
     """s_client from 127.0.0.1:bind_port; verifies the server as localhost
     against ca. Stdin lines become records; EOF on stdin sends
-    close_notify; "closed" follows the server's close_notify."""
+    close_notify; "closed" follows the server's close_notify. extra: more
+    s_client options."""
     argv = ["openssl", "s_client", "-dtls1_2", "-connect", f"127.0.0.1:{port}",
             "-bind", f"127.0.0.1:{bind_port}", "-CAfile", ca, "-verify_return_error",
-            "-verify_hostname", "localhost", "-servername", "localhost"]
+            "-verify_hostname", "localhost", "-servername", "localhost", *extra]
     if alpn:
         argv += ["-alpn", ",".join(alpn)]
     if cred:
