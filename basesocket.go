@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -31,7 +32,17 @@ type batchBaseSocket interface {
 	// ReadDatagrams blocks until datagrams arrive and hands all that are
 	// ready to use, valid only during the call; errors as ReadDatagram.
 	ReadDatagrams(use func(ds [][]byte)) error
+	// ReadInline reads on the calling thread, handing datagrams to use,
+	// until ready() or ctx ends; with once it never sleeps. errReaderBusy
+	// when ReadDatagrams is reading.
+	ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error
+	// WakeInline ends the sleep of a ReadInline in progress.
+	WakeInline()
 }
+
+// errReaderBusy says the reader goroutine has the socket: wait for what
+// it delivers instead.
+var errReaderBusy = errors.New("dtlsgo: the reader goroutine is reading")
 
 // MaxDatagramSize bounds the datagrams a BaseSocket reads: the largest UDP
 // payload, so no record is ever cut for lack of buffer.
@@ -60,6 +71,14 @@ func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.bat
 func (s *netBatchSocket) ReadDatagrams(use func(ds [][]byte)) error {
 	return s.batch.readBatch(use)
 }
+
+func (s *netBatchSocket) ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
+	return s.batch.readInline(ctx, ready, once, use)
+}
+
+func (s *netBatchSocket) WakeInline() { s.batch.wakeInline() }
+
+func (s *netBatchSocket) Close() error { return s.batch.close(s.conn.Close) }
 
 // NewFDBaseSocket adapts a duplicate of the datagram socket fd; fd itself
 // is left alone. An unconnected UDP socket serves the peer that speaks

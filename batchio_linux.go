@@ -1,10 +1,13 @@
 package dtlsgo
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -33,12 +36,25 @@ type batchSocket struct {
 	werr    error
 	writeFn func(fd uintptr) bool
 
-	// The reader's state between readBatch and its callback.
+	// The reader goroutine's state between readBatch and its callback.
 	readFn func(fd uintptr) bool
 	rb     *readBatch
 	rn     int
 	rerr   error
+	locked bool // the callback holds rdMu for readBatch to release
 	ds     [readBatchLen][]byte
+
+	// A caller waiting for records reads the socket on its own thread
+	// (readInline) instead of waiting for the reader goroutine to hand them
+	// over: one wake-up per datagram instead of three or four.
+	fd      int          // the socket, valid until closed (under fdMu)
+	rdMu    sync.Mutex   // one reads at a time, in order
+	fdMu    sync.RWMutex // inline readers hold it shared; close exclusively
+	closed  bool         // under fdMu
+	polling atomic.Bool  // an inline reader sleeps in ppoll
+	wakeMu  sync.Mutex
+	wake    int // eventfd that ends an inline reader's ppoll; -1 none
+	ids     [readBatchLen][]byte
 }
 
 func newBatchSocket(c net.Conn) *batchSocket {
@@ -50,7 +66,12 @@ func newBatchSocket(c net.Conn) *batchSocket {
 	if err != nil {
 		return nil
 	}
-	return &batchSocket{rc: rc}
+	b := &batchSocket{rc: rc, fd: -1, wake: -1}
+	_ = rc.Control(func(fd uintptr) { b.fd = int(fd) })
+	if b.fd < 0 {
+		return nil
+	}
+	return b
 }
 
 // writeBatch sends each of ds as one datagram and returns how many went.
@@ -141,6 +162,10 @@ func (b *batchSocket) readBatch(use func(ds [][]byte)) error {
 	err := b.rc.Read(b.readFn)
 	rb := b.rb
 	b.rb = nil
+	if b.locked {
+		b.locked = false
+		defer b.rdMu.Unlock() // after use: records stay in order
+	}
 	if err == nil {
 		err = b.rerr
 	}
@@ -159,38 +184,186 @@ func (b *batchSocket) readBatch(use func(ds [][]byte)) error {
 	return nil
 }
 
-// recv is the poller's callback: false means "wait until readable".
+// recv is the poller's callback: false means "wait until readable". It
+// takes rdMu, which readBatch releases once the datagrams were used.
 func (b *batchSocket) recv(fd uintptr) bool {
+	b.rdMu.Lock()
+	b.locked = true
 	if b.rb == nil {
-		rb := readBatches.Get().(*readBatch)
-		for i := range rb.hdrs {
-			rb.iov[i].Base = &rb.bufs[i][0]
-			rb.iov[i].SetLen(readSlot)
-			rb.hdrs[i] = mmsghdr{}
-			rb.hdrs[i].hdr.Iov = &rb.iov[i]
-			rb.hdrs[i].hdr.SetIovlen(1)
-		}
-		b.rb = rb
+		b.rb = readBatches.Get().(*readBatch)
+		b.rb.prepare()
 	}
+	b.rn, b.rerr = recvmmsg(int(fd), b.rb)
+	if b.rn == 0 && b.rerr == nil {
+		// Idle: give the scratch and the socket back while waiting.
+		readBatches.Put(b.rb)
+		b.rb = nil
+		b.locked = false
+		b.rdMu.Unlock()
+		return false
+	}
+	return true
+}
+
+// readInline reads datagrams on the calling thread, handing them to use,
+// until ready() holds or ctx ends; with once it reads what is queued and
+// never sleeps. It sleeps in ppoll on the socket and an eventfd that
+// interrupt() signals. errReaderBusy when the reader goroutine holds the
+// socket.
+func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
+	b.fdMu.RLock()
+	defer b.fdMu.RUnlock()
+	if b.closed {
+		return net.ErrClosed
+	}
+	wake, err := b.wakeFD()
+	if err != nil {
+		return err
+	}
+	if !once && ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, b.interrupt)
+		defer stop()
+	}
+	var rb *readBatch
+	defer func() {
+		if rb != nil {
+			readBatches.Put(rb)
+		}
+	}()
+	for !ready() && ctx.Err() == nil {
+		if !b.rdMu.TryLock() {
+			return errReaderBusy
+		}
+		if rb == nil {
+			rb = readBatches.Get().(*readBatch)
+			rb.prepare()
+		}
+		n, err := recvmmsg(b.fd, rb)
+		if n > 0 {
+			for i := 0; i < n; i++ {
+				b.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
+			}
+			use(b.ids[:n])
+			clear(b.ids[:n])
+		}
+		b.rdMu.Unlock()
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if once {
+			return nil
+		}
+		b.polling.Store(true)
+		if ready() || ctx.Err() != nil {
+			b.polling.Store(false)
+			break
+		}
+		err = ppollIn(b.fd, wake, ctx)
+		b.polling.Store(false)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rb *readBatch) prepare() {
+	for i := range rb.hdrs {
+		rb.iov[i].Base = &rb.bufs[i][0]
+		rb.iov[i].SetLen(readSlot)
+		rb.hdrs[i] = mmsghdr{}
+		rb.hdrs[i].hdr.Iov = &rb.iov[i]
+		rb.hdrs[i].hdr.SetIovlen(1)
+	}
+}
+
+// recvmmsg takes the datagrams queued on fd without waiting (0 when none).
+func recvmmsg(fd int, rb *readBatch) (int, error) {
 	for {
-		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.rb.hdrs[0])),
+		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
 			readBatchLen, unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
-			b.rn = int(r)
-			return true
+			return int(r), nil
 		case unix.EINTR, unix.ECONNREFUSED:
-			// An ICMP error for an earlier send: not a datagram.
 		case unix.EAGAIN:
-			// Idle: give the scratch back while waiting.
-			readBatches.Put(b.rb)
-			b.rb = nil
-			return false
+			return 0, nil
 		default:
-			b.rerr = e
-			return true
+			return 0, e
 		}
 	}
+}
+
+// ppollIn sleeps until fd is readable, wake is signalled (then drained) or
+// ctx's deadline passes.
+func ppollIn(fd, wake int, ctx context.Context) error {
+	fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
+	var ts *unix.Timespec
+	if d, ok := ctx.Deadline(); ok {
+		left := max(time.Until(d), 0)
+		t := unix.NsecToTimespec(left.Nanoseconds())
+		ts = &t
+	}
+	_, err := unix.Ppoll(fds[:], ts, nil)
+	if err != nil && err != unix.EINTR {
+		return err
+	}
+	if fds[1].Revents&unix.POLLIN != 0 {
+		var buf [8]byte
+		_, _ = unix.Read(wake, buf[:])
+	}
+	return nil
+}
+
+func (b *batchSocket) wakeFD() (int, error) {
+	b.wakeMu.Lock()
+	defer b.wakeMu.Unlock()
+	if b.wake < 0 {
+		fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+		if err != nil {
+			return -1, err
+		}
+		b.wake = fd
+	}
+	return b.wake, nil
+}
+
+// interrupt ends an inline reader's sleep (a state change, a cancelled
+// context, a close).
+func (b *batchSocket) interrupt() {
+	b.wakeMu.Lock()
+	defer b.wakeMu.Unlock()
+	if b.wake >= 0 {
+		one := [8]byte{7: 1}
+		_, _ = unix.Write(b.wake, one[:])
+	}
+}
+
+// wakeInline interrupts an inline reader if one sleeps.
+func (b *batchSocket) wakeInline() {
+	if b.polling.Load() {
+		b.interrupt()
+	}
+}
+
+// close waits for inline readers to leave, then closes the socket with
+// closeConn and the eventfd.
+func (b *batchSocket) close(closeConn func() error) error {
+	b.interrupt()
+	b.fdMu.Lock()
+	b.closed = true
+	err := closeConn()
+	b.fdMu.Unlock()
+	b.wakeMu.Lock()
+	if b.wake >= 0 {
+		unix.Close(b.wake)
+		b.wake = -1
+	}
+	b.wakeMu.Unlock()
+	return err
 }
 
 func mapReadError(err error) error {

@@ -2,7 +2,10 @@
 
 package dtlsgo
 
-import "net"
+import (
+	"context"
+	"net"
+)
 
 // Batched datagram I/O is Linux-only; elsewhere datagrams move one by one.
 type batchSocket struct{}
@@ -11,3 +14,8 @@ func newBatchSocket(net.Conn) *batchSocket { return nil }
 
 func (*batchSocket) writeBatch([][]byte) (int, error)  { panic("unreachable") }
 func (*batchSocket) readBatch(func(ds [][]byte)) error { panic("unreachable") }
+func (*batchSocket) wakeInline()                       { panic("unreachable") }
+func (*batchSocket) close(func() error) error          { panic("unreachable") }
+func (*batchSocket) readInline(context.Context, func() bool, bool, func(ds [][]byte)) error {
+	panic("unreachable")
+}

@@ -2,6 +2,9 @@ package dtlsgo
 
 import (
 	"context"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,6 +102,48 @@ func BenchmarkRoundTrip64(b *testing.B) {
 		}
 		if n, err := client.Receive(ctx, false, 1, func(int, []byte) {}); n != 1 {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIdleConnection opens handshaken pairs and reports the Go heap
+// and goroutine stacks each idle connection holds (the C benchmark's idle
+// mode measures the whole process).
+func BenchmarkIdleConnection(b *testing.B) {
+	const pairs = 100
+	cert := testCert(b)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < b.N; i++ {
+		var conns []*Conn
+		for j := 0; j < pairs; j++ {
+			client, server, cerr, serr := handshakePair(b, Config{}, Config{Certificate: cert})
+			if cerr != nil || serr != nil {
+				b.Fatal(cerr, serr)
+			}
+			conns = append(conns, client, server)
+		}
+		time.Sleep(100 * time.Millisecond)
+		// Each GC halves the stacks that idle goroutines no longer need.
+		for range 5 {
+			runtime.GC()
+		}
+		runtime.ReadMemStats(&after)
+		perConn := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / float64(len(conns))
+		b.ReportMetric(perConn/1024, "KiB/conn")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/float64(len(conns))/1024, "stackKiB/conn")
+		b.ReportMetric(float64(runtime.NumGoroutine())/float64(len(conns)), "goroutines/conn")
+		if os.Getenv("DTLSGO_GOROUTINES") != "" {
+			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)
+		}
+		if os.Getenv("DTLSGO_HEAPPROFILE") != "" {
+			f, _ := os.Create(os.Getenv("DTLSGO_HEAPPROFILE"))
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		for _, c := range conns {
+			c.Close()
 		}
 	}
 }

@@ -109,6 +109,7 @@ func (c *Conn) SetRequireCloseNotify(require bool) {
 func (c *Conn) changedLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
+	c.tr.wakeInline()
 }
 
 // notify runs the change callback. It holds c.mu while calling so that
@@ -359,16 +360,16 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 			return
 		}
 		rec := getRecordBuffer(n)
-		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}})
+		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}}, true)
 	}
 }
 
-// push queues records for receive, waiting while the queue is full (the
-// reader then stops reading, as a full socket buffer would); records that
-// arrive after the read side was shut are dropped.
-func (c *Conn) push(recs []queued) {
+// push queues records for receive, waiting (with wait) while the queue is
+// full: the reader then stops reading, as a full socket buffer would.
+// Records that arrive after the read side was shut are dropped.
+func (c *Conn) push(recs []queued, wait bool) {
 	c.mu.Lock()
-	for c.records.len() >= recvQueueLimit && !c.readShut {
+	for wait && c.records.len() >= recvQueueLimit && !c.readShut {
 		wait := c.changed
 		c.mu.Unlock()
 		<-wait

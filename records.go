@@ -186,16 +186,42 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 			}
 			return got, nil
 		}
-		if poll {
-			return partial(got, Errorf(ErrWouldBlock, "No DTLS record is ready"))
-		}
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return partial(got, contextError(ctx, "receiving"))
+		if err := c.awaitRecords(ctx, poll, wait); err != nil {
+			return partial(got, err)
 		}
 	}
 	return got, nil
+}
+
+// awaitRecords waits for wait to close: reading the socket on this thread
+// when the record layer allows (a round trip then costs one wake-up per
+// datagram), else for the reader goroutine. poll only reads what is
+// queued.
+func (c *Conn) awaitRecords(ctx context.Context, poll bool, wait chan struct{}) error {
+	handled, err := c.tr.readInline(ctx, wait, poll)
+	if err != nil {
+		return Errorf(ErrFailed, "Error reading the base socket: %v", err)
+	}
+	if handled || poll {
+		select {
+		case <-wait:
+			return nil
+		default:
+		}
+		if poll {
+			return Errorf(ErrWouldBlock, "No DTLS record is ready")
+		}
+		if ctx.Err() != nil {
+			return contextError(ctx, "receiving")
+		}
+		return nil
+	}
+	select {
+	case <-wait:
+		return nil
+	case <-ctx.Done():
+		return contextError(ctx, "receiving")
+	}
 }
 
 // partial applies GLib's rule: once a message moved, the error is dropped.

@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -25,7 +26,8 @@ type transport struct {
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
 
 	app     atomic.Pointer[appLayer] // set once the record layer took over
-	deliver func([]queued)           // set before app
+	deliver func([]queued, bool)     // set before app
+	inline  func(ds [][]byte)        // readInline's use
 	appRecs []queued                 // opened, not yet delivered (reader only)
 
 	// Set for an unconnected base socket (see peersocket.go).
@@ -75,9 +77,9 @@ func (t *transport) readLoop() {
 	if bb, ok := t.base.(batchBaseSocket); ok {
 		use := func(ds [][]byte) {
 			for _, d := range ds {
-				t.received(d, nil)
+				t.received(d, nil, true)
 			}
-			t.flushApp()
+			t.flushApp(true)
 		}
 		for err == nil {
 			err = bb.ReadDatagrams(use)
@@ -88,8 +90,8 @@ func (t *transport) readLoop() {
 			var n int
 			var from net.Addr
 			if n, from, err = t.read(buf); err == nil {
-				t.received(buf[:n], from)
-				t.flushApp()
+				t.received(buf[:n], from, true)
+				t.flushApp(true)
 			}
 		}
 	}
@@ -122,8 +124,9 @@ func (t *transport) read(buf []byte) (int, net.Addr, error) {
 
 // received takes one datagram: application data for the record layer that
 // took over goes straight to the connection, the rest (all of it before the
-// takeover) to pion.
-func (t *transport) received(d []byte, from net.Addr) {
+// takeover) to pion. wait: whether delivery may wait for room in the
+// connection's queue (not on the thread of the receive that empties it).
+func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	t.datagrams.Add(1)
 	if looksLikeDTLS(d) {
 		t.dtlsLike.Add(1)
@@ -133,7 +136,7 @@ func (t *transport) received(d []byte, from net.Addr) {
 			return
 		}
 		// Keep order: data before the alert that may follow it.
-		t.flushApp()
+		t.flushApp(wait)
 	}
 	p := datagram{data: make([]byte, len(d)), from: from}
 	copy(p.data, d)
@@ -169,11 +172,11 @@ func (t *transport) takeApp(app *appLayer, d []byte) []byte {
 }
 
 // flushApp hands the records opened so far to the connection.
-func (t *transport) flushApp() {
+func (t *transport) flushApp(wait bool) {
 	if len(t.appRecs) == 0 {
 		return
 	}
-	t.deliver(t.appRecs)
+	t.deliver(t.appRecs, wait)
 	clear(t.appRecs)
 	t.appRecs = t.appRecs[:0]
 }
@@ -181,9 +184,47 @@ func (t *transport) flushApp() {
 // takeOver makes app the record layer from now on: opened records go to
 // deliver (on the reader goroutine, which it may block for backpressure),
 // and pion's own records of the epoch are resealed.
-func (t *transport) takeOver(app *appLayer, deliver func([]queued)) {
+func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool)) {
 	t.deliver = deliver
+	t.inline = func(ds [][]byte) {
+		for _, d := range ds {
+			t.received(d, nil, false)
+		}
+		t.flushApp(false)
+	}
 	t.app.Store(app)
+}
+
+// readInline reads the base socket on the calling thread until wait is
+// closed or ctx ends (once: only what is queued); handled is false when it
+// cannot (no record layer, no batch socket, the reader goroutine busy), and
+// the caller waits for the reader goroutine instead.
+func (t *transport) readInline(ctx context.Context, wait <-chan struct{}, once bool) (handled bool, err error) {
+	bb, ok := t.base.(batchBaseSocket)
+	if !ok || t.app.Load() == nil {
+		return false, nil
+	}
+	ready := func() bool {
+		select {
+		case <-wait:
+			return true
+		default:
+			return false
+		}
+	}
+	err = bb.ReadInline(ctx, ready, once, t.inline)
+	if errors.Is(err, errReaderBusy) || errors.Is(err, net.ErrClosed) {
+		// Closed: how the stream ended comes through the connection.
+		return false, nil
+	}
+	return true, err
+}
+
+// wakeInline ends the sleep of an inline reader: the connection changed.
+func (t *transport) wakeInline() {
+	if bb, ok := t.base.(batchBaseSocket); ok {
+		bb.WakeInline()
+	}
 }
 
 // counts reports how many datagrams were read and how many of them began
