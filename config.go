@@ -25,6 +25,10 @@ const DefaultHandshakeTimeout = 60 * time.Second
 // DefaultMTU is the largest datagram the handshake is fragmented to.
 const DefaultMTU = 1200
 
+// handshakeFragmentOverhead is what a handshake fragment's datagram adds
+// to its bytes: the record header (13) and the handshake header (12).
+const handshakeFragmentOverhead = 13 + 12
+
 // Config is what a handshake needs from the connection's properties, read
 // when the handshake starts (GLib lets users set them after construction).
 type Config struct {

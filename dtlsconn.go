@@ -250,7 +250,9 @@ func (c *Conn) takeOver(pc *dtls.Conn) *appLayer {
 // options turns cfg into pion options shared by both roles.
 func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, facts *handshakeFacts) ([]dtls.Option, error) {
 	opts := []dtls.Option{
-		dtls.WithMTU(cfg.mtu()),
+		// pion cuts handshake messages into MTU-sized fragments, then adds
+		// their headers: leave room for them.
+		dtls.WithMTU(cfg.mtu() - handshakeFragmentOverhead),
 		// Trust decisions are GLib's (the connection's database and
 		// accept-certificate), made through hooks.VerifyPeer.
 		dtls.WithInsecureSkipVerify(true),
@@ -444,7 +446,7 @@ func infoFrom(pc *dtls.Conn) (Info, error) {
 		return Info{}, Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
 	}
 	info := Info{
-		CipherSuite:        dtls.CipherSuiteName(st.CipherSuiteID),
+		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
 		PeerCertificates:   st.PeerCertificates,
 	}

@@ -1,6 +1,10 @@
 package dtlsgo
 
-import "github.com/pion/dtls/v3"
+import (
+	"strings"
+
+	"github.com/pion/dtls/v3"
+)
 
 // The cipher suites dtlsgo offers, in preference order. Certificate
 // handshakes use pion's defaults (AEAD first, then CBC for older peers);
@@ -33,9 +37,14 @@ var (
 func CipherSuites() []string {
 	names := make([]string, 0, len(certificateSuites)+len(pskSuites))
 	for _, id := range append(append([]dtls.CipherSuiteID{}, certificateSuites...), pskSuites...) {
-		names = append(names, dtls.CipherSuiteName(id))
+		names = append(names, suiteName(id))
 	}
 	return names
+}
+
+// suiteName is a suite's IANA name (pion spells one with hyphens).
+func suiteName(id dtls.CipherSuiteID) string {
+	return strings.ReplaceAll(dtls.CipherSuiteName(id), "-", "_")
 }
 
 // suitesFor picks what a handshake offers: PSK suites when a key is

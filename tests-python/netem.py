@@ -146,6 +146,23 @@ class Proxy:
                     raise AttributeError(k)
                 setattr(self, k, v)
 
+    def rebind(self):
+        """Moves the back side to a new port, as a NAT rebinding does: the
+        server sees the client's datagrams come from a new address, and
+        what it sends to the old one is lost."""
+        new = _udp()
+        new.connect(self.back.getpeername())
+        t = threading.Thread(target=self._read, args=(new, S2C), daemon=True)
+        t.start()
+        with self._cv:
+            old, self.back = self.back, new
+            self._threads.append(t)
+        try:
+            old.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        old.close()
+
     def inject(self, direction, datagram):
         """Sends datagram as if it came from the other peer: to the server
         (C2S) from the address the server is connected to, or to the client

@@ -3,6 +3,7 @@ GObject introspection, the library describes itself, and every symbol of
 the introspected API is documented."""
 import os
 import pathlib
+import re
 import xml.etree.ElementTree as ET
 
 from gi.repository import DtlsGo, Gio, GLib
@@ -38,6 +39,7 @@ def test_cipher_suites_and_srtp_profiles_are_listed():
     assert "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" in suites
     assert "TLS_PSK_WITH_AES_128_GCM_SHA256" in suites
     assert len(set(suites)) == len(suites)
+    assert all(re.fullmatch(r"TLS_[A-Z0-9_]+", s) for s in suites), suites
     assert DtlsGo.get_srtp_profiles() == ["SRTP_AEAD_AES_256_GCM", "SRTP_AEAD_AES_128_GCM",
                                           "SRTP_AES128_CM_HMAC_SHA1_80", "SRTP_AES128_CM_HMAC_SHA1_32"]
 
