@@ -218,7 +218,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		_ = pc.Close()
 		return handshakeError(ctx, err, *facts)
 	}
-	info, err := infoFrom(pc)
+	info, err := c.infoFrom(pc, cfg)
 	if err != nil {
 		_ = pc.Close()
 		return err
@@ -428,8 +428,9 @@ type Info struct {
 	NegotiatedProtocol string // ALPN, "" when none
 	PeerCertificates   [][]byte
 	AcceptableCAs      [][]byte // client: the DER names the server asked for
-	ExtendedMaster     bool
-	SRTPProfile        string // DTLS-SRTP, "" when none was selected
+	ExtendedMaster     bool     // the extended master secret (RFC 7627) is in use
+	SRTPProfile        string   // DTLS-SRTP, "" when none was selected
+	bindings           channelBindings
 }
 
 // Info returns what the handshake established; ok is false before it
@@ -440,7 +441,7 @@ func (c *Conn) Info() (Info, bool) {
 	return c.info, c.state == HandshakeDone
 }
 
-func infoFrom(pc *dtls.Conn) (Info, error) {
+func (c *Conn) infoFrom(pc *dtls.Conn, cfg Config) (Info, error) {
 	st, ok := pc.ConnectionState()
 	if !ok {
 		return Info{}, Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
@@ -449,11 +450,20 @@ func infoFrom(pc *dtls.Conn) (Info, error) {
 		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
 		PeerCertificates:   st.PeerCertificates,
+		ExtendedMaster:     c.tr.hello.extendedMasterSecret(),
 	}
 	if id, ok := pc.SelectedSRTPProtectionProfile(); ok {
 		if p, ok := srtpProfileFor(id); ok {
 			info.SRTPProfile = p.Name
 		}
 	}
+	var serverLeaf []byte
+	switch {
+	case c.isClient && len(st.PeerCertificates) > 0:
+		serverLeaf = st.PeerCertificates[0]
+	case !c.isClient && cfg.Certificate != nil:
+		serverLeaf = cfg.Certificate.DER()
+	}
+	info.bindings = newChannelBindings(&st, serverLeaf, info.ExtendedMaster)
 	return info, nil
 }

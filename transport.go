@@ -24,6 +24,7 @@ type transport struct {
 	readErr error         // why the reader ended, if not EOF or Close
 
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
+	hello               serverHelloWatch
 
 	app     atomic.Pointer[appLayer] // set once the record layer took over
 	deliver func([]queued, bool)     // set before app
@@ -130,6 +131,7 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	t.datagrams.Add(1)
 	if looksLikeDTLS(d) {
 		t.dtlsLike.Add(1)
+		t.hello.observe(d)
 	}
 	if app := t.app.Load(); app != nil {
 		if d = t.takeApp(app, d); len(d) == 0 {
@@ -310,6 +312,7 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
+	t.hello.observe(p)
 	d := p
 	if app := t.app.Load(); app != nil {
 		d = app.reseal(p)

@@ -87,6 +87,7 @@ typedef struct
   guint handshake_timeout;
   guint retransmission_interval;
   guint mtu;
+  GByteArray *binding_arrays[3];   /* per GTlsChannelBindingType, for PyGObject */
 } DtlsGoConnectionPrivate;
 
 static void dtls_go_connection_initable_iface_init (GInitableIface *iface);
@@ -376,6 +377,8 @@ dtls_go_connection_finalize (GObject *object)
   g_clear_pointer (&priv->srtp_profile, g_free);
   g_clear_pointer (&priv->handshake_context, g_main_context_unref);
   g_array_unref (priv->wakeups);
+  for (guint i = 0; i < G_N_ELEMENTS (priv->binding_arrays); i++)
+    g_clear_pointer (&priv->binding_arrays[i], g_byte_array_unref);
   g_mutex_clear (&priv->lock);
 
   G_OBJECT_CLASS (dtls_go_connection_parent_class)->finalize (object);
@@ -1211,13 +1214,54 @@ dtls_go_connection_tls_get_negotiated_protocol (GTlsConnection *conn)
   return dtls_go_connection_get_negotiated_protocol (G_DTLS_CONNECTION (conn));
 }
 
+/* PyGObject (3.42 at least) reads the GIR's "out, callee-allocates"
+ * GByteArray as a GByteArray** and passes the address of its argument
+ * slot: a NULL pointer followed by a pointer to the slot itself. Filling
+ * that as an array is what crashes Python with the reference backend
+ * (SIGFPE in g_array_maybe_expand). A real GByteArray never looks like it:
+ * one with no data has length and capacity 0. */
+static gboolean
+is_pygobject_out_slot (GByteArray *data)
+{
+  gpointer *words = (gpointer *) data;
+
+  return words[0] == NULL && words[1] == (gpointer) data;
+}
+
 static gboolean
 dtls_go_connection_get_binding_data (GDtlsConnection        *conn,
                                      GTlsChannelBindingType  type,
                                      GByteArray             *data,
                                      GError                **error)
 {
-  return dtlsgo_core_connection_channel_binding (PRIV (conn)->core, type, data, error);
+  DtlsGoConnectionPrivate *priv = PRIV (conn);
+  GByteArray *owned;
+
+  if (data == NULL || !is_pygobject_out_slot (data))
+    return dtlsgo_core_connection_channel_binding (priv->core, type, data, error);
+
+  /* Answer the slot with an array the connection keeps (the GIR says
+   * transfer none); binding data never changes after the handshake, so
+   * one array per type serves every call. */
+  if ((guint) type >= G_N_ELEMENTS (priv->binding_arrays))
+    return dtlsgo_core_connection_channel_binding (priv->core, type, NULL, error);
+  g_mutex_lock (&priv->lock);
+  owned = priv->binding_arrays[type];
+  g_mutex_unlock (&priv->lock);
+  if (owned == NULL)
+    {
+      g_autoptr(GByteArray) fresh = g_byte_array_new ();
+
+      if (!dtlsgo_core_connection_channel_binding (priv->core, type, fresh, error))
+        return FALSE;
+      g_mutex_lock (&priv->lock);
+      if (priv->binding_arrays[type] == NULL)
+        priv->binding_arrays[type] = g_steal_pointer (&fresh);
+      owned = priv->binding_arrays[type];
+      g_mutex_unlock (&priv->lock);
+    }
+  *(GByteArray **) data = owned;
+  return TRUE;
 }
 
 static gboolean

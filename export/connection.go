@@ -367,6 +367,14 @@ func dtlsgo_core_connection_accepted_cas(h C.DtlsGoHandle) (arr *C.GPtrArray) {
 //export dtlsgo_core_connection_channel_binding
 func dtlsgo_core_connection_channel_binding(h C.DtlsGoHandle, kind C.GTlsChannelBindingType, data *C.GByteArray, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
-	setError(gerr, dtlsgo.Errorf(dtlsgo.ErrChannelBindingNotImpl, "Channel binding is not implemented yet"))
-	return 0
+	b, err := connectionFrom(h).core.ChannelBinding(dtlsgo.ChannelBindingType(kind))
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	if data != nil {
+		C.g_byte_array_set_size(data, 0)
+		C.g_byte_array_append(data, (*C.guint8)(unsafe.Pointer(&b[0])), C.guint(len(b)))
+	}
+	return 1
 }
