@@ -159,4 +159,3 @@ func TestServerEndPointHashFollowsSignatureAlgorithm(t *testing.T) {
 		}
 	}
 }
-
