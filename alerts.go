@@ -33,10 +33,11 @@ func peerAlert(err error) (alert.Description, bool) {
 // handshakeFacts is what the handshake saw besides pion's error, needed to
 // name a failure precisely.
 type handshakeFacts struct {
-	sentNoCertificate bool // we were asked for a certificate and had none
-	datagrams         int  // datagrams the peer sent
-	dtlsRecords       int  // of which looked like DTLS
-	baseEOF           bool // the base socket ended
+	sentNoCertificate bool  // we were asked for a certificate and had none
+	interactionErr    error // why the interaction gave us none
+	datagrams         int   // datagrams the peer sent
+	dtlsRecords       int   // of which looked like DTLS
+	baseEOF           bool  // the base socket ended
 	acceptableCAs     [][]byte
 }
 
@@ -57,6 +58,9 @@ func handshakeError(ctx context.Context, err error, facts handshakeFacts) error 
 		switch {
 		case desc == alert.NoCertificate || desc == 116 /* certificate_required */ ||
 			(desc == alert.HandshakeFailure && facts.sentNoCertificate):
+			if facts.interactionErr != nil {
+				return facts.interactionErr
+			}
 			return Errorf(ErrCertificateRequired, "The peer requires a certificate and none was sent (peer sent fatal DTLS alert: %s)", desc)
 		case desc == alert.CloseNotify:
 			return Errorf(ErrEOF, "The peer closed the DTLS connection during the handshake")

@@ -41,9 +41,10 @@ type Config struct {
 	ALPN []string
 	// AuthenticationMode is the server's request for client certificates.
 	AuthenticationMode AuthenticationMode
-	// ClientCAs are DER certificates whose subjects a server lists in its
-	// CertificateRequest (what the client sees as accepted-cas).
-	ClientCAs [][]byte
+	// ClientCAs is the trust store whose anchors' subjects a server lists
+	// in its CertificateRequest (what the client sees as accepted-cas), or
+	// nil for an empty list.
+	ClientCAs *Database
 	// HandshakeTimeout bounds the handshake; 0 means the default.
 	HandshakeTimeout time.Duration
 	// MTU for handshake fragmentation; 0 means DefaultMTU.

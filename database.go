@@ -70,6 +70,16 @@ func (d *Database) VerifyChain(chain *Certificate, purpose string, identity Iden
 	return verifyChain(chain, set, purpose, timeNow()) | chain.verifyIdentity(identity), nil
 }
 
+// AnchorPool is the anchors as a pool: what a server names in its
+// CertificateRequest.
+func (d *Database) AnchorPool() (*x509.CertPool, error) {
+	set, err := d.anchors()
+	if err != nil {
+		return nil, err
+	}
+	return set.pool(), nil
+}
+
 // CertificateHandle names an anchor stably: the prefix, '#', the SHA-256 of
 // its DER (as glib-networking does). "" when c is not an anchor.
 func (d *Database) CertificateHandle(c *Certificate) string {

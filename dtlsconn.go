@@ -31,7 +31,8 @@ type HandshakeHooks interface {
 	// VerifyPeer judges the peer's chain (DER, leaf first); nil accepts.
 	VerifyPeer(ctx context.Context, chain [][]byte) error
 	// RequestCertificate is asked, on a client with no certificate, when the
-	// server requests one. It returns the certificate to send, or nil.
+	// server requests one. It returns the certificate to send, or nil; an
+	// error is the interaction's (the handshake goes on without one).
 	RequestCertificate(ctx context.Context, acceptableCAs [][]byte) (*Certificate, error)
 }
 
@@ -281,8 +282,16 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 			cert := local
 			if cert == nil {
 				var err error
-				if cert, err = hooks.RequestCertificate(ctx, req.AcceptableCAs); err != nil {
+				cert, err = hooks.RequestCertificate(ctx, req.AcceptableCAs)
+				if ctx.Err() != nil {
 					return nil, err
+				}
+				if err != nil {
+					// As GLib does: go on without a certificate (the server
+					// may not need one); the interaction's error is what
+					// the handshake reports if it fails for the lack of it.
+					facts.interactionErr = err
+					cert = nil
 				}
 			}
 			if cert == nil {
@@ -321,8 +330,11 @@ func serverOptions(opts []dtls.Option, cfg Config) []dtls.ServerOption {
 		auth = dtls.RequireAnyClientCert
 	}
 	out = append(out, dtls.WithClientAuth(auth))
-	if pool := caPool(cfg.ClientCAs); pool != nil {
-		out = append(out, dtls.WithClientCAs(pool))
+	if cfg.ClientCAs != nil {
+		// A store that cannot load lists no names; verification reports it.
+		if pool, err := cfg.ClientCAs.AnchorPool(); err == nil {
+			out = append(out, dtls.WithClientCAs(pool))
+		}
 	}
 	return out
 }

@@ -397,6 +397,25 @@ handshake_op_free (HandshakeOp *op)
   g_free (op);
 }
 
+/* A sync op's thread iterates a private context pushed as its
+ * thread-default. Handlers and interactions run with the caller's own
+ * thread-default context back in place (as in glib-networking): they see
+ * the context the caller set up, and an interaction made in it is invoked
+ * right here instead of waiting for a context nobody iterates. */
+static void
+op_leave_private_context (HandshakeOp *op)
+{
+  if (op->sync)
+    g_main_context_pop_thread_default (op->context);
+}
+
+static void
+op_enter_private_context (HandshakeOp *op)
+{
+  if (op->sync)
+    g_main_context_push_thread_default (op->context);
+}
+
 static GTlsCertificateFlags
 verify_peer (DtlsGoConnection *self, GTlsCertificate *peer, GCancellable *cancellable)
 {
@@ -451,6 +470,11 @@ run_verify (HandshakeOp *op, DtlsGoHandle request)
     }
   errors = verify_peer (self, peer, op->cancellable);
 
+  op_leave_private_context (op);
+  accepted = DTLS_GO_CONNECTION_GET_CLASS (self)->accept_peer (self, peer, errors);
+  op_enter_private_context (op);
+
+  /* GLib documents both as set after accept-certificate, not during it. */
   g_mutex_lock (&priv->lock);
   g_set_object (&priv->peer_certificate, peer);
   priv->peer_certificate_errors = errors;
@@ -458,7 +482,6 @@ run_verify (HandshakeOp *op, DtlsGoHandle request)
   g_object_notify (G_OBJECT (self), "peer-certificate");
   g_object_notify (G_OBJECT (self), "peer-certificate-errors");
 
-  accepted = DTLS_GO_CONNECTION_GET_CLASS (self)->accept_peer (self, peer, errors);
   dtlsgo_core_verify_reply (request, accepted, NULL);
 }
 
@@ -480,12 +503,22 @@ run_request_certificate (HandshakeOp *op, DtlsGoHandle request)
     interaction = g_object_ref (priv->interaction);
   g_mutex_unlock (&priv->lock);
 
-  if (interaction &&
-      g_tls_interaction_invoke_request_certificate (interaction, G_TLS_CONNECTION (self), 0,
-                                                    op->cancellable, &error) == G_TLS_INTERACTION_FAILED)
+  if (interaction)
     {
-      dtlsgo_core_certificate_reply (request, 0, error);
-      return;
+      GTlsInteractionResult result;
+
+      op_leave_private_context (op);
+      result = g_tls_interaction_invoke_request_certificate (interaction, G_TLS_CONNECTION (self), 0,
+                                                             op->cancellable, &error);
+      op_enter_private_context (op);
+      /* An error counts even with another result: PyGObject turns an
+       * exception into an error and UNHANDLED. glib-networking keeps it
+       * too. */
+      if (result == G_TLS_INTERACTION_FAILED || error != NULL)
+        {
+          dtlsgo_core_certificate_reply (request, 0, error);
+          return;
+        }
     }
 
   g_mutex_lock (&priv->lock);
@@ -668,7 +701,6 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
                                          op->cancellable, &started, error);
   if (params.certificate)
     dtlsgo_core_handle_free (params.certificate);
-  g_clear_pointer (&params.client_cas, g_ptr_array_unref);
   g_clear_pointer (&params.psk, g_bytes_unref);
   g_clear_pointer (&params.psk_identity, g_free);
   g_clear_pointer (&params.psk_identity_hint, g_free);

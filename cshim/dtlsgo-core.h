@@ -117,7 +117,8 @@ typedef struct {
   const gchar *server_name;          /* SNI, NULL for none or an IP literal */
   const gchar * const *protocols;    /* ALPN, NULL: disabled */
   GTlsAuthenticationMode authentication_mode;
-  GPtrArray *client_cas;             /* GBytes DER certificates (server), or NULL */
+  DtlsGoHandle client_ca_database;  /* server: a database whose anchors name the CAs a
+                                        CertificateRequest lists (accepted-cas), or 0 */
 
   /* The DtlsGo namespace's settings (cshim/dtlsgo.h). The role's fields
    * (psk*) are owned: the caller frees them after the call. */

@@ -170,6 +170,14 @@ dtls_go_database_class_init (DtlsGoDatabaseClass *klass)
   database_class->lookup_certificates_issued_by = dtls_go_database_lookup_certificates_issued_by;
 }
 
+DtlsGoHandle
+dtlsgo_database_get_handle (DtlsGoDatabase *self)
+{
+  g_return_val_if_fail (DTLS_GO_IS_DATABASE (self), 0);
+
+  return get_handle (G_TLS_DATABASE (self));
+}
+
 void
 dtlsgo_database_set_handle (DtlsGoDatabase *self,
                             DtlsGoHandle    handle)

@@ -5,6 +5,8 @@
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-server-connection.h"
 
+#include "dtlsgo-database.h"
+
 enum
 {
   PROP_0,
@@ -30,6 +32,7 @@ struct _DtlsGoServerConnection
   GTlsAuthenticationMode authentication_mode; /* atomic */
   GMutex lock;
   gchar *psk_identity_hint;
+  GTlsDatabase *ca_database; /* keeps the handshake's client_ca_database alive */
 };
 
 static void dtls_go_server_connection_dtls_iface_init (GDtlsServerConnectionInterface *iface);
@@ -54,6 +57,7 @@ dtls_go_server_connection_finalize (GObject *object)
   DtlsGoServerConnection *self = DTLS_GO_SERVER_CONNECTION (object);
 
   g_free (self->psk_identity_hint);
+  g_clear_object (&self->ca_database);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (dtls_go_server_connection_parent_class)->finalize (object);
@@ -118,6 +122,23 @@ dtls_go_server_connection_prepare_handshake (DtlsGoConnection      *conn,
   g_mutex_lock (&self->lock);
   params->psk_identity_hint = g_strdup (self->psk_identity_hint);
   g_mutex_unlock (&self->lock);
+  if (params->authentication_mode == G_TLS_AUTHENTICATION_NONE)
+    return;
+
+  /* The CertificateRequest names the anchors of the connection's database,
+   * as glib-networking's GnuTLS backend does with its own databases. A
+   * database of another kind cannot list its anchors (GTlsDatabase has no
+   * such call): the list is then empty, which lets the client send any
+   * certificate. */
+  g_clear_object (&self->ca_database);
+  self->ca_database = g_tls_connection_get_database (G_TLS_CONNECTION (conn));
+  if (self->ca_database && DTLS_GO_IS_DATABASE (self->ca_database))
+    {
+      g_object_ref (self->ca_database);
+      params->client_ca_database = dtlsgo_database_get_handle (DTLS_GO_DATABASE (self->ca_database));
+    }
+  else
+    self->ca_database = NULL;
 }
 
 static GBytes *

@@ -131,7 +131,9 @@ func configFrom(p *C.DtlsGoHandshakeParams) (dtlsgo.Config, error) {
 	if p.protocols != nil {
 		cfg.ALPN = append([]string{}, goStrv(p.protocols)...)
 	}
-	cfg.ClientCAs = bytesArrayToGo(p.client_cas)
+	if p.client_ca_database != 0 {
+		cfg.ClientCAs = handleValue[*dtlsgo.Database](p.client_ca_database)
+	}
 	return cfg, namespaceConfig(p, &cfg)
 }
 
