@@ -11,6 +11,10 @@ it as the `pki` fixture):
     server_ed25519  Ed25519 leaf for DNS:localhost (serverAuth), by intermediate
     server_ip       ECDSA leaf for IP:127.0.0.1 and IP:::1 (serverAuth)
     client          ECDSA leaf (clientAuth), by intermediate
+    client_rsa      RSA leaf (clientAuth), by intermediate
+    insecure        localhost leaf signed with SHA-1, by intermediate
+    server_sha384   localhost leaf signed with SHA-384, by intermediate
+    san_over_cn     leaf with CN=localhost but only DNS:elsewhere.test in its SAN
     expired         localhost leaf valid 2001-2002, by intermediate
     future          localhost leaf valid 2090-2095, by intermediate
     self_signed     self-signed localhost leaf (not a CA)
@@ -155,7 +159,7 @@ class TestPKI:
 
     def _issue(self, name, *, algorithm, subject, issuer, extensions,
                not_before=LEAF_NOT_BEFORE, not_after=LEAF_NOT_AFTER,
-               dns_names=(), ip_addresses=()):
+               dns_names=(), ip_addresses=(), md="sha256"):
         """Makes a key and a certificate for it signed by issuer (a
         Credential; None for self-signed)."""
         keys = self._key(name, algorithm)
@@ -168,7 +172,7 @@ class TestPKI:
         if sans:
             ext.append("subjectAltName = " + ",".join(sans))
         cert = self.dir / f"{name}.pem"
-        self._sign(csr, cert, ext, issuer, keys["pkcs8"], not_before, not_after)
+        self._sign(csr, cert, ext, issuer, keys["pkcs8"], not_before, not_after, md)
         subject_str = _gnutls_style_dn(subject)
         return Credential(
             name=name, cert=cert, key=keys["pkcs8"], keys=keys,
@@ -177,7 +181,7 @@ class TestPKI:
             not_before=not_before, not_after=not_after,
             dns_names=list(dns_names), ip_addresses=list(ip_addresses))
 
-    def _sign(self, csr, out, extensions, issuer, own_key, not_before, not_after):
+    def _sign(self, csr, out, extensions, issuer, own_key, not_before, not_after, md="sha256"):
         ca_dir = self.dir / "ca-state"
         (ca_dir / "new").mkdir(parents=True, exist_ok=True)
         index = ca_dir / "index.txt"
@@ -210,7 +214,7 @@ class TestPKI:
             """) + "\n".join(extensions) + "\n")
         args = ["ca", "-batch", "-config", config, "-in", csr, "-out", out,
                 "-startdate", _asn1_time(not_before), "-enddate", _asn1_time(not_after),
-                "-extensions", "ext", "-notext", "-preserveDN"]
+                "-extensions", "ext", "-notext", "-preserveDN", "-md", md]
         if issuer is None:
             args += ["-selfsign", "-keyfile", own_key]
         else:
@@ -250,6 +254,12 @@ class TestPKI:
                               subject="/O=dtlsgo tests/CN=127.0.0.1")
         self.client = leaf("client", ext=client_ext, dns_names=[],
                            subject="/O=dtlsgo tests/CN=dtlsgo test client")
+        self.client_rsa = leaf("client-rsa", "rsa", ext=client_ext, dns_names=[],
+                               subject="/O=dtlsgo tests/CN=dtlsgo test RSA client")
+        self.insecure = leaf("insecure", md="sha1")
+        self.server_sha384 = leaf("server-sha384", md="sha384")
+        self.san_over_cn = leaf("san-over-cn", subject="/O=dtlsgo tests/CN=localhost",
+                                dns_names=["elsewhere.test"])
         self.expired = leaf("expired", not_before=EXPIRED_NOT_BEFORE, not_after=EXPIRED_NOT_AFTER)
         self.future = leaf("future", not_before=FUTURE_NOT_BEFORE, not_after=FUTURE_NOT_AFTER)
         self.self_signed = self._issue(
@@ -261,7 +271,8 @@ class TestPKI:
         self.other_leaf = leaf("other-leaf", issuer=self.other_root)
 
         for c in (self.server, self.server_ecdsa, self.server_ed25519, self.server_ip,
-                  self.client, self.expired, self.future):
+                  self.client, self.client_rsa, self.insecure, self.server_sha384,
+                  self.san_over_cn, self.expired, self.future):
             c.chain = self._write(f"{c.name}-chain.pem", c.cert_pem() + ica.cert_pem())
             c.full_chain = self._write(f"{c.name}-fullchain.pem",
                                        c.cert_pem() + ica.cert_pem() + self.root.cert_pem())
