@@ -585,3 +585,71 @@ def test_channel_binding_after_a_failed_handshake_is_invalid_state(pki, certs):
     with pytest.raises(GLib.Error) as exc:
         client.get_channel_binding_data(EXPORTER)
     assert_error(exc.value, BINDING, Gio.TlsChannelBindingError.INVALID_STATE)
+
+
+# ---- the sweep: a wrong certificate never passes silently ------------------------
+
+SWEEP_FLAGS = ([0, VALIDATE_ALL]
+               + [f for f in (F.UNKNOWN_CA, F.BAD_IDENTITY, F.NOT_ACTIVATED, F.EXPIRED,
+                              F.INSECURE, F.GENERIC_ERROR)]
+               + [VALIDATE_ALL & ~f for f in (F.UNKNOWN_CA, F.BAD_IDENTITY, F.NOT_ACTIVATED,
+                                             F.EXPIRED, F.INSECURE, F.GENERIC_ERROR)])
+ANSWERS = [True, False, None]
+
+
+@pytest.mark.parametrize("case", CLIENT_CASES, ids=case_id)
+def test_sweep_client_fixtures_by_validation_flags_by_answer(pki, certs, root_db, case):
+    name, identity, expected = case
+    for flags in SWEEP_FLAGS:
+        for answer in ANSWERS:
+            client, server, crec, _ = pair(pki, certs, name, identity, database=root_db,
+                                           flags=int(flags), answer=answer)
+            c, s = handshake(client, server, "sync")
+            must_decide = bool(expected & flags)
+            should_pass = not must_decide or answer is True
+            what = f"{name}/{identity} flags={int(flags):#x} answer={answer}"
+            assert (c.error is None) == should_pass, (what, c.error)
+            assert (s.error is None) == should_pass, (what, s.error)
+            if not should_pass:
+                assert_error(c.error, TLS, Gio.TlsError.BAD_CERTIFICATE)
+            emitted = must_decide and answer is not None
+            assert [(call["errors"], call["thread"]) for call in crec.calls] == (
+                [(expected, c.thread)] if emitted else []), what
+            assert client.get_peer_certificate_errors() == expected, what
+
+
+SERVER_SWEEP = [  # client certificate, errors against the root with purpose client
+    (None, None),
+    ("client", 0),
+    ("client_rsa", 0),
+    ("server_ecdsa", F.GENERIC_ERROR),
+    ("self_signed", F.UNKNOWN_CA),
+    ("expired", F.EXPIRED | F.GENERIC_ERROR),
+    ("other_leaf", F.UNKNOWN_CA),
+]
+
+
+@pytest.mark.parametrize("client_cert,expected", SERVER_SWEEP, ids=lambda v: str(v))
+def test_sweep_server_authentication_modes_by_client_certificate_by_answer(
+        pki, certs, root_db, client_cert, expected):
+    for auth in (AUTH.NONE, AUTH.REQUESTED, AUTH.REQUIRED):
+        for answer in ANSWERS:
+            client, server, _, srec = pair(pki, certs, "server", server_database=root_db,
+                                           server_answer=answer, mode=auth,
+                                           client_cert=client_cert)
+            c, s = handshake(client, server, "sync")
+            presented = client_cert is not None and auth != AUTH.NONE
+            if not presented:
+                should_pass = auth != AUTH.REQUIRED
+            else:
+                should_pass = answer is True
+            what = f"{client_cert} {auth.value_nick} answer={answer}"
+            assert (s.error is None) == should_pass, (what, s.error)
+            assert (c.error is None) == should_pass, (what, c.error)
+            assert [(call["errors"], call["thread"]) for call in srec.calls] == (
+                [(expected, s.thread)] if presented and answer is not None else []), what
+            if presented:
+                assert server.get_peer_certificate().is_same(certs[client_cert]), what
+                assert server.get_peer_certificate_errors() == expected, what
+            else:
+                assert server.get_peer_certificate() is None, what
