@@ -44,8 +44,8 @@ type handshakeFacts struct {
 // handshakeError turns what ended a failed handshake into the GLib error a
 // caller can act on. ctx is the handshake's bounded context.
 func handshakeError(ctx context.Context, err error, facts handshakeFacts) error {
-	// Our own verdicts (a rejected certificate, an interaction that failed)
-	// already carry their kind.
+	// Our own verdicts (a rejected certificate, an interaction that failed,
+	// a key that stayed locked) already carry their kind.
 	var coded *codedError
 	if errors.As(err, &coded) {
 		return coded

@@ -17,6 +17,9 @@ type Certificate struct {
 	leaf   *x509.Certificate
 	issuer *Certificate
 	key    crypto.Signer
+	// lockedKey is an encrypted PKCS #8 key waiting for its password (see
+	// encryptedkey.go); key is nil meanwhile.
+	lockedKey []byte
 }
 
 // CertificateSource is what GTlsCertificate's construct properties can say:
@@ -55,10 +58,16 @@ func NewCertificate(src CertificateSource) (*Certificate, error) {
 	switch {
 	case src.KeyDER != nil && src.KeyPEM != "":
 		return nil, Errorf(ErrBadCertificate, "Both DER and PEM private key data provided")
+	case src.KeyDER != nil && isEncryptedPrivateKey(src.KeyDER):
+		c.lockedKey = src.KeyDER
 	case src.KeyDER != nil:
 		c.key, err = ParsePrivateKeyDER(src.KeyDER)
 	case src.KeyPEM != "":
-		c.key, err = ParsePrivateKeyPEM(src.KeyPEM)
+		if der, ok := encryptedKeyPEM(src.KeyPEM); ok {
+			c.lockedKey = der
+		} else {
+			c.key, err = ParsePrivateKeyPEM(src.KeyPEM)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -153,6 +162,33 @@ func issuedBy(c, parent *x509.Certificate) bool {
 		return bytes.Equal(c.AuthorityKeyId, parent.SubjectKeyId)
 	}
 	return true
+}
+
+// NeedsPassword says whether the private key is encrypted and waits for
+// Unlock.
+func (c *Certificate) NeedsPassword() bool { return c.lockedKey != nil }
+
+// Unlock returns the certificate with its encrypted private key opened by
+// password (c itself when it has no locked key). A wrong password is
+// ErrBadCertificatePassword.
+func (c *Certificate) Unlock(password []byte) (*Certificate, error) {
+	if c.lockedKey == nil {
+		return c, nil
+	}
+	k, err := decryptPrivateKey(c.lockedKey, password)
+	if err != nil {
+		return nil, err
+	}
+	key, err := asSigner(k)
+	if err != nil {
+		return nil, err
+	}
+	if !keyMatches(c.leaf, key) {
+		return nil, Errorf(ErrBadCertificate, "Private key does not match the certificate (subject %s)", c.SubjectName())
+	}
+	u := *c
+	u.key, u.lockedKey = key, nil
+	return &u, nil
 }
 
 // Leaf is the parsed certificate itself.

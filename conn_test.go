@@ -22,6 +22,9 @@ func (a *acceptAll) VerifyPeer(_ context.Context, chain [][]byte) error { a.seen
 func (a *acceptAll) RequestCertificate(context.Context, [][]byte) (*Certificate, error) {
 	return nil, nil
 }
+func (a *acceptAll) UnlockCertificate(_ context.Context, c *Certificate) (*Certificate, error) {
+	return c, nil
+}
 
 func testCert(t testing.TB) *Certificate {
 	t.Helper()

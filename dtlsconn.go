@@ -34,6 +34,9 @@ type HandshakeHooks interface {
 	// server requests one. It returns the certificate to send, or nil; an
 	// error is the interaction's (the handshake goes on without one).
 	RequestCertificate(ctx context.Context, acceptableCAs [][]byte) (*Certificate, error)
+	// UnlockCertificate asks for the password of cert's encrypted private
+	// key and returns cert with the key opened.
+	UnlockCertificate(ctx context.Context, cert *Certificate) (*Certificate, error)
 }
 
 // MaxPayload is the largest datagram payload a connection sends: one record
@@ -262,8 +265,14 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 		}),
 		dtls.WithExtendedMasterSecret(dtls.RequestExtendedMasterSecret),
 	}
-	if cfg.Certificate != nil {
-		tc, err := cfg.Certificate.tlsCertificate()
+	// A client's certificate goes through WithGetClientCertificate, its key
+	// opened only if the server asks for it.
+	if cfg.Certificate != nil && !c.isClient {
+		cert, err := unlocked(ctx, cfg.Certificate, hooks)
+		if err != nil {
+			return nil, err
+		}
+		tc, err := cert.tlsCertificate()
 		if err != nil {
 			return nil, err
 		}
@@ -298,6 +307,10 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 				facts.sentNoCertificate = true
 				return &tls.Certificate{}, nil
 			}
+			cert, err := unlocked(ctx, cert, hooks)
+			if err != nil {
+				return nil, err
+			}
 			tc, err := cert.tlsCertificate()
 			if err != nil {
 				return nil, err
@@ -306,6 +319,15 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 		}))
 	}
 	return opts, nil
+}
+
+// unlocked returns cert with its private key usable, asking for the
+// password of an encrypted one.
+func unlocked(ctx context.Context, cert *Certificate, hooks HandshakeHooks) (*Certificate, error) {
+	if !cert.NeedsPassword() {
+		return cert, nil
+	}
+	return hooks.UnlockCertificate(ctx, cert)
 }
 
 func clientOptions(opts []dtls.Option) []dtls.ClientOption {

@@ -64,6 +64,22 @@ func ParsePrivateKeyPEM(text string) (crypto.Signer, error) {
 	}
 }
 
+// encryptedKeyPEM returns the DER of text's first private key block when
+// that is an encrypted PKCS #8 key.
+func encryptedKeyPEM(text string) ([]byte, bool) {
+	rest := []byte(text)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, false
+		}
+		if strings.HasSuffix(block.Type, "PRIVATE KEY") {
+			return block.Bytes, block.Type == "ENCRYPTED PRIVATE KEY" && isEncryptedPrivateKey(block.Bytes)
+		}
+	}
+}
+
 func asSigner(k any) (crypto.Signer, error) {
 	switch k := k.(type) {
 	case *rsa.PrivateKey:

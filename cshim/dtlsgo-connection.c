@@ -549,6 +549,62 @@ run_psk (HandshakeOp *op, DtlsGoHandle request)
   dtlsgo_core_psk_reply (request, key, NULL);
 }
 
+/* How many passwords an interaction may try before the handshake fails. */
+#define MAX_PASSWORD_TRIES 3
+
+/* The certificate's private key is encrypted: ask the interaction for its
+ * password, as glib-networking asks for a PKCS #11 PIN. */
+static void
+run_ask_password (HandshakeOp *op, DtlsGoHandle request)
+{
+  DtlsGoConnection *self = op->conn;
+  DtlsGoConnectionPrivate *priv = PRIV (self);
+  g_autofree gchar *subject = dtlsgo_core_password_request_subject (request);
+  g_autofree gchar *description = g_strdup_printf ("Password for the private key of %s", subject);
+  g_autoptr(GTlsInteraction) interaction = NULL;
+  g_autoptr(GError) error = NULL;
+  GTlsPasswordFlags flags = 0;
+
+  g_mutex_lock (&priv->lock);
+  if (priv->interaction)
+    interaction = g_object_ref (priv->interaction);
+  g_mutex_unlock (&priv->lock);
+
+  for (guint attempt = 1; interaction && attempt <= MAX_PASSWORD_TRIES; attempt++)
+    {
+      g_autoptr(GTlsPassword) password = NULL;
+      GTlsInteractionResult result;
+      const guchar *value;
+      gsize length;
+
+      if (attempt == MAX_PASSWORD_TRIES)
+        flags |= G_TLS_PASSWORD_FINAL_TRY;
+      password = g_tls_password_new (flags, description);
+      op_leave_private_context (op);
+      result = g_tls_interaction_invoke_ask_password (interaction, password, op->cancellable, &error);
+      op_enter_private_context (op);
+      if (result == G_TLS_INTERACTION_FAILED || error != NULL)
+        {
+          dtlsgo_core_password_reply (request, error);
+          return;
+        }
+      if (result != G_TLS_INTERACTION_HANDLED)
+        break;
+      value = g_tls_password_get_value (password, &length);
+      if (dtlsgo_core_password_try (request, (guint8 *) value, length))
+        {
+          dtlsgo_core_password_reply (request, NULL);
+          return;
+        }
+      flags |= G_TLS_PASSWORD_RETRY;
+    }
+  if (interaction == NULL)
+    g_set_error (&error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE_PASSWORD,
+                 "The private key of %s is encrypted and the connection has no interaction to ask "
+                 "for its password", subject);
+  dtlsgo_core_password_reply (request, error);
+}
+
 static void
 run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
 {
@@ -609,6 +665,9 @@ run_upcall (gpointer data)
       break;
     case DTLSGO_UPCALL_REQUEST_CERTIFICATE:
       run_request_certificate (op, upcall->request);
+      break;
+    case DTLSGO_UPCALL_ASK_PASSWORD:
+      run_ask_password (op, upcall->request);
       break;
     case DTLSGO_UPCALL_PSK:
       run_psk (op, upcall->request);

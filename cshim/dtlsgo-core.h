@@ -142,6 +142,7 @@ typedef enum {
   DTLSGO_UPCALL_REQUEST_CERTIFICATE,  /* answer: dtlsgo_core_certificate_reply */
   DTLSGO_UPCALL_HANDSHAKE_DONE,       /* answer: dtlsgo_core_handshake_result */
   DTLSGO_UPCALL_PSK,                  /* answer: dtlsgo_core_psk_reply */
+  DTLSGO_UPCALL_ASK_PASSWORD,         /* answer: dtlsgo_core_password_reply */
 } DtlsGoUpcall;
 
 /* Go → C: implemented in cshim/dtlsgo-connection.c. */
@@ -170,6 +171,12 @@ gboolean dtlsgo_core_handshake_result (DtlsGoHandle request, GError **error);
 GPtrArray *dtlsgo_core_verify_chain (DtlsGoHandle request); /* GBytes DER, leaf first */
 void dtlsgo_core_verify_reply (DtlsGoHandle request, gboolean accepted, GError *error);
 GPtrArray *dtlsgo_core_certificate_request_cas (DtlsGoHandle request); /* GBytes DER names */
+/* A certificate's encrypted private key needs its password: the subject
+ * (g_free) to describe it, tries (TRUE: the key opened), then one reply:
+ * error NULL after a successful try, else why it stays locked. */
+gchar *dtlsgo_core_password_request_subject (DtlsGoHandle request);
+gboolean dtlsgo_core_password_try (DtlsGoHandle request, guint8 *password, gsize length);
+void dtlsgo_core_password_reply (DtlsGoHandle request, GError *error);
 /* certificate: a handle the reply takes over, or 0 for none. */
 void dtlsgo_core_certificate_reply (DtlsGoHandle request, DtlsGoHandle certificate,
                                     GError *error);

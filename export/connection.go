@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"errors"
 	"unsafe"
 
 	"github.com/dtlsgo/dtlsgo"
@@ -176,6 +177,68 @@ func (u *upcalls) RequestCertificate(ctx context.Context, cas [][]byte) (*dtlsgo
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+type passwordRequest struct {
+	cert    *dtlsgo.Certificate
+	opened  *dtlsgo.Certificate
+	lastErr error // of the last try
+	reply   chan error
+}
+
+func (u *upcalls) UnlockCertificate(ctx context.Context, cert *dtlsgo.Certificate) (*dtlsgo.Certificate, error) {
+	req := &passwordRequest{cert: cert, reply: make(chan error, 1)}
+	C.dtlsgo_shim_upcall(u.op, C.DTLSGO_UPCALL_ASK_PASSWORD, newHandle(req))
+	select {
+	case err := <-req.reply:
+		if err == nil && req.opened == nil && req.lastErr != nil && !errors.Is(req.lastErr, dtlsgo.ErrBadCertificatePassword) {
+			err = req.lastErr // not a password problem: a key that cannot be used
+		}
+		if err == nil && req.opened == nil {
+			err = dtlsgo.Errorf(dtlsgo.ErrBadCertificatePassword, "The private key of %s is encrypted and no password opened it", cert.SubjectName())
+		}
+		if err != nil {
+			return nil, err
+		}
+		return req.opened, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+//export dtlsgo_core_password_request_subject
+func dtlsgo_core_password_request_subject(req C.DtlsGoHandle) (s *C.char) {
+	defer guard(nil)
+	return gstrdup(handleValue[*passwordRequest](req).cert.SubjectName())
+}
+
+//export dtlsgo_core_password_try
+func dtlsgo_core_password_try(req C.DtlsGoHandle, password *C.guint8, length C.gsize) (ok C.gboolean) {
+	defer guard(nil)
+	r := handleValue[*passwordRequest](req)
+	var pw []byte
+	if length > 0 {
+		pw = C.GoBytes(unsafe.Pointer(password), C.int(length))
+	}
+	opened, err := r.cert.Unlock(pw)
+	if err != nil {
+		r.lastErr = err
+		return 0
+	}
+	r.opened = opened
+	return 1
+}
+
+//export dtlsgo_core_password_reply
+func dtlsgo_core_password_reply(req C.DtlsGoHandle, gerr *C.GError) {
+	defer guard(nil)
+	r := handleValue[*passwordRequest](req)
+	dtlsgo_core_handle_free(req)
+	if gerr != nil {
+		r.reply <- errorFromC(gerr)
+		return
+	}
+	r.reply <- nil
 }
 
 //export dtlsgo_core_verify_chain

@@ -11,8 +11,10 @@ import pytest
 from gi.repository import Gio, GLib
 
 import conns
+import fixtures
 import dgram
-from trust import (BINDING, F, IO, MODES, TLS, VALIDATE_ALL, CertInteraction, PyDatabase,
+from trust import (BINDING, F, IO, MODES, TLS, VALIDATE_ALL, CertInteraction, PasswordInteraction,
+                   PyDatabase, locked_certificate,
                    Recorder, assert_error, client_conn, client_hello_server_name, handshake,
                    server_conn, subject_der)
 
@@ -653,3 +655,82 @@ def test_sweep_server_authentication_modes_by_client_certificate_by_answer(
                 assert server.get_peer_certificate_errors() == expected, what
             else:
                 assert server.get_peer_certificate() is None, what
+
+
+# ---- encrypted private keys: the interaction's ask_password ---------------------
+
+PW = Gio.TlsPasswordFlags
+
+
+@pytest.fixture(scope="module")
+def intermediate_cert(pki):
+    return Gio.TlsCertificate.new_from_file(str(pki.intermediate.cert))
+
+
+def test_an_encrypted_key_reads_as_no_key_until_opened(pki, intermediate_cert):
+    cert = locked_certificate(pki.server_ecdsa, intermediate_cert)
+    assert not cert.props.private_key and cert.props.private_key_pem is None
+    assert cert.props.subject_name == pki.server_ecdsa.subject
+    assert cert.get_issuer().is_same(intermediate_cert)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_server_asks_the_interaction_for_its_keys_password(pki, certs, intermediate_cert, mode):
+    cs, ss = conns.udp_pair()
+    client = client_conn(cs, pki=pki)
+    server = server_conn(ss, locked_certificate(pki.server_ecdsa, intermediate_cert), pki=pki)
+    interaction = PasswordInteraction(["wrong", fixtures.ENCRYPTED_KEY_PASSWORD])
+    server.set_interaction(interaction)
+    c, s = handshake(client, server, mode)
+    assert c.error is None and s.error is None, (c.error, s.error)
+    # In the interaction's context (this thread's default one): run by the
+    # server's thread when nobody holds it (sync), else by this thread,
+    # which iterates it for the async client.
+    there = s.thread if mode == "sync" else c.thread
+    assert [(call["flags"], call["thread"]) for call in interaction.calls] == [
+        (0, there), (PW.RETRY, there)]
+    assert pki.server_ecdsa.subject in interaction.calls[0]["description"]
+    assert client.get_peer_certificate().is_same(certs["server_ecdsa"])
+
+
+@pytest.mark.parametrize("answers,code", [
+    (["a", "b", "c", "never asked"], "password"),
+    ([], "password"),
+    (None, "password"),
+    ([GLib.Error.new_literal(Gio.io_error_quark(), "keyring locked", Gio.IOErrorEnum.PERMISSION_DENIED)],
+     "interaction"),
+], ids=["three-wrong", "unhandled", "no-interaction", "failed"])
+def test_a_key_that_stays_locked_fails_the_handshake(pki, intermediate_cert, answers, code):
+    _, ss = conns.udp_pair()
+    server = server_conn(ss, locked_certificate(pki.server_ecdsa, intermediate_cert), pki=pki)
+    interaction = None
+    if answers is not None:
+        interaction = PasswordInteraction(answers)
+        server.set_interaction(interaction)
+    with pytest.raises(GLib.Error) as exc:
+        server.handshake(None)
+    if code == "interaction":
+        assert_error(exc.value, IO, Gio.IOErrorEnum.PERMISSION_DENIED)
+        assert exc.value.message == "keyring locked"
+    else:
+        assert_error(exc.value, TLS, Gio.TlsError.BAD_CERTIFICATE_PASSWORD)
+        assert pki.server_ecdsa.subject in exc.value.message
+    if answers and code == "password" and answers[0] == "a":
+        assert [call["flags"] for call in interaction.calls] == [
+            0, PW.RETRY, PW.RETRY | PW.FINAL_TRY]
+        assert interaction.answers == ["never asked"]
+
+
+@pytest.mark.parametrize("auth", [AUTH.NONE, AUTH.REQUIRED])
+def test_a_client_key_is_opened_only_when_the_server_asks(pki, certs, intermediate_cert, auth):
+    client, server, _, srec = pair(pki, certs, "server", server_answer=True, mode=auth)
+    client.set_certificate(locked_certificate(pki.client, intermediate_cert))
+    interaction = PasswordInteraction([fixtures.ENCRYPTED_KEY_PASSWORD])
+    client.set_interaction(interaction)
+    c, s = handshake(client, server, "sync")
+    assert c.error is None and s.error is None, (c.error, s.error)
+    if auth == AUTH.NONE:
+        assert interaction.calls == []
+    else:
+        assert [call["thread"] for call in interaction.calls] == [c.thread]
+        assert server.get_peer_certificate().is_same(certs["client"])

@@ -227,3 +227,36 @@ def client_hello_server_name(datagram):
             return data[5:5 + name_len].decode()
         pos += 4 + ext_len
     return None
+
+
+class PasswordInteraction(Gio.TlsInteraction):
+    """ask_password answers each of `answers` in turn: a string (HANDLED),
+    a GLib.Error (raised: FAILED), or nothing left (UNHANDLED)."""
+
+    def __init__(self, answers=()):
+        super().__init__()
+        self.answers = list(answers)
+        self.calls = []
+
+    def do_ask_password(self, password, cancellable):
+        self.calls.append({"thread": threading.get_ident(), "flags": password.get_flags(),
+                           "description": password.get_description()})
+        if not self.answers:
+            return Gio.TlsInteractionResult.UNHANDLED
+        answer = self.answers.pop(0)
+        if isinstance(answer, GLib.Error):
+            raise answer
+        password.set_value(answer.encode())
+        return Gio.TlsInteractionResult.HANDLED
+
+
+def locked_certificate(cred, issuer):
+    """cred's certificate with its encrypted PKCS #8 key, built as a C
+    program would: g_initable_new on the backend's certificate type."""
+    from gi.repository import GObject
+
+    gtype = Gio.TlsBackend.get_default().get_certificate_type()
+    cert = GObject.new(gtype, certificate_pem=cred.cert_pem(),
+                       private_key_pem=cred.keys["encrypted"].read_text(), issuer=issuer)
+    cert.init(None)
+    return cert
