@@ -1,18 +1,28 @@
 #!/usr/bin/python3
 """dtlsgo demo: a DTLS echo over loopback UDP through plain Gio, with the
-dtlsgo module loaded (scripts/demo sets GIO_MODULE_DIR). Client and server
-run in two threads; each prints what its handshake established."""
+dtlsgo module loaded (scripts/demo sets GIO_MODULE_DIR, and GI_TYPELIB_PATH
+for the DtlsGo namespace, whose send_bytes/receive_bytes carry the
+datagrams). Client and server run in two threads; each prints what its
+handshake established."""
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests-python"))
+import gi
 
-from gi.repository import Gio, GLib  # noqa: E402
+gi.require_version("DtlsGo", "1.0")
+from gi.repository import DtlsGo, Gio, GLib  # noqa: E402
 
-import dgram  # noqa: E402
+SECOND = 1_000_000  # GIO timeouts are in microseconds
+_print_lock = threading.Lock()
+
+
+def say(*args):
+    """print, one whole line at a time from either thread."""
+    with _print_lock:
+        print(*args, flush=True)
 
 
 def make_certificate(workdir):
@@ -37,14 +47,15 @@ def udp_pair():
 
 def describe(role, conn):
     peer = conn.get_peer_certificate()
-    print(f"{role}: protocol {conn.get_protocol_version().value_nick}, "
+    say(f"{role}: protocol {conn.get_protocol_version().value_nick}, "
           f"cipher suite {conn.get_ciphersuite_name()}, ALPN {conn.get_negotiated_protocol()}, "
           f"peer certificate {peer.get_subject_name() if peer else None}")
 
 
 def main():
     backend = Gio.TlsBackend.get_default()
-    print(f"TLS backend: {type(backend).__gtype__.name} (supports DTLS: {backend.supports_dtls()})")
+    say(f"TLS backend: {type(backend).__gtype__.name} (supports DTLS: {backend.supports_dtls()}), "
+          f"dtlsgo {DtlsGo.get_version()}")
     with tempfile.TemporaryDirectory() as workdir:
         cert = make_certificate(workdir)
     client_sock, server_sock = udp_pair()
@@ -54,14 +65,15 @@ def main():
     client.set_advertised_protocols(["echo/1"])
     # A self-signed demo certificate: accept it, saying why.
     client.connect("accept-certificate",
-                   lambda conn, peer, errors: print(f"client: accepting self-signed server "
+                   lambda conn, peer, errors: say(f"client: accepting self-signed server "
                                                     f"certificate (errors: {[n for n in errors.value_nicks if n != 'no-flags']})") or True)
 
     def serve():
         server.handshake(None)
         describe("server", server)
-        for payload in dgram.receive(server, count=3, timeout=5_000_000):
-            dgram.send(server, [payload.upper()])
+        for _ in range(3):
+            payload = server.receive_bytes(0, 5 * SECOND, None).get_data()
+            server.send_bytes(GLib.Bytes.new(payload.upper()), -1, None)
         server.close(None)
 
     thread = threading.Thread(target=serve)
@@ -69,13 +81,19 @@ def main():
     client.handshake(None)
     describe("client", client)
     lines = [b"hello over dtls", b"through gio", b"with dtlsgo"]
-    dgram.send(client, lines)
     for line in lines:
-        reply = dgram.receive(client, timeout=5_000_000)[0]
-        print(f"client: sent {line!r}, echoed {reply!r}")
+        client.send_bytes(GLib.Bytes.new(line), -1, None)
+    for line in lines:
+        reply = client.receive_bytes(0, 5 * SECOND, None).get_data()
+        say(f"client: sent {line!r}, echoed {reply!r}")
         assert reply == line.upper()
     thread.join()
-    print("client: server closed:", dgram.receive(client, timeout=5_000_000) == [])
+    # None: the server's close_notify ended the stream.
+    say("client: server closed:", client.receive_bytes(0, 5 * SECOND, None) is None)
+    label = "EXPERIMENTAL-dtlsgo-demo"
+    say("client: keying material (RFC 5705) agrees with the server's:",
+        client.export_keying_material(label, None, 32).get_data()
+        == server.export_keying_material(label, None, 32).get_data())
     client.close(None)
 
 

@@ -15,3 +15,4 @@ def test_demo_exchanges_datagrams_through_dtlsgo():
     assert "client: protocol dtls-1-2, cipher suite TLS_" in out.stdout
     assert "echoed b'WITH DTLSGO'" in out.stdout
     assert "server closed: True" in out.stdout
+    assert "keying material (RFC 5705) agrees with the server's: True" in out.stdout

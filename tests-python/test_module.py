@@ -136,3 +136,18 @@ def test_meson_install_into_a_scratch_prefix(tmp_path):
     assert not list(prefix.rglob("libgiodtlsgo.h"))
     name = run(BACKEND_NAME, GIO_MODULE_DIR=str(modules[0].parent))
     assert name == "DtlsGoBackend"
+    # The DtlsGo namespace (issue 8): header, GIR, and a typelib naming the
+    # installed module, which GI and GIO then share.
+    assert list(prefix.rglob("include/dtlsgo-1.0/dtlsgo.h"))
+    assert list(prefix.rglob("gir-1.0/DtlsGo-1.0.gir"))
+    typelibs = list(prefix.rglob("girepository-1.0/DtlsGo-1.0.typelib"))
+    assert len(typelibs) == 1
+    mapped = run("""
+        import gi
+        gi.require_version("DtlsGo", "1.0")
+        from gi.repository import DtlsGo, Gio
+        assert isinstance(Gio.TlsBackend.get_default(), DtlsGo.Backend)
+        DtlsGo.get_version()
+        print(sorted({l.split()[-1] for l in open("/proc/self/maps") if "libgiodtlsgo" in l}))
+    """, GIO_MODULE_DIR=str(modules[0].parent), GI_TYPELIB_PATH=str(typelibs[0].parent))
+    assert mapped == str([str(modules[0].resolve())])
