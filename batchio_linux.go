@@ -52,6 +52,7 @@ type batchSocket struct {
 	fdMu    sync.RWMutex // inline readers hold it shared; close exclusively
 	closed  bool         // under fdMu
 	polling atomic.Bool  // an inline reader sleeps in ppoll
+	missed  atomic.Bool  // the reader goroutine found rdMu taken
 	wakeMu  sync.Mutex
 	wake    int // eventfd that ends an inline reader's ppoll; -1 none
 	ids     [readBatchLen][]byte
@@ -187,7 +188,15 @@ func (b *batchSocket) readBatch(use func(ds [][]byte)) error {
 // recv is the poller's callback: false means "wait until readable". It
 // takes rdMu, which readBatch releases once the datagrams were used.
 func (b *batchSocket) recv(fd uintptr) bool {
-	b.rdMu.Lock()
+	if !b.rdMu.TryLock() {
+		// An inline reader has the socket and will read what woke us once
+		// it lets go (releaseInline); unless it let go just now.
+		b.missed.Store(true)
+		if !b.rdMu.TryLock() {
+			return false
+		}
+	}
+	b.missed.Store(false)
 	b.locked = true
 	if b.rb == nil {
 		b.rb = readBatches.Get().(*readBatch)
@@ -224,29 +233,17 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 		stop := context.AfterFunc(ctx, b.interrupt)
 		defer stop()
 	}
-	var rb *readBatch
-	defer func() {
-		if rb != nil {
-			readBatches.Put(rb)
-		}
-	}()
+	if !b.rdMu.TryLock() {
+		return errReaderBusy
+	}
+	rb := readBatches.Get().(*readBatch)
+	rb.prepare()
+	// The socket stays this thread's until it returns, sleeps included:
+	// the reader goroutine, woken by the same datagrams, finds it taken
+	// and leaves them here (see recv and releaseInline).
+	defer b.releaseInline(rb, use)
 	for !ready() && ctx.Err() == nil {
-		if !b.rdMu.TryLock() {
-			return errReaderBusy
-		}
-		if rb == nil {
-			rb = readBatches.Get().(*readBatch)
-			rb.prepare()
-		}
-		n, err := recvmmsg(b.fd, rb)
-		if n > 0 {
-			for i := 0; i < n; i++ {
-				b.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
-			}
-			use(b.ids[:n])
-			clear(b.ids[:n])
-		}
-		b.rdMu.Unlock()
+		n, err := b.recvInline(rb, use)
 		if err != nil {
 			return err
 		}
@@ -268,6 +265,41 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 		}
 	}
 	return nil
+}
+
+// recvInline reads what is queued into rb and hands it to use; under rdMu.
+func (b *batchSocket) recvInline(rb *readBatch, use func(ds [][]byte)) (int, error) {
+	n, err := recvmmsg(b.fd, rb)
+	if n > 0 {
+		for i := 0; i < n; i++ {
+			b.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
+		}
+		use(b.ids[:n])
+		clear(b.ids[:n])
+	}
+	return n, err
+}
+
+// inlineDrainLimit bounds what a leaving inline reader takes for the reader
+// goroutine: beyond it, datagrams keep arriving and wake that goroutine.
+const inlineDrainLimit = 64
+
+// releaseInline gives the socket back. If the reader goroutine was woken
+// meanwhile and found it taken, the edge that woke it is spent, so what is
+// queued is read here: nothing is left unread without a wake-up to come.
+func (b *batchSocket) releaseInline(rb *readBatch, use func(ds [][]byte)) {
+	b.rdMu.Unlock()
+	for b.missed.Load() && b.rdMu.TryLock() {
+		if b.missed.Swap(false) {
+			for range inlineDrainLimit {
+				if n, err := b.recvInline(rb, use); n == 0 || err != nil {
+					break
+				}
+			}
+		}
+		b.rdMu.Unlock()
+	}
+	readBatches.Put(rb)
 }
 
 func (rb *readBatch) prepare() {

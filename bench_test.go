@@ -147,3 +147,18 @@ func BenchmarkIdleConnection(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkHandshake is one full handshake between two Conns (ECDSA P-256
+// server certificate, no client certificate), both sides in this process.
+func BenchmarkHandshake(b *testing.B) {
+	cert := testCert(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		client, server, cerr, serr := handshakePair(b, Config{}, Config{Certificate: cert})
+		if cerr != nil || serr != nil {
+			b.Fatal(cerr, serr)
+		}
+		client.Close()
+		server.Close()
+	}
+}
