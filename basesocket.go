@@ -23,18 +23,21 @@ type BaseSocket interface {
 	Close() error
 }
 
-// batchBaseSocket is a BaseSocket that also moves datagrams in batches.
+// batchBaseSocket is a BaseSocket that also moves datagrams in batches
+// and reads without a goroutine of its own (see batchSocket).
 type batchBaseSocket interface {
 	BaseSocket
 	// WriteDatagrams sends each of ds as one datagram and returns how many
 	// went; an error only when none did.
 	WriteDatagrams(ds [][]byte) (int, error)
-	// ReadDatagrams blocks until datagrams arrive and hands all that are
-	// ready to use, valid only during the call; errors as ReadDatagram.
-	ReadDatagrams(use func(ds [][]byte)) error
+	// StartReading hands datagrams that arrive while no ReadInline runs to
+	// use, on a shared goroutine: use must not block, and returns true to
+	// pause until ResumeReading. ended is called once if reading fails.
+	StartReading(use func(ds [][]byte) (pause bool), ended func(error)) error
+	ResumeReading()
 	// ReadInline reads on the calling thread, handing datagrams to use,
 	// until ready() or ctx ends; with once it never sleeps. errReaderBusy
-	// when ReadDatagrams is reading.
+	// when the background reader is reading.
 	ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error
 	// WakeInline ends the sleep of a ReadInline in progress.
 	WakeInline()
@@ -54,31 +57,32 @@ const MaxDatagramSize = 65535
 type netBaseSocket struct{ conn net.Conn }
 
 // NewNetBaseSocket adapts a connected datagram socket. Close closes conn.
-// A socket with a descriptor moves datagrams in batches.
+// A socket with a descriptor is taken over as a batch socket (conn is
+// closed at once, its duplicate kept).
 func NewNetBaseSocket(conn net.Conn) BaseSocket {
 	if b := newBatchSocket(conn); b != nil {
-		return &netBatchSocket{netBaseSocket{conn: conn}, b}
+		return &netBatchSocket{b}
 	}
 	return &netBaseSocket{conn: conn}
 }
 
-type netBatchSocket struct {
-	netBaseSocket
-	batch *batchSocket
-}
+type netBatchSocket struct{ b *batchSocket }
 
-func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.batch.writeBatch(ds) }
-func (s *netBatchSocket) ReadDatagrams(use func(ds [][]byte)) error {
-	return s.batch.readBatch(use)
+func (s *netBatchSocket) ReadDatagram(p []byte) (int, error) { return s.b.readDatagram(p) }
+func (s *netBatchSocket) WriteDatagram(p []byte) error {
+	_, err := s.b.writeBatch([][]byte{p})
+	return err
 }
-
+func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.b.writeBatch(ds) }
+func (s *netBatchSocket) StartReading(use func(ds [][]byte) bool, ended func(error)) error {
+	return s.b.startReading(use, ended)
+}
+func (s *netBatchSocket) ResumeReading() { s.b.resumeReading() }
 func (s *netBatchSocket) ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
-	return s.batch.readInline(ctx, ready, once, use)
+	return s.b.readInline(ctx, ready, once, use)
 }
-
-func (s *netBatchSocket) WakeInline() { s.batch.wakeInline() }
-
-func (s *netBatchSocket) Close() error { return s.batch.close(s.conn.Close) }
+func (s *netBatchSocket) WakeInline()  { s.b.wakeInline() }
+func (s *netBatchSocket) Close() error { return s.b.close() }
 
 // NewFDBaseSocket adapts a duplicate of the datagram socket fd; fd itself
 // is left alone. An unconnected UDP socket serves the peer that speaks

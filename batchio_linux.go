@@ -13,51 +13,54 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Batched datagram I/O (sendmmsg/recvmmsg) on a socket Go's poller owns:
-// one system call moves a whole send_messages batch, and one read takes
-// every datagram already queued.
+// batchSocket is a connected datagram socket read and written with raw
+// system calls on a descriptor of its own, kept out of Go's poller:
+//   - sendmmsg moves a whole send_messages batch in one call;
+//   - a receive that must wait reads on the caller's thread (recvmmsg, then
+//     ppoll on the socket), so a datagram costs one wake-up, as with a
+//     plain GSocket, instead of the poller's, a goroutine's and the
+//     caller's;
+//   - while no receive waits, the shared poller (reactor_linux.go) reads
+//     in the background, so readiness, close_notify and handshake
+//     retransmissions are seen without a goroutine per connection.
+//
+// rdMu orders the readers: whoever holds it reads. The poller only tries
+// it; finding it taken, it leaves a note (missed) and the holder reads
+// what woke the poller before letting go.
+type batchSocket struct {
+	fd int // O_NONBLOCK; valid until closed (under fdMu)
+	id uint32
+
+	fdMu   sync.RWMutex // readers and writers shared, close exclusive
+	closed bool         // under fdMu
+
+	rdMu    sync.Mutex
+	missed  atomic.Bool // the poller found rdMu taken
+	armed   atomic.Bool // the poller waits for this socket
+	paused  atomic.Bool // the connection's queue is full: no background reads
+	started atomic.Bool
+	use     func(ds [][]byte) (pause bool) // background delivery
+	ended   func(error)
+	endOnce sync.Once
+	ids     [readBatchLen][]byte // under rdMu
+
+	polling atomic.Bool // an inline reader sleeps in ppoll
+	wakeMu  sync.Mutex
+	wake    int // eventfd that ends an inline reader's or writer's ppoll; -1 none
+
+	wmu   sync.Mutex
+	whdrs []mmsghdr
+	wiov  []unix.Iovec
+}
 
 type mmsghdr struct {
 	hdr unix.Msghdr
 	n   uint32
 }
 
-// batchSocket does batched I/O on rc. Writes are serialized by the
-// connection's write lock and reads by its single reader, but a mutex
-// each keeps misuse harmless.
-type batchSocket struct {
-	rc syscall.RawConn
-
-	wmu     sync.Mutex
-	whdrs   []mmsghdr
-	wiov    []unix.Iovec
-	wn      int
-	wsent   int
-	werr    error
-	writeFn func(fd uintptr) bool
-
-	// The reader goroutine's state between readBatch and its callback.
-	readFn func(fd uintptr) bool
-	rb     *readBatch
-	rn     int
-	rerr   error
-	locked bool // the callback holds rdMu for readBatch to release
-	ds     [readBatchLen][]byte
-
-	// A caller waiting for records reads the socket on its own thread
-	// (readInline) instead of waiting for the reader goroutine to hand them
-	// over: one wake-up per datagram instead of three or four.
-	fd      int          // the socket, valid until closed (under fdMu)
-	rdMu    sync.Mutex   // one reads at a time, in order
-	fdMu    sync.RWMutex // inline readers hold it shared; close exclusively
-	closed  bool         // under fdMu
-	polling atomic.Bool  // an inline reader sleeps in ppoll
-	missed  atomic.Bool  // the reader goroutine found rdMu taken
-	wakeMu  sync.Mutex
-	wake    int // eventfd that ends an inline reader's ppoll; -1 none
-	ids     [readBatchLen][]byte
-}
-
+// newBatchSocket takes over c's socket: it keeps a duplicate descriptor
+// out of Go's poller and closes c. nil (c untouched) when c has no
+// descriptor.
 func newBatchSocket(c net.Conn) *batchSocket {
 	sc, ok := c.(syscall.Conn)
 	if !ok {
@@ -67,18 +70,32 @@ func newBatchSocket(c net.Conn) *batchSocket {
 	if err != nil {
 		return nil
 	}
-	b := &batchSocket{rc: rc, fd: -1, wake: -1}
-	_ = rc.Control(func(fd uintptr) { b.fd = int(fd) })
-	if b.fd < 0 {
+	fd := -1
+	var dupErr error
+	if err := rc.Control(func(s uintptr) {
+		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil || dupErr != nil {
 		return nil
 	}
-	return b
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil
+	}
+	_ = c.Close()
+	return &batchSocket{fd: fd, wake: -1}
 }
+
+// ---- Writing -------------------------------------------------------------
 
 // writeBatch sends each of ds as one datagram and returns how many went.
 // A datagram refused by ICMP port-unreachable counts as sent (and lost),
-// as for single writes.
+// as for single writes. A full socket buffer is waited out in ppoll.
 func (b *batchSocket) writeBatch(ds [][]byte) (int, error) {
+	b.fdMu.RLock()
+	defer b.fdMu.RUnlock()
+	if b.closed {
+		return 0, net.ErrClosed
+	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
 	if cap(b.whdrs) < len(ds) {
@@ -86,7 +103,7 @@ func (b *batchSocket) writeBatch(ds [][]byte) (int, error) {
 		b.wiov = make([]unix.Iovec, len(ds))
 	}
 	hdrs, iov := b.whdrs[:len(ds)], b.wiov[:len(ds)]
-	b.wn = len(ds)
+	defer clear(iov) // drop references to the caller's buffers
 	for i, d := range ds {
 		iov[i] = unix.Iovec{}
 		if len(d) > 0 {
@@ -97,43 +114,43 @@ func (b *batchSocket) writeBatch(ds [][]byte) (int, error) {
 		hdrs[i].hdr.Iov = &iov[i]
 		hdrs[i].hdr.SetIovlen(1)
 	}
-	b.wsent, b.werr = 0, nil
-	if b.writeFn == nil {
-		b.writeFn = b.send // one closure for the socket's life
-	}
-	err := b.rc.Write(b.writeFn)
-	clear(iov) // drop references to the caller's buffers
-	if err == nil {
-		err = b.werr
-	}
-	if b.wsent > 0 {
-		return b.wsent, nil
-	}
-	return 0, err
-}
-
-// send is the poller's callback for writeBatch: false means "wait until
-// writable".
-func (b *batchSocket) send(fd uintptr) bool {
-	hdrs := b.whdrs[:len(b.whdrs)]
-	for b.wsent < b.wn {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&hdrs[b.wsent])),
-			uintptr(b.wn-b.wsent), 0, 0, 0)
+	sent := 0
+	for sent < len(hdrs) {
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&hdrs[sent])),
+			uintptr(len(hdrs)-sent), 0, 0, 0)
 		switch e {
 		case 0:
-			b.wsent += int(n)
+			sent += int(n)
 		case unix.EINTR:
-		case unix.EAGAIN:
-			return false
 		case unix.ECONNREFUSED:
-			b.wsent++ // the peer is not listening: that datagram is lost
+			sent++ // the peer is not listening: that datagram is lost
+		case unix.EAGAIN:
+			if err := b.waitWritable(); err != nil {
+				return sent, err
+			}
 		default:
-			b.werr = e
-			return true
+			return sent, e
 		}
 	}
-	return true
+	return sent, nil
 }
+
+func (b *batchSocket) waitWritable() error {
+	wake, err := b.wakeFD()
+	if err != nil {
+		return err
+	}
+	fds := [2]unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLOUT}, {Fd: int32(wake), Events: unix.POLLIN}}
+	if _, err := unix.Ppoll(fds[:], nil, nil); err != nil && err != unix.EINTR {
+		return err
+	}
+	if fds[1].Revents&unix.POLLIN != 0 {
+		return net.ErrClosed // only close signals a writer
+	}
+	return nil
+}
+
+// ---- Reading in the background ---------------------------------------------
 
 // readSlot is the most one datagram may be read as: pion reads 8192 bytes
 // at most, so nothing a DTLS peer can use is longer.
@@ -142,83 +159,149 @@ const readSlot = 8192
 // readBatch is the scratch of one recvmmsg call, pooled across connections
 // so that an idle connection holds none.
 type readBatch struct {
-	hdrs  [readBatchLen]mmsghdr
-	iov   [readBatchLen]unix.Iovec
-	bufs  [readBatchLen][readSlot]byte
-	sizes [readBatchLen]int
+	hdrs [readBatchLen]mmsghdr
+	iov  [readBatchLen]unix.Iovec
+	bufs [readBatchLen][readSlot]byte
 }
 
 const readBatchLen = 16
 
-var readBatches = sync.Pool{New: func() any { return new(readBatch) }}
+var readBatches = sync.Pool{New: func() any {
+	rb := new(readBatch)
+	for i := range rb.hdrs {
+		rb.iov[i].Base = &rb.bufs[i][0]
+		rb.iov[i].SetLen(readSlot)
+		rb.hdrs[i].hdr.Iov = &rb.iov[i]
+		rb.hdrs[i].hdr.SetIovlen(1)
+	}
+	return rb
+}}
 
-// readBatch blocks until at least one datagram is queued, then takes all
-// that are (up to readBatchLen) and hands them to use before returning.
-// Only one goroutine reads.
-func (b *batchSocket) readBatch(use func(ds [][]byte)) error {
-	if b.readFn == nil {
-		b.readFn = b.recv // one closure for the socket's life
+// startReading has the shared poller hand arriving datagrams to use (on
+// its goroutine; use must not block, and returns true to pause until
+// resumeReading). ended is called once if reading fails.
+func (b *batchSocket) startReading(use func(ds [][]byte) bool, ended func(error)) error {
+	b.use, b.ended = use, ended
+	b.fdMu.RLock()
+	defer b.fdMu.RUnlock()
+	if b.closed {
+		return net.ErrClosed
 	}
-	b.rerr = nil
-	err := b.rc.Read(b.readFn)
-	rb := b.rb
-	b.rb = nil
-	if b.locked {
-		b.locked = false
-		defer b.rdMu.Unlock() // after use: records stay in order
+	r, err := sharedReactor()
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		err = b.rerr
+	if err := r.add(b); err != nil {
+		return err
 	}
-	if rb == nil || err != nil {
-		if rb != nil {
-			readBatches.Put(rb)
-		}
-		return mapReadError(err)
-	}
-	defer readBatches.Put(rb)
-	for i := 0; i < b.rn; i++ {
-		b.ds[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
-	}
-	use(b.ds[:b.rn])
-	clear(b.ds[:])
+	b.started.Store(true)
+	b.arm()
 	return nil
 }
 
-// recv is the poller's callback: false means "wait until readable". It
-// takes rdMu, which readBatch releases once the datagrams were used.
-func (b *batchSocket) recv(fd uintptr) bool {
+// arm has the poller wait for the socket again; under fdMu (shared).
+func (b *batchSocket) arm() {
+	if !b.started.Load() || b.closed {
+		return
+	}
+	b.armed.Store(true)
+	if r, _ := sharedReactor(); r != nil {
+		r.arm(b)
+	}
+}
+
+func (b *batchSocket) resumeReading() {
+	if !b.paused.Load() {
+		return
+	}
+	b.fdMu.RLock()
+	defer b.fdMu.RUnlock()
+	if b.paused.Swap(false) {
+		b.arm()
+	}
+}
+
+// readable is the poller's call: the socket has datagrams (and is no
+// longer armed).
+func (b *batchSocket) readable() {
+	b.armed.Store(false)
+	b.fdMu.RLock()
+	defer b.fdMu.RUnlock()
+	if b.closed {
+		return
+	}
 	if !b.rdMu.TryLock() {
-		// An inline reader has the socket and will read what woke us once
-		// it lets go (releaseInline); unless it let go just now.
+		// An inline reader has the socket; it reads what woke us and
+		// re-arms when it lets go (releaseInline). Unless it let go
+		// just now.
 		b.missed.Store(true)
 		if !b.rdMu.TryLock() {
-			return false
+			return
 		}
 	}
 	b.missed.Store(false)
-	b.locked = true
-	if b.rb == nil {
-		b.rb = readBatches.Get().(*readBatch)
-		b.rb.prepare()
+	rb := readBatches.Get().(*readBatch)
+	pause := false
+	var err error
+	for range backgroundBatches {
+		var n int
+		if n, err = b.recvLocked(rb, func(ds [][]byte) { pause = b.use(ds) }); n == 0 || err != nil || pause {
+			break
+		}
 	}
-	b.rn, b.rerr = recvmmsg(int(fd), b.rb)
-	if b.rn == 0 && b.rerr == nil {
-		// Idle: give the scratch and the socket back while waiting.
-		readBatches.Put(b.rb)
-		b.rb = nil
-		b.locked = false
-		b.rdMu.Unlock()
-		return false
+	readBatches.Put(rb)
+	b.rdMu.Unlock()
+	switch {
+	case err != nil:
+		b.endOnce.Do(func() { b.ended(err) })
+	case pause:
+		b.paused.Store(true)
+	default:
+		b.arm() // fires again at once if datagrams are left
 	}
-	return true
 }
+
+// backgroundBatches bounds one turn of the poller on one socket, for
+// fairness; what is left fires again.
+const backgroundBatches = 4
+
+// recvLocked reads what is queued into rb and hands it to use; under rdMu.
+func (b *batchSocket) recvLocked(rb *readBatch, use func(ds [][]byte)) (int, error) {
+	n, err := recvmmsg(b.fd, rb)
+	if n > 0 {
+		for i := 0; i < n; i++ {
+			b.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
+		}
+		use(b.ids[:n])
+		clear(b.ids[:n])
+	}
+	return n, err
+}
+
+// recvmmsg takes the datagrams queued on fd without waiting (0 when none).
+func recvmmsg(fd int, rb *readBatch) (int, error) {
+	for {
+		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
+			readBatchLen, unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			return int(r), nil
+		case unix.EINTR, unix.ECONNREFUSED:
+			// An ICMP error for an earlier send: not a datagram.
+		case unix.EAGAIN:
+			return 0, nil
+		default:
+			return 0, e
+		}
+	}
+}
+
+// ---- Reading on the caller's thread --------------------------------------
 
 // readInline reads datagrams on the calling thread, handing them to use,
 // until ready() holds or ctx ends; with once it reads what is queued and
 // never sleeps. It sleeps in ppoll on the socket and an eventfd that
-// interrupt() signals. errReaderBusy when the reader goroutine holds the
-// socket.
+// interrupt() signals. errReaderBusy when the poller is reading.
 func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
 	b.fdMu.RLock()
 	defer b.fdMu.RUnlock()
@@ -237,13 +320,9 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 		return errReaderBusy
 	}
 	rb := readBatches.Get().(*readBatch)
-	rb.prepare()
-	// The socket stays this thread's until it returns, sleeps included:
-	// the reader goroutine, woken by the same datagrams, finds it taken
-	// and leaves them here (see recv and releaseInline).
 	defer b.releaseInline(rb, use)
 	for !ready() && ctx.Err() == nil {
-		n, err := b.recvInline(rb, use)
+		n, err := b.recvLocked(rb, use)
 		if err != nil {
 			return err
 		}
@@ -252,6 +331,12 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 		}
 		if once {
 			return nil
+		}
+		// Sleeping here: the poller need not wake for this socket.
+		if b.armed.Swap(false) {
+			if r, _ := sharedReactor(); r != nil {
+				r.disarm(b)
+			}
 		}
 		b.polling.Store(true)
 		if ready() || ctx.Err() != nil {
@@ -267,32 +352,18 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 	return nil
 }
 
-// recvInline reads what is queued into rb and hands it to use; under rdMu.
-func (b *batchSocket) recvInline(rb *readBatch, use func(ds [][]byte)) (int, error) {
-	n, err := recvmmsg(b.fd, rb)
-	if n > 0 {
-		for i := 0; i < n; i++ {
-			b.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
-		}
-		use(b.ids[:n])
-		clear(b.ids[:n])
-	}
-	return n, err
-}
+// inlineDrainLimit bounds what a leaving inline reader takes for the
+// poller; beyond it, the re-armed poller fires at once.
+const inlineDrainLimit = 4
 
-// inlineDrainLimit bounds what a leaving inline reader takes for the reader
-// goroutine: beyond it, datagrams keep arriving and wake that goroutine.
-const inlineDrainLimit = 64
-
-// releaseInline gives the socket back. If the reader goroutine was woken
-// meanwhile and found it taken, the edge that woke it is spent, so what is
-// queued is read here: nothing is left unread without a wake-up to come.
+// releaseInline gives the socket back: it reads what the poller was woken
+// for meanwhile, and re-arms the poller.
 func (b *batchSocket) releaseInline(rb *readBatch, use func(ds [][]byte)) {
 	b.rdMu.Unlock()
 	for b.missed.Load() && b.rdMu.TryLock() {
 		if b.missed.Swap(false) {
 			for range inlineDrainLimit {
-				if n, err := b.recvInline(rb, use); n == 0 || err != nil {
+				if n, err := b.recvLocked(rb, use); n == 0 || err != nil {
 					break
 				}
 			}
@@ -300,32 +371,8 @@ func (b *batchSocket) releaseInline(rb *readBatch, use func(ds [][]byte)) {
 		b.rdMu.Unlock()
 	}
 	readBatches.Put(rb)
-}
-
-func (rb *readBatch) prepare() {
-	for i := range rb.hdrs {
-		rb.iov[i].Base = &rb.bufs[i][0]
-		rb.iov[i].SetLen(readSlot)
-		rb.hdrs[i] = mmsghdr{}
-		rb.hdrs[i].hdr.Iov = &rb.iov[i]
-		rb.hdrs[i].hdr.SetIovlen(1)
-	}
-}
-
-// recvmmsg takes the datagrams queued on fd without waiting (0 when none).
-func recvmmsg(fd int, rb *readBatch) (int, error) {
-	for {
-		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
-			readBatchLen, unix.MSG_DONTWAIT, 0, 0)
-		switch e {
-		case 0:
-			return int(r), nil
-		case unix.EINTR, unix.ECONNREFUSED:
-		case unix.EAGAIN:
-			return 0, nil
-		default:
-			return 0, e
-		}
+	if !b.paused.Load() && !b.armed.Load() {
+		b.arm()
 	}
 }
 
@@ -335,8 +382,7 @@ func ppollIn(fd, wake int, ctx context.Context) error {
 	fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
 	var ts *unix.Timespec
 	if d, ok := ctx.Deadline(); ok {
-		left := max(time.Until(d), 0)
-		t := unix.NsecToTimespec(left.Nanoseconds())
+		t := unix.NsecToTimespec(max(time.Until(d), 0).Nanoseconds())
 		ts = &t
 	}
 	_, err := unix.Ppoll(fds[:], ts, nil)
@@ -363,8 +409,8 @@ func (b *batchSocket) wakeFD() (int, error) {
 	return b.wake, nil
 }
 
-// interrupt ends an inline reader's sleep (a state change, a cancelled
-// context, a close).
+// interrupt ends an inline reader's (or a writer's) sleep: a state change,
+// a cancelled context, a close.
 func (b *batchSocket) interrupt() {
 	b.wakeMu.Lock()
 	defer b.wakeMu.Unlock()
@@ -381,13 +427,44 @@ func (b *batchSocket) wakeInline() {
 	}
 }
 
-// close waits for inline readers to leave, then closes the socket with
-// closeConn and the eventfd.
-func (b *batchSocket) close(closeConn func() error) error {
+// ---- The BaseSocket basics -------------------------------------------------
+
+// readDatagram blocks for one datagram; the transport never needs it for
+// a batch socket, but BaseSocket promises it.
+func (b *batchSocket) readDatagram(p []byte) (int, error) {
+	for {
+		var n int
+		var err error
+		done := func() bool { return n > 0 || err != nil }
+		err = b.readInline(context.Background(), done, false, func(ds [][]byte) {
+			if n == 0 && len(ds) > 0 {
+				n = copy(p, ds[0])
+			}
+		})
+		if errors.Is(err, errReaderBusy) {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		return n, err
+	}
+}
+
+// close leaves the poller, waits for readers and writers to leave, then
+// closes the descriptor and the eventfd.
+func (b *batchSocket) close() error {
 	b.interrupt()
+	if b.started.Load() {
+		if r, _ := sharedReactor(); r != nil {
+			r.remove(b)
+		}
+	}
 	b.fdMu.Lock()
+	if b.closed {
+		b.fdMu.Unlock()
+		return nil
+	}
 	b.closed = true
-	err := closeConn()
+	err := unix.Close(b.fd)
 	b.fdMu.Unlock()
 	b.wakeMu.Lock()
 	if b.wake >= 0 {
@@ -395,12 +472,5 @@ func (b *batchSocket) close(closeConn func() error) error {
 		b.wake = -1
 	}
 	b.wakeMu.Unlock()
-	return err
-}
-
-func mapReadError(err error) error {
-	if errors.Is(err, net.ErrClosed) {
-		return net.ErrClosed
-	}
 	return err
 }

@@ -7,15 +7,18 @@ import (
 	"net"
 )
 
-// Batched datagram I/O is Linux-only; elsewhere datagrams move one by one.
+// Batch sockets are Linux-only; elsewhere datagrams move one by one through
+// Go's net package and a reader goroutine.
 type batchSocket struct{}
 
 func newBatchSocket(net.Conn) *batchSocket { return nil }
 
-func (*batchSocket) writeBatch([][]byte) (int, error)  { panic("unreachable") }
-func (*batchSocket) readBatch(func(ds [][]byte)) error { panic("unreachable") }
-func (*batchSocket) wakeInline()                       { panic("unreachable") }
-func (*batchSocket) close(func() error) error          { panic("unreachable") }
-func (*batchSocket) readInline(context.Context, func() bool, bool, func(ds [][]byte)) error {
+func (*batchSocket) readDatagram([]byte) (int, error)                    { panic("unreachable") }
+func (*batchSocket) writeBatch([][]byte) (int, error)                    { panic("unreachable") }
+func (*batchSocket) startReading(func([][]byte) bool, func(error)) error { panic("unreachable") }
+func (*batchSocket) resumeReading()                                      { panic("unreachable") }
+func (*batchSocket) wakeInline()                                         { panic("unreachable") }
+func (*batchSocket) close() error                                        { panic("unreachable") }
+func (*batchSocket) readInline(context.Context, func() bool, bool, func([][]byte)) error {
 	panic("unreachable")
 }

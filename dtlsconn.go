@@ -402,8 +402,9 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 
 // push queues records for receive, waiting (with wait) while the queue is
 // full: the reader then stops reading, as a full socket buffer would.
-// Records that arrive after the read side was shut are dropped.
-func (c *Conn) push(recs []queued, wait bool) {
+// Records that arrive after the read side was shut are dropped. It reports
+// whether the queue is full.
+func (c *Conn) push(recs []queued, wait bool) (full bool) {
 	c.mu.Lock()
 	for wait && c.records.len() >= recvQueueLimit && !c.readShut {
 		wait := c.changed
@@ -416,11 +417,12 @@ func (c *Conn) push(recs []queued, wait bool) {
 		for _, r := range recs {
 			putRecordBuffer(r.buf)
 		}
-		return
+		return false
 	}
 	// Readiness changes only when the queue stops being empty.
 	wasEmpty := c.records.len() == 0
 	c.records.push(recs...)
+	full = c.records.len() >= recvQueueLimit
 	if wasEmpty {
 		c.changedLocked()
 	}
@@ -428,6 +430,7 @@ func (c *Conn) push(recs []queued, wait bool) {
 	if wasEmpty {
 		c.notify()
 	}
+	return full
 }
 
 // endOfStream records why pion's stream ended: the peer's close_notify

@@ -168,7 +168,11 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 				c.changedLocked() // a reader waits for room
 			}
 			rec := c.records.pop()
+			roomy := c.records.len() <= recvQueueLimit/2
 			c.mu.Unlock()
+			if roomy {
+				c.tr.resumeReading() // a full queue paused the background reader
+			}
 			deliver(got, rec.data)
 			putRecordBuffer(rec.buf)
 			got++

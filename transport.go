@@ -27,7 +27,7 @@ type transport struct {
 	hello               serverHelloWatch
 
 	app     atomic.Pointer[appLayer] // set once the record layer took over
-	deliver func([]queued, bool)     // set before app
+	deliver func([]queued, bool) bool // set before app
 	inline  func(ds [][]byte)        // readInline's use
 	appRecs []queued                 // opened, not yet delivered (reader only)
 
@@ -68,32 +68,49 @@ func newTransport(base BaseSocket) *transport {
 
 // start begins reading the base socket; the first handshake calls it, so a
 // connection never reads its base before the user asks for DTLS.
+// A batch socket is read by the shared poller instead of a goroutine.
 func (t *transport) start() {
-	t.startOnce.Do(func() { go t.readLoop() })
+	t.startOnce.Do(func() {
+		if bb, ok := t.base.(batchBaseSocket); ok {
+			if bb.StartReading(t.background, t.readEnded) == nil {
+				return
+			}
+		}
+		go t.readLoop()
+	})
+}
+
+// background takes datagrams from the shared poller; true asks it to stop
+// reading until the connection's queue has room (resumeReading).
+func (t *transport) background(ds [][]byte) bool {
+	for _, d := range ds {
+		t.received(d, nil, false)
+	}
+	return t.flushApp(false)
+}
+
+func (t *transport) resumeReading() {
+	if bb, ok := t.base.(batchBaseSocket); ok {
+		bb.ResumeReading()
+	}
+}
+
+// readEnded reports a batch socket that failed.
+func (t *transport) readEnded(err error) {
+	t.readErr = err
+	close(t.stopped)
 }
 
 func (t *transport) readLoop() {
 	defer close(t.stopped)
 	var err error
-	if bb, ok := t.base.(batchBaseSocket); ok {
-		use := func(ds [][]byte) {
-			for _, d := range ds {
-				t.received(d, nil, true)
-			}
+	buf := make([]byte, MaxDatagramSize)
+	for err == nil {
+		var n int
+		var from net.Addr
+		if n, from, err = t.read(buf); err == nil {
+			t.received(buf[:n], from, true)
 			t.flushApp(true)
-		}
-		for err == nil {
-			err = bb.ReadDatagrams(use)
-		}
-	} else {
-		buf := make([]byte, MaxDatagramSize)
-		for err == nil {
-			var n int
-			var from net.Addr
-			if n, from, err = t.read(buf); err == nil {
-				t.received(buf[:n], from, true)
-				t.flushApp(true)
-			}
 		}
 	}
 	switch {
@@ -142,6 +159,15 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	}
 	p := datagram{data: make([]byte, len(d)), from: from}
 	copy(p.data, d)
+	if !wait {
+		// The poller and an inline reader never block: a full queue
+		// drops the datagram, as a full socket buffer would.
+		select {
+		case t.inbound <- p:
+		default:
+		}
+		return
+	}
 	select {
 	case t.inbound <- p:
 	case <-t.closed:
@@ -173,20 +199,22 @@ func (t *transport) takeApp(app *appLayer, d []byte) []byte {
 	return rest
 }
 
-// flushApp hands the records opened so far to the connection.
-func (t *transport) flushApp(wait bool) {
+// flushApp hands the records opened so far to the connection and reports
+// whether its queue is full.
+func (t *transport) flushApp(wait bool) (full bool) {
 	if len(t.appRecs) == 0 {
-		return
+		return false
 	}
-	t.deliver(t.appRecs, wait)
+	full = t.deliver(t.appRecs, wait)
 	clear(t.appRecs)
 	t.appRecs = t.appRecs[:0]
+	return full
 }
 
 // takeOver makes app the record layer from now on: opened records go to
 // deliver (on the reader goroutine, which it may block for backpressure),
 // and pion's own records of the epoch are resealed.
-func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool)) {
+func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool) bool) {
 	t.deliver = deliver
 	t.inline = func(ds [][]byte) {
 		for _, d := range ds {
