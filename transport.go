@@ -26,10 +26,10 @@ type transport struct {
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
 	hello               serverHelloWatch
 
-	app     atomic.Pointer[appLayer] // set once the record layer took over
+	app     atomic.Pointer[appLayer]  // set once the record layer took over
 	deliver func([]queued, bool) bool // set before app
-	inline  func(ds [][]byte)        // readInline's use
-	appRecs []queued                 // opened, not yet delivered (reader only)
+	inline  func(ds [][]byte)         // readInline's use
+	appRecs []queued                  // opened, not yet delivered (reader only)
 
 	// Set for an unconnected base socket (see peersocket.go).
 	addressed AddressedBaseSocket
