@@ -31,8 +31,9 @@ type batchSocket struct {
 	fd int // O_NONBLOCK; valid until closed (under fdMu)
 	id uint32
 
-	fdMu   sync.RWMutex // readers and writers shared, close exclusive
-	closed bool         // under fdMu
+	fdMu    sync.RWMutex // readers and writers shared, close exclusive
+	closed  bool         // under fdMu
+	closing atomic.Bool  // set before close waits: nobody may start sleeping
 
 	rdMu    sync.Mutex
 	missed  atomic.Bool // the poller found rdMu taken
@@ -140,6 +141,9 @@ func (b *batchSocket) waitWritable() error {
 	if err != nil {
 		return err
 	}
+	if b.closing.Load() {
+		return net.ErrClosed
+	}
 	fds := [2]unix.PollFd{{Fd: int32(b.fd), Events: unix.POLLOUT}, {Fd: int32(wake), Events: unix.POLLIN}}
 	if _, err := unix.Ppoll(fds[:], nil, nil); err != nil && err != unix.EINTR {
 		return err
@@ -225,7 +229,10 @@ func (b *batchSocket) resumeReading() {
 // longer armed).
 func (b *batchSocket) readable() {
 	b.armed.Store(false)
-	b.fdMu.RLock()
+	// Never wait here for a close in progress: the poller serves everyone.
+	if !b.fdMu.TryRLock() {
+		return
+	}
 	defer b.fdMu.RUnlock()
 	if b.closed {
 		return
@@ -339,7 +346,7 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 			}
 		}
 		b.polling.Store(true)
-		if ready() || ctx.Err() != nil {
+		if ready() || ctx.Err() != nil || b.closing.Load() {
 			b.polling.Store(false)
 			break
 		}
@@ -452,6 +459,9 @@ func (b *batchSocket) readDatagram(p []byte) (int, error) {
 // close leaves the poller, waits for readers and writers to leave, then
 // closes the descriptor and the eventfd.
 func (b *batchSocket) close() error {
+	// closing first: a reader or writer that missed the interrupt (its
+	// eventfd did not exist yet) sees it before it sleeps.
+	b.closing.Store(true)
 	b.interrupt()
 	if b.started.Load() {
 		if r, _ := sharedReactor(); r != nil {
