@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/protocol/alert"
 )
 
@@ -28,6 +29,27 @@ func peerAlert(err error) (alert.Description, bool) {
 		return 0, false
 	}
 	return alert.Description(raw[1]), true
+}
+
+// transientReadError reports whether pion's Read failed over one bad
+// record while its connection lives on: after the handshake pion hands
+// such errors (a warning alert, a record it could not decode) to Read and
+// keeps reading, as RFC 6347 4.1.2.7 wants invalid records discarded. The
+// stream ends with io.EOF (close_notify, a fatal alert, a closed
+// transport), a closed connection or a deadline.
+func transientReadError(err error) bool {
+	var ra receivedAlert
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed), errors.Is(err, dtls.ErrConnClosed),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.As(err, &ra):
+		return !ra.IsFatalOrCloseNotify()
+	case errors.As(err, &ne) && ne.Timeout():
+		return false
+	}
+	return true
 }
 
 // handshakeFacts is what the handshake saw besides pion's error, needed to

@@ -392,6 +392,9 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 	for {
 		n, err := pc.Read(buf)
 		if err != nil {
+			if transientReadError(err) {
+				continue
+			}
 			c.endOfStream(err)
 			return
 		}

@@ -150,6 +150,9 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 		t.dtlsLike.Add(1)
 		t.hello.observe(d)
 	}
+	if d = dropForgedPlaintext(d); len(d) == 0 {
+		return
+	}
 	if app := t.app.Load(); app != nil {
 		if d = t.takeApp(app, d); len(d) == 0 {
 			return

@@ -36,18 +36,21 @@ def drain(conn, idle=0.5):
     got = []
     while True:
         try:
-            got.extend(dgram.receive(conn, count=64, timeout=int(idle * SECOND)))
+            batch = dgram.receive(conn, count=64, timeout=int(idle * SECOND))
+            assert batch, "the connection ended (0 messages: the peer's close_notify)"
+            got.extend(batch)
         except GLib.Error as e:
             assert_error(e, IO, Gio.IOErrorEnum.TIMED_OUT)
             return got
 
 
-def stream(sender, receiver, tag, count):
-    """Sends count numbered datagrams; returns the numbers that arrived,
-    after checking none arrived corrupted or twice."""
+def stream(sender, receiver, tag, count, idle=0.5):
+    """Sends count numbered datagrams; returns the numbers that arrived
+    (until none came for idle seconds), after checking none arrived
+    corrupted or twice."""
     for seq in range(count):
         assert dgram.send(sender, [payload(tag, seq)]) == 1
-    seqs = [sequence_of(tag, d) for d in drain(receiver)]
+    seqs = [sequence_of(tag, d) for d in drain(receiver, idle)]
     assert len(seqs) == len(set(seqs)), f"{tag}: a datagram arrived twice: {sorted(seqs)}"
     assert set(seqs) <= set(range(count))
     return seqs

@@ -46,8 +46,8 @@ class Link:
     def carries_on(self, tag, count=10):
         """Both directions deliver every datagram, intact and once; and
         nothing the attacker sent reached the application."""
-        assert sorted(stream(self.client, self.server, tag + "-up", count)) == list(range(count))
-        assert sorted(stream(self.server, self.client, tag + "-down", count)) == list(range(count))
+        assert sorted(stream(self.client, self.server, tag + "-up", count, idle=0.25)) == list(range(count))
+        assert sorted(stream(self.server, self.client, tag + "-down", count, idle=0.25)) == list(range(count))
 
     def appdata(self, direction):
         """Application-data datagrams the proxy relayed in direction."""
@@ -178,14 +178,14 @@ def epoch0_application_data():
                                     epoch0_application_data])
 def test_injected_datagrams_are_dropped_and_the_connection_carries_on(link, attack):
     link.inject_both_ways(attack())
-    assert drain(link.server, idle=0.3) == [] and drain(link.client, idle=0.3) == []
+    assert drain(link.server, idle=0.25) == [] and drain(link.client, idle=0.25) == []
     link.carries_on(attack.__name__)
 
 
 @pytest.mark.parametrize("attack", [truncated, oversized, bad_mac])
 def test_mangled_records_of_the_connection_are_dropped(link, attack):
     link.inject_both_ways(attack(link.appdata(C2S)) + attack(link.appdata(S2C)))
-    assert drain(link.server, idle=0.3) == [] and drain(link.client, idle=0.3) == []
+    assert drain(link.server, idle=0.25) == [] and drain(link.client, idle=0.25) == []
     link.carries_on(attack.__name__)
 
 
@@ -198,12 +198,12 @@ def test_replayed_records_are_dropped(link):
         link.proxy.inject(C2S, d)
     for d in reversed(down):
         link.proxy.inject(S2C, d)
-    assert drain(link.server, idle=0.3) == [] and drain(link.client, idle=0.3) == []
+    assert drain(link.server, idle=0.25) == [] and drain(link.client, idle=0.25) == []
     link.carries_on("after-replay")
     # ... and also the records of the stream that just crossed.
     for d in link.appdata(C2S)[len(up):]:
         link.proxy.inject(C2S, d)
-    assert drain(link.server, idle=0.3) == []
+    assert drain(link.server, idle=0.25) == []
 
 
 def every_other_appdata(mutate):

@@ -1,0 +1,95 @@
+package dtlsgo
+
+import "encoding/binary"
+
+// DTLS record layer (RFC 6347 4.1): type(1) version(2) epoch(2)
+// sequence(6) length(2), then length bytes.
+const (
+	recordHeaderLen = 13
+
+	contentChangeCipherSpec = 20
+	contentAlert            = 21
+	contentHandshake        = 22
+	contentConnectionID     = 25
+)
+
+// dropForgedPlaintext removes from a datagram the unauthenticated records
+// that no DTLS peer ever sends: epoch-0 application data, epoch-0 alerts
+// of the wrong size, epoch-0 records of unknown types, and malformed
+// ChangeCipherSpecs (never encrypted, at any epoch). No MAC covers them,
+// so anyone on the path can forge them, and pion answers each with a
+// fatal alert to the real peer (and an error on the connection): one
+// spoofed 14-byte datagram would end a connection. RFC 6347 4.1.2.7 says invalid records are silently
+// discarded; this does it before pion sees them. Records of later epochs
+// pass (pion authenticates them and drops bad MACs), as do epoch-0
+// handshake records (pion drops malformed ones silently). A record that
+// cannot be delimited (cut short, or a connection-ID record whose header
+// length is unknown here) ends the walk: the rest passes as it is, but
+// for an epoch-0 connection-ID record, which is dropped with the rest.
+//
+// The datagram is returned unchanged when nothing is dropped, nil when
+// nothing is left.
+func dropForgedPlaintext(d []byte) []byte {
+	var kept []byte // built only once something is dropped
+	drop := func(off int) {
+		if kept == nil {
+			kept = make([]byte, 0, len(d))
+			kept = append(kept, d[:off]...)
+		}
+	}
+	off := 0
+	for off < len(d) {
+		rest := d[off:]
+		if len(rest) < recordHeaderLen {
+			break
+		}
+		if rest[0] == contentConnectionID {
+			// Its header holds a connection ID of a length only pion
+			// knows; it is always encrypted, so never valid at epoch 0.
+			if binary.BigEndian.Uint16(rest[3:5]) == 0 {
+				drop(off)
+				off = len(d)
+			}
+			break
+		}
+		end := recordHeaderLen + int(binary.BigEndian.Uint16(rest[11:13]))
+		if end > len(rest) {
+			break
+		}
+		if forgedPlaintext(rest[:end]) {
+			drop(off)
+		} else if kept != nil {
+			kept = append(kept, rest[:end]...)
+		}
+		off += end
+	}
+	if kept == nil {
+		return d
+	}
+	kept = append(kept, d[off:]...)
+	if len(kept) == 0 {
+		return nil
+	}
+	return kept
+}
+
+// forgedPlaintext reports whether a whole record is one no peer sends at
+// epoch 0.
+func forgedPlaintext(record []byte) bool {
+	body := record[recordHeaderLen:]
+	if record[0] == contentChangeCipherSpec {
+		// Never encrypted, whatever its epoch (pion's cipher suites pass
+		// it through), and always the single byte 1.
+		return len(body) != 1 || body[0] != 1
+	}
+	if binary.BigEndian.Uint16(record[3:5]) != 0 {
+		return false
+	}
+	switch record[0] {
+	case contentHandshake:
+		return false
+	case contentAlert:
+		return len(body) != 2
+	}
+	return true // application data or an unknown type, in the clear
+}
