@@ -2,11 +2,9 @@ package dtlsgo
 
 import "encoding/binary"
 
-// DTLS record layer (RFC 6347 4.1): type(1) version(2) epoch(2)
-// sequence(6) length(2), then length bytes.
+// Content types of DTLS records (RFC 6347 4.1; RFC 9146 for the
+// connection ID), besides contentAppData.
 const (
-	recordHeaderLen = 13
-
 	contentChangeCipherSpec = 20
 	contentAlert            = 21
 	contentHandshake        = 22
@@ -52,16 +50,16 @@ func dropForgedPlaintext(d []byte) []byte {
 			}
 			break
 		}
-		end := recordHeaderLen + int(binary.BigEndian.Uint16(rest[11:13]))
-		if end > len(rest) {
+		r, _, ok := nextRecord(rest)
+		if !ok {
 			break
 		}
-		if forgedPlaintext(rest[:end]) {
+		if forgedPlaintext(r) {
 			drop(off)
 		} else if kept != nil {
-			kept = append(kept, rest[:end]...)
+			kept = append(kept, r.raw...)
 		}
-		off += end
+		off += len(r.raw)
 	}
 	if kept == nil {
 		return d
@@ -73,23 +71,21 @@ func dropForgedPlaintext(d []byte) []byte {
 	return kept
 }
 
-// forgedPlaintext reports whether a whole record is one no peer sends at
-// epoch 0.
-func forgedPlaintext(record []byte) bool {
-	body := record[recordHeaderLen:]
-	if record[0] == contentChangeCipherSpec {
+// forgedPlaintext reports whether a record is one no peer sends.
+func forgedPlaintext(r record) bool {
+	if r.typ == contentChangeCipherSpec {
 		// Never encrypted, whatever its epoch (pion's cipher suites pass
 		// it through), and always the single byte 1.
-		return len(body) != 1 || body[0] != 1
+		return len(r.body) != 1 || r.body[0] != 1
 	}
-	if binary.BigEndian.Uint16(record[3:5]) != 0 {
+	if r.epoch != 0 {
 		return false
 	}
-	switch record[0] {
+	switch r.typ {
 	case contentHandshake:
 		return false
 	case contentAlert:
-		return len(body) != 2
+		return len(r.body) != 2
 	}
 	return true // application data or an unknown type, in the clear
 }

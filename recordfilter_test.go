@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// record builds one DTLS 1.2 record.
-func record(typ byte, epoch uint16, seq uint64, body []byte) []byte {
+// rawRecord builds one DTLS 1.2 record.
+func rawRecord(typ byte, epoch uint16, seq uint64, body []byte) []byte {
 	h := make([]byte, recordHeaderLen, recordHeaderLen+len(body))
 	h[0], h[1], h[2] = typ, 0xfe, 0xfd
 	binary.BigEndian.PutUint16(h[3:], epoch)
@@ -21,12 +21,12 @@ func record(typ byte, epoch uint16, seq uint64, body []byte) []byte {
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func TestDropForgedPlaintext(t *testing.T) {
-	hello := record(contentHandshake, 0, 1, []byte{1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 3, 9, 9, 9})
-	ccs := record(contentChangeCipherSpec, 0, 2, []byte{1})
-	fin := record(contentHandshake, 1, 0, bytes.Repeat([]byte{7}, 40))
-	appData := record(23, 1, 5, bytes.Repeat([]byte{3}, 30))
-	alert := record(contentAlert, 0, 3, []byte{2, 40})
-	clearData := record(23, 0, 9, []byte("in the clear"))
+	hello := rawRecord(contentHandshake, 0, 1, []byte{1, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 3, 9, 9, 9})
+	ccs := rawRecord(contentChangeCipherSpec, 0, 2, []byte{1})
+	fin := rawRecord(contentHandshake, 1, 0, bytes.Repeat([]byte{7}, 40))
+	appData := rawRecord(23, 1, 5, bytes.Repeat([]byte{3}, 30))
+	alert := rawRecord(contentAlert, 0, 3, []byte{2, 40})
+	clearData := rawRecord(23, 0, 9, []byte("in the clear"))
 	cases := []struct {
 		name    string
 		in, out []byte
@@ -36,20 +36,20 @@ func TestDropForgedPlaintext(t *testing.T) {
 		{"a plaintext alert passes", alert, alert},
 		{"epoch-0 application data is dropped", clearData, nil},
 		{"only the forged record goes", cat(appData, clearData, appData), cat(appData, appData)},
-		{"a short alert is dropped", cat(record(contentAlert, 0, 1, []byte{2}), alert), alert},
-		{"a long alert is dropped", record(contentAlert, 0, 1, []byte{2, 40, 0}), nil},
-		{"a bad ChangeCipherSpec at epoch 0", cat(record(contentChangeCipherSpec, 0, 1, []byte{2}), fin), fin},
-		{"a bad ChangeCipherSpec at epoch 1", record(contentChangeCipherSpec, 1, 1, []byte{0xaa}), nil},
-		{"an empty ChangeCipherSpec", record(contentChangeCipherSpec, 1, 1, nil), nil},
-		{"a ChangeCipherSpec at epoch 1 is harmless", record(contentChangeCipherSpec, 1, 1, []byte{1}),
-			record(contentChangeCipherSpec, 1, 1, []byte{1})},
-		{"unknown types at epoch 0", cat(record(24, 0, 1, []byte{1, 2}), record(0, 0, 1, nil), record(255, 0, 2, []byte{9})), nil},
-		{"unknown types at epoch 1 are pion's to reject", record(24, 1, 1, []byte{1, 2}), record(24, 1, 1, []byte{1, 2})},
+		{"a short alert is dropped", cat(rawRecord(contentAlert, 0, 1, []byte{2}), alert), alert},
+		{"a long alert is dropped", rawRecord(contentAlert, 0, 1, []byte{2, 40, 0}), nil},
+		{"a bad ChangeCipherSpec at epoch 0", cat(rawRecord(contentChangeCipherSpec, 0, 1, []byte{2}), fin), fin},
+		{"a bad ChangeCipherSpec at epoch 1", rawRecord(contentChangeCipherSpec, 1, 1, []byte{0xaa}), nil},
+		{"an empty ChangeCipherSpec", rawRecord(contentChangeCipherSpec, 1, 1, nil), nil},
+		{"a ChangeCipherSpec at epoch 1 is harmless", rawRecord(contentChangeCipherSpec, 1, 1, []byte{1}),
+			rawRecord(contentChangeCipherSpec, 1, 1, []byte{1})},
+		{"unknown types at epoch 0", cat(rawRecord(24, 0, 1, []byte{1, 2}), rawRecord(0, 0, 1, nil), rawRecord(255, 0, 2, []byte{9})), nil},
+		{"unknown types at epoch 1 are pion's to reject", rawRecord(24, 1, 1, []byte{1, 2}), rawRecord(24, 1, 1, []byte{1, 2})},
 		{"a truncated tail passes", cat(clearData, appData[:20]), appData[:20]},
 		{"a short tail passes", cat(appData, []byte{23, 0xfe}), cat(appData, []byte{23, 0xfe})},
-		{"a connection-ID record ends the walk", cat(record(contentConnectionID, 1, 1, []byte{1, 2, 3}), clearData),
-			cat(record(contentConnectionID, 1, 1, []byte{1, 2, 3}), clearData)},
-		{"an epoch-0 connection-ID record goes with the rest", cat(appData, record(contentConnectionID, 0, 1, []byte{1}), alert), appData},
+		{"a connection-ID record ends the walk", cat(rawRecord(contentConnectionID, 1, 1, []byte{1, 2, 3}), clearData),
+			cat(rawRecord(contentConnectionID, 1, 1, []byte{1, 2, 3}), clearData)},
+		{"an epoch-0 connection-ID record goes with the rest", cat(appData, rawRecord(contentConnectionID, 0, 1, []byte{1}), alert), appData},
 		{"empty", []byte{}, []byte{}},
 		{"not DTLS at all", []byte("HTTP/1.1 400 Bad Request\r\n\r\n"), []byte("HTTP/1.1 400 Bad Request\r\n\r\n")},
 	}
@@ -69,7 +69,7 @@ func TestDropForgedPlaintext(t *testing.T) {
 }
 
 func BenchmarkDropForgedPlaintext(b *testing.B) {
-	d := record(23, 1, 5, bytes.Repeat([]byte{3}, 1200))
+	d := rawRecord(23, 1, 5, bytes.Repeat([]byte{3}, 1200))
 	b.SetBytes(int64(len(d)))
 	for i := 0; i < b.N; i++ {
 		dropForgedPlaintext(d)

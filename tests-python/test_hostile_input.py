@@ -221,19 +221,26 @@ def every_other_appdata(mutate):
     return tamper
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d[:-1] + bytes([d[-1] ^ 0x80]),       # the tag
-    lambda d: d[:20] + bytes([d[20] ^ 0x01]) + d[21:],  # the ciphertext
-    lambda d: d[:len(d) // 2],                        # truncated
-    lambda d: d + b"\x00" * 7,                        # trailing bytes: not a record
+@pytest.mark.parametrize("mutate, mangled_arrive", [
+    (lambda d: d[:-1] + bytes([d[-1] ^ 0x80]), False),         # the tag
+    (lambda d: d[:20] + bytes([d[20] ^ 0x01]) + d[21:], False),  # the ciphertext
+    (lambda d: d[:len(d) // 2], False),                          # truncated
+    # Bytes after a whole record are not a record; the record itself is
+    # authentic: pion drops the datagram, dtlsgo's record layer (after the
+    # handshake) keeps the record. Either way nothing arrives corrupted.
+    (lambda d: d + b"\x00" * 7, None),
 ], ids=["bad-tag", "bad-ciphertext", "truncated", "trailing-bytes"])
-def test_records_mangled_in_flight_are_lost_not_delivered(server_cert, mutate):
+def test_records_mangled_in_flight_are_lost_not_delivered(server_cert, mutate, mangled_arrive):
     link = Link(server_cert).handshake()
     try:
         link.proxy.tamper = every_other_appdata(mutate)
         for tag, (a, b) in (("up", (link.client, link.server)), ("down", (link.server, link.client))):
-            # Datagrams 1, 3, 5... (0-based) are mangled: exactly the even ones arrive.
-            assert sorted(stream(a, b, tag, 20)) == list(range(0, 20, 2))
+            # Datagrams 1, 3, 5... (0-based) are mangled; stream() checks
+            # that whatever arrives is intact and arrives once.
+            got = set(stream(a, b, tag, 20, idle=0.25))
+            assert set(range(0, 20, 2)) <= got
+            if mangled_arrive is False:
+                assert got == set(range(0, 20, 2))
         link.proxy.tamper = None
         link.carries_on("clean")
     finally:
