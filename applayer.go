@@ -216,7 +216,9 @@ func nextRecord(d []byte) (r record, rest []byte, ok bool) {
 // dst (appending), checking and then updating the replay window; ok is
 // false for a record to drop.
 func (a *appLayer) open(dst []byte, r record) ([]byte, bool) {
-	if len(r.body) < explicitNonce+gcmTag {
+	// The additional data spells the version as DTLS 1.2, so check the
+	// record says so: a changed version must not pass as authentic.
+	if len(r.body) < explicitNonce+gcmTag || r.raw[1] != 0xfe || r.raw[2] != 0xfd {
 		return dst, false
 	}
 	seq := r.epochSeq & maxSeq

@@ -2,13 +2,12 @@ package dtlsgo
 
 import "encoding/binary"
 
-// Content types of DTLS records (RFC 6347 4.1; RFC 9146 for the
-// connection ID), besides contentAppData.
+// Content types of DTLS records (RFC 6347 4.1), besides contentAppData
+// and contentTypeCID.
 const (
 	contentChangeCipherSpec = 20
 	contentAlert            = 21
 	contentHandshake        = 22
-	contentConnectionID     = 25
 )
 
 // dropForgedPlaintext removes from a datagram the unauthenticated records
@@ -41,7 +40,7 @@ func dropForgedPlaintext(d []byte) []byte {
 		if len(rest) < recordHeaderLen {
 			break
 		}
-		if rest[0] == contentConnectionID {
+		if rest[0] == contentTypeCID {
 			// Its header holds a connection ID of a length only pion
 			// knows; it is always encrypted, so never valid at epoch 0.
 			if binary.BigEndian.Uint16(rest[3:5]) == 0 {

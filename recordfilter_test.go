@@ -47,9 +47,9 @@ func TestDropForgedPlaintext(t *testing.T) {
 		{"unknown types at epoch 1 are pion's to reject", rawRecord(24, 1, 1, []byte{1, 2}), rawRecord(24, 1, 1, []byte{1, 2})},
 		{"a truncated tail passes", cat(clearData, appData[:20]), appData[:20]},
 		{"a short tail passes", cat(appData, []byte{23, 0xfe}), cat(appData, []byte{23, 0xfe})},
-		{"a connection-ID record ends the walk", cat(rawRecord(contentConnectionID, 1, 1, []byte{1, 2, 3}), clearData),
-			cat(rawRecord(contentConnectionID, 1, 1, []byte{1, 2, 3}), clearData)},
-		{"an epoch-0 connection-ID record goes with the rest", cat(appData, rawRecord(contentConnectionID, 0, 1, []byte{1}), alert), appData},
+		{"a connection-ID record ends the walk", cat(rawRecord(contentTypeCID, 1, 1, []byte{1, 2, 3}), clearData),
+			cat(rawRecord(contentTypeCID, 1, 1, []byte{1, 2, 3}), clearData)},
+		{"an epoch-0 connection-ID record goes with the rest", cat(appData, rawRecord(contentTypeCID, 0, 1, []byte{1}), alert), appData},
 		{"empty", []byte{}, []byte{}},
 		{"not DTLS at all", []byte("HTTP/1.1 400 Bad Request\r\n\r\n"), []byte("HTTP/1.1 400 Bad Request\r\n\r\n")},
 	}
