@@ -241,5 +241,7 @@ gchar *dtlsgo_core_version (void);
 /* NULL-terminated, g_strfreev. */
 gchar **dtlsgo_core_cipher_suites (void);
 gchar **dtlsgo_core_srtp_profiles (void);
+/* Goroutines alive in the module's Go runtime (leak tests). */
+guint dtlsgo_core_goroutine_count (void);
 
 G_END_DECLS

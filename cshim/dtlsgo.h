@@ -126,6 +126,7 @@ DTLS_GO_IS_SERVER_CONNECTION (gpointer ptr)
 const gchar  *dtls_go_get_version          (void);
 gchar       **dtls_go_get_cipher_suites    (void);
 gchar       **dtls_go_get_srtp_profiles    (void);
+guint         dtls_go_debug_goroutine_count (void);
 
 /* Datagram I/O with GBytes */
 

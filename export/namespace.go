@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -157,4 +158,10 @@ func dtlsgo_core_cipher_suites() (v **C.gchar) {
 func dtlsgo_core_srtp_profiles() (v **C.gchar) {
 	defer guard(nil)
 	return newStrv(dtlsgo.SRTPProfileNames())
+}
+
+//export dtlsgo_core_goroutine_count
+func dtlsgo_core_goroutine_count() (n C.guint) {
+	defer guard(nil)
+	return C.guint(runtime.NumGoroutine())
 }
