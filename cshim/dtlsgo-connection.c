@@ -614,14 +614,20 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
 
   if (dtlsgo_core_handshake_result (request, &op->error))
     {
+      /* Asked before taking the lock: the core holds its own lock while it
+       * calls dtlsgo_shim_connection_changed, which takes ours. */
+      g_autofree gchar *negotiated_protocol = dtlsgo_core_connection_negotiated_protocol (priv->core);
+      g_autofree gchar *ciphersuite_name = dtlsgo_core_connection_ciphersuite (priv->core);
+      g_autofree gchar *srtp_profile = dtlsgo_core_connection_srtp_profile (priv->core);
+
       g_mutex_lock (&priv->lock);
       if (!priv->handshake_complete)
         {
           first = TRUE;
           priv->handshake_complete = TRUE;
-          priv->negotiated_protocol = dtlsgo_core_connection_negotiated_protocol (priv->core);
-          priv->ciphersuite_name = dtlsgo_core_connection_ciphersuite (priv->core);
-          priv->srtp_profile = dtlsgo_core_connection_srtp_profile (priv->core);
+          priv->negotiated_protocol = g_steal_pointer (&negotiated_protocol);
+          priv->ciphersuite_name = g_steal_pointer (&ciphersuite_name);
+          priv->srtp_profile = g_steal_pointer (&srtp_profile);
         }
       g_mutex_unlock (&priv->lock);
     }
