@@ -119,21 +119,29 @@ io_data_free (IOData *data)
 /* One poll for the task's operation: TRUE when the task has returned. */
 typedef gboolean (*Attempt) (GTask *task);
 
+/* Ends the task with error, unless it is WOULD_BLOCK: FALSE then, to poll
+ * again. */
+static gboolean
+return_unless_would_block (GTask *task, GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    {
+      g_error_free (error);
+      return FALSE;
+    }
+  g_task_return_error (task, error);
+  return TRUE;
+}
+
 static gboolean
 attempt_send (GTask *task)
 {
   IOData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (dtls_go_connection_send_bytes (g_task_get_source_object (task), data->bytes, 0, NULL, &error))
-    g_task_return_boolean (task, TRUE);
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    {
-      g_error_free (error);
-      return FALSE;
-    }
-  else
-    g_task_return_error (task, error);
+  if (!dtls_go_connection_send_bytes (g_task_get_source_object (task), data->bytes, 0, NULL, &error))
+    return return_unless_would_block (task, error);
+  g_task_return_boolean (task, TRUE);
   return TRUE;
 }
 
@@ -146,15 +154,9 @@ attempt_receive (GTask *task)
 
   bytes = dtls_go_connection_receive_bytes (g_task_get_source_object (task), data->max_size, 0,
                                             NULL, &error);
-  if (error == NULL)
-    g_task_return_pointer (task, bytes, (GDestroyNotify) g_bytes_unref);
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    {
-      g_error_free (error);
-      return FALSE;
-    }
-  else
-    g_task_return_error (task, error);
+  if (error != NULL)
+    return return_unless_would_block (task, error);
+  g_task_return_pointer (task, bytes, (GDestroyNotify) g_bytes_unref); /* NULL: end of stream */
   return TRUE;
 }
 

@@ -34,6 +34,7 @@ from gi.repository import DtlsGo  # noqa: E402,F401
 
 import pytest  # noqa: E402
 
+import conns  # noqa: E402
 import fixtures  # noqa: E402
 
 _module_dir = os.environ["GIO_MODULE_DIR"]
@@ -58,3 +59,13 @@ def reference():
     if not fixtures.reference_backend_available():
         pytest.skip("glib-networking's GnuTLS backend is not installed")
     return lambda code: fixtures.run_python(code, backend="gnutls")
+
+
+@pytest.fixture
+def ecdsa_pair(pki):
+    """A dtlsgo client and server (pki.server_ecdsa) over loopback UDP, not
+    yet handshaken; both closed afterwards."""
+    client, server, _, _ = conns.pair(pki.server_ecdsa.tls_certificate())
+    yield client, server
+    client.close(None)
+    server.close(None)

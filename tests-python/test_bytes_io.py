@@ -23,28 +23,20 @@ def b(data):
 
 
 @pytest.fixture
-def pair(pki):
-    client, server, _, _ = conns.pair(pki.server_ecdsa.tls_certificate())
-    yield client, server
-    client.close(None)
-    server.close(None)
-
-
-@pytest.fixture
-def established(pair):
-    client, server = pair
+def established(ecdsa_pair):
+    client, server = ecdsa_pair
     assert conns.handshake_both(client, server) == (None, None)
-    return pair
+    return ecdsa_pair
 
 
 # ---- sync --------------------------------------------------------------------
 
 
-def test_exchange_with_implicit_handshake(pair):
+def test_exchange_with_implicit_handshake(ecdsa_pair):
     """The first send_bytes performs the handshake, as send_messages does;
     the server's blocking receive_bytes runs beside it in a thread (the
     call drops the GIL)."""
-    client, server = pair
+    client, server = ecdsa_pair
     t, res = conns.in_thread(server.receive_bytes, 0, 10_000_000, None)
     assert client.send_bytes(b(b"hello"), 10_000_000, None)
     t.join(10)
@@ -103,8 +95,8 @@ def test_timeouts(established):
     assert 0.45 < time.monotonic() - start < 2.0
 
 
-def test_timeout_zero_starts_the_handshake_in_the_background(pair):
-    client, server = pair
+def test_timeout_zero_starts_the_handshake_in_the_background(ecdsa_pair):
+    client, server = ecdsa_pair
     server.handshake_async(GLib.PRIORITY_DEFAULT, None, lambda *a: None)
     with pytest.raises(GLib.Error) as exc:
         client.send_bytes(b(b"x"), 0, None)
@@ -173,10 +165,10 @@ def run_until(results, count, timeout=10):
     conns.iterate_until(lambda: len(results) >= count, timeout)
 
 
-def test_async_exchange_in_one_main_context(pair):
+def test_async_exchange_in_one_main_context(ecdsa_pair):
     """Both handshakes start implicitly from the async calls; every callback
     runs on the thread iterating the context."""
-    client, server = pair
+    client, server = ecdsa_pair
     main = threading.get_ident()
     results = {}
 

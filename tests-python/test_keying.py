@@ -40,14 +40,6 @@ def keys(conn):
     return [k.get_data() for k in conn.get_srtp_keys()]
 
 
-@pytest.fixture
-def pair(pki):
-    client, server, _, _ = conns.pair(pki.server_ecdsa.tls_certificate())
-    yield client, server
-    client.close(None)
-    server.close(None)
-
-
 def handshake(client, server):
     cerr, serr = conns.handshake_both(client, server)
     assert (cerr, serr) == (None, None)
@@ -56,8 +48,8 @@ def handshake(client, server):
 # ---- keying material export ------------------------------------------------------
 
 
-def test_export_is_identical_on_both_peers(pair):
-    client, server = pair
+def test_export_is_identical_on_both_peers(ecdsa_pair):
+    client, server = ecdsa_pair
     handshake(client, server)
     a = export(client)
     assert len(a) == 32 and a == export(server)
@@ -78,8 +70,8 @@ def test_export_differs_per_session(pki):
     assert results[0] != results[1]
 
 
-def test_export_before_the_handshake_is_invalid_state(pair):
-    client, server = pair
+def test_export_before_the_handshake_is_invalid_state(ecdsa_pair):
+    client, server = ecdsa_pair
     for conn in (client, server):
         with pytest.raises(GLib.Error) as exc:
             export(conn)
@@ -95,8 +87,8 @@ def test_export_after_a_failed_handshake_is_invalid_state(pki):
     assert_error(exc.value, CB, Gio.TlsChannelBindingError.INVALID_STATE)
 
 
-def test_export_bad_arguments(pair):
-    client, server = pair
+def test_export_bad_arguments(ecdsa_pair):
+    client, server = ecdsa_pair
     handshake(client, server)
     with pytest.raises(GLib.Error) as exc:
         export(client, context=GLib.Bytes.new(b"ctx"))
@@ -113,8 +105,8 @@ def test_export_bad_arguments(pair):
         assert_error(exc.value, IO, Gio.IOErrorEnum.INVALID_ARGUMENT)
 
 
-def test_export_still_works_after_close(pair):
-    client, server = pair
+def test_export_still_works_after_close(ecdsa_pair):
+    client, server = ecdsa_pair
     handshake(client, server)
     before = export(client)
     client.close(None)
@@ -125,8 +117,8 @@ def test_export_still_works_after_close(pair):
 
 
 @pytest.mark.parametrize("profile", list(KEY_SALT))
-def test_srtp_keys_mirror_each_other_and_follow_rfc5764(pair, profile):
-    client, server = pair
+def test_srtp_keys_mirror_each_other_and_follow_rfc5764(ecdsa_pair, profile):
+    client, server = ecdsa_pair
     client.set_srtp_profiles([profile])
     server.props.srtp_profiles = [profile]
     notified = []
@@ -145,8 +137,8 @@ def test_srtp_keys_mirror_each_other_and_follow_rfc5764(pair, profile):
     assert len({ck, sk}) == 2
 
 
-def test_server_preference_wins(pair):
-    client, server = pair
+def test_server_preference_wins(ecdsa_pair):
+    client, server = ecdsa_pair
     client.set_srtp_profiles(["SRTP_AES128_CM_HMAC_SHA1_80", "SRTP_AEAD_AES_128_GCM"])
     server.set_srtp_profiles(["SRTP_AEAD_AES_256_GCM", "SRTP_AEAD_AES_128_GCM",
                               "SRTP_AES128_CM_HMAC_SHA1_80"])
@@ -154,8 +146,8 @@ def test_server_preference_wins(pair):
     assert client.get_srtp_profile() == server.get_srtp_profile() == "SRTP_AEAD_AES_128_GCM"
 
 
-def test_no_common_profile_fails_the_handshake(pair):
-    client, server = pair
+def test_no_common_profile_fails_the_handshake(ecdsa_pair):
+    client, server = ecdsa_pair
     client.set_srtp_profiles(["SRTP_AES128_CM_HMAC_SHA1_80"])
     server.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
     cerr, serr = conns.handshake_both(client, server)
@@ -164,9 +156,9 @@ def test_no_common_profile_fails_the_handshake(pair):
     assert client.get_srtp_profile() is None
 
 
-def test_without_srtp_there_are_no_keys(pair):
+def test_without_srtp_there_are_no_keys(ecdsa_pair):
     """A server accepting profiles serves a client offering none."""
-    client, server = pair
+    client, server = ecdsa_pair
     server.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
     handshake(client, server)
     assert server.get_srtp_profile() is None
@@ -176,16 +168,16 @@ def test_without_srtp_there_are_no_keys(pair):
     assert_error(exc.value, CB, Gio.TlsChannelBindingError.NOT_AVAILABLE)
 
 
-def test_srtp_keys_before_the_handshake_are_invalid_state(pair):
-    client, _ = pair
+def test_srtp_keys_before_the_handshake_are_invalid_state(ecdsa_pair):
+    client, _ = ecdsa_pair
     client.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
     with pytest.raises(GLib.Error) as exc:
         client.get_srtp_keys()
     assert_error(exc.value, CB, Gio.TlsChannelBindingError.INVALID_STATE)
 
 
-def test_unknown_profile_name_fails_the_handshake_with_invalid_argument(pair):
-    client, _ = pair
+def test_unknown_profile_name_fails_the_handshake_with_invalid_argument(ecdsa_pair):
+    client, _ = ecdsa_pair
     client.set_srtp_profiles(["SRTP_AES128_CM_SHA1_80"])  # OpenSSL's spelling, not IANA's
     with pytest.raises(GLib.Error) as exc:
         client.handshake(None)
@@ -248,10 +240,10 @@ def test_openssl_client_with_dtlsgo_server(pki):
         assert client.finish() == 0
 
 
-def test_server_without_profiles_refuses_a_client_offering_srtp(pair):
+def test_server_without_profiles_refuses_a_client_offering_srtp(ecdsa_pair):
     """pion/dtls answers an offer it cannot serve with insufficient_security
     instead of ignoring the extension (documented on srtp-profiles)."""
-    client, server = pair
+    client, server = ecdsa_pair
     client.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
     cerr, serr = conns.handshake_both(client, server)
     assert cerr is not None and serr is not None
