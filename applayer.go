@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"hash"
 	"sync"
@@ -27,7 +26,7 @@ import (
 // takeover on: pion still writes its own epoch-1 records after the
 // handshake (close_notify, alerts, a retransmitted Finished), and the
 // transport reseals each of them under the next number of appLayer's
-// counter, which starts well beyond pion's. No nonce is ever used twice and
+// counter, which starts well beyond pion's (seqGap). No nonce is ever used twice and
 // the peer sees one increasing sequence. Incoming application-data
 // records of the current epoch are opened here, under a replay window that
 // starts where pion's left off; every other record goes on to pion.
@@ -62,29 +61,13 @@ const (
 
 	contentAppData = 23
 	maxSeq         = 1<<48 - 1
-	// seqGap separates appLayer's first sequence number from pion's at
-	// takeover, larger than anything pion can send meanwhile.
+	// seqGap is appLayer's first sequence number: beyond the few epoch-1
+	// records pion sends (its Finished, retransmitted at most a few dozen
+	// times in a handshake's minute, and whatever it sends meanwhile).
 	seqGap = 1 << 16
 )
 
 var errNoTakeover = errors.New("dtlsgo: record layer stays with pion")
-
-// pionState mirrors the fields of pion's serialized State (encoding/gob
-// matches them by name) that the record layer needs.
-type pionState struct {
-	RemoteSequenceNumber uint64
-	HandshakeComplete    bool
-	LocalEpoch           uint16
-	RemoteEpoch          uint16
-	LocalRandom          [32]byte
-	RemoteRandom         [32]byte
-	CipherSuiteID        uint16
-	MasterSecret         []byte
-	SequenceNumber       uint64
-	LocalConnectionID    []byte
-	RemoteConnectionID   []byte
-	IsClient             bool
-}
 
 // gcmSuites are the suites appLayer serves: key length and PRF hash.
 var gcmSuites = map[dtls.CipherSuiteID]struct {
@@ -99,39 +82,42 @@ var gcmSuites = map[dtls.CipherSuiteID]struct {
 }
 
 // newAppLayer derives the application-data keys of a completed handshake
-// from pion's exported state; errNoTakeover when the connection's suite or
-// options are not ones it serves.
-func newAppLayer(pc *dtls.Conn) (*appLayer, error) {
-	st, ok := pc.ConnectionState()
+// from what sec gathered, checked against pion's exporter (st); it is
+// errNoTakeover when the suite is not one it serves or the secrets do not
+// check out.
+func newAppLayer(st *dtls.State, isClient bool, sec *sessionSecrets) (*appLayer, error) {
+	suite, ok := gcmSuites[dtls.CipherSuiteID(st.CipherSuiteID)]
 	if !ok {
 		return nil, errNoTakeover
 	}
-	blob, err := st.MarshalBinary()
+	clientRandom, master, serverRandoms, early := sec.get()
+	if clientRandom == nil || master == nil {
+		return nil, errNoTakeover
+	}
+	want, err := st.ExportKeyingMaterial(takeoverCheckLabel, nil, 16)
 	if err != nil {
 		return nil, errNoTakeover
 	}
-	var ps pionState
-	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&ps); err != nil {
+	var serverRandom []byte
+	for _, sr := range serverRandoms {
+		seed := append(append([]byte(takeoverCheckLabel), clientRandom...), sr...)
+		if got, err := prf.PHash(master, seed, 16, suite.hash); err == nil && bytes.Equal(got, want) {
+			serverRandom = sr
+			break
+		}
+	}
+	if serverRandom == nil {
 		return nil, errNoTakeover
 	}
-	suite, ok := gcmSuites[dtls.CipherSuiteID(ps.CipherSuiteID)]
-	if !ok || !ps.HandshakeComplete || len(ps.LocalConnectionID) > 0 || len(ps.RemoteConnectionID) > 0 ||
-		ps.LocalEpoch != 1 || ps.RemoteEpoch != 1 || len(ps.MasterSecret) == 0 {
-		return nil, errNoTakeover
-	}
-	clientRandom, serverRandom := ps.LocalRandom[:], ps.RemoteRandom[:]
-	if !ps.IsClient {
-		clientRandom, serverRandom = serverRandom, clientRandom
-	}
-	keys, err := prf.GenerateEncryptionKeys(ps.MasterSecret, clientRandom, serverRandom, 0, suite.keyLen, 4, suite.hash)
+	keys, err := prf.GenerateEncryptionKeys(master, clientRandom, serverRandom, 0, suite.keyLen, 4, suite.hash)
 	if err != nil {
 		return nil, errNoTakeover
 	}
 	localKey, localIV, remoteKey, remoteIV := keys.ClientWriteKey, keys.ClientWriteIV, keys.ServerWriteKey, keys.ServerWriteIV
-	if !ps.IsClient {
+	if !isClient {
 		localKey, localIV, remoteKey, remoteIV = remoteKey, remoteIV, localKey, localIV
 	}
-	a := &appLayer{epoch: ps.LocalEpoch}
+	a := &appLayer{epoch: 1}
 	if a.local, err = newGCM(localKey); err != nil {
 		return nil, errNoTakeover
 	}
@@ -140,12 +126,21 @@ func newAppLayer(pc *dtls.Conn) (*appLayer, error) {
 	}
 	copy(a.localIV[:], localIV)
 	copy(a.remoteIV[:], remoteIV)
-	a.nextSeq.Store(ps.SequenceNumber + seqGap)
-	// What pion has seen (everything below RemoteSequenceNumber counts as
-	// seen) is never accepted again.
-	a.replay.init(ps.RemoteSequenceNumber)
+	// pion has sent a Finished and perhaps its retransmissions under
+	// epoch 1: far fewer than the gap.
+	a.nextSeq.Store(seqGap)
+	// What pion delivered is never accepted again.
+	for _, raw := range early {
+		if r, _, ok := nextRecord(raw); ok {
+			a.open(nil, r)
+		}
+	}
 	return a, nil
 }
+
+// takeoverCheckLabel names the exporter value that confirms the gathered
+// secrets are the session's.
+const takeoverCheckLabel = "EXPERIMENTAL-dtlsgo-record-layer"
 
 func newGCM(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
@@ -300,15 +295,6 @@ func (a *appLayer) hasEpochRecord(d []byte) bool {
 type replayWindow struct {
 	top  uint64 // highest sequence number seen
 	bits uint64 // bit i: top-i was seen
-}
-
-// init marks everything below next as seen.
-func (w *replayWindow) init(next uint64) {
-	if next == 0 {
-		*w = replayWindow{top: 0, bits: 0}
-		return
-	}
-	*w = replayWindow{top: next - 1, bits: ^uint64(0)}
 }
 
 func (w *replayWindow) check(seq uint64) bool {

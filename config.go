@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"time"
@@ -72,6 +73,8 @@ type Config struct {
 	// KeyLogFile, when not empty, receives the session's secrets in NSS key
 	// log format (what SSLKEYLOGFILE names).
 	KeyLogFile string
+
+	keyCapture io.Writer // the handshake's own key log reader (sessionSecrets)
 }
 
 // DefaultRetransmitInterval is pion's first retransmission delay.

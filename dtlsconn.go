@@ -75,9 +75,10 @@ type Conn struct {
 	onChange        func()
 	pumpDone        chan struct{}
 
-	app        *appLayer // dtlsgo's record layer, once it took over from pion
-	sendBuf    []byte    // sealed records of one batch (under writeLock)
-	sendDgrams [][]byte  // the datagrams in sendBuf
+	onChangeMu sync.Mutex // guards onChange and its calls
+	app        *appLayer  // dtlsgo's record layer, once it took over from pion
+	sendBuf    []byte     // sealed records of one batch (under writeLock)
+	sendDgrams [][]byte   // the datagrams in sendBuf
 }
 
 // NewConn wraps base; nothing is read or sent before the first handshake.
@@ -96,9 +97,9 @@ func NewConn(base BaseSocket, isClient bool) *Conn {
 // after every change of readiness; nil removes it. Once SetOnChange(nil)
 // returns, f is no longer running nor called again.
 func (c *Conn) SetOnChange(f func()) {
-	c.mu.Lock()
+	c.onChangeMu.Lock()
 	c.onChange = f
-	c.mu.Unlock()
+	c.onChangeMu.Unlock()
 }
 
 // SetRequireCloseNotify mirrors the require-close-notify property: whether
@@ -116,11 +117,13 @@ func (c *Conn) changedLocked() {
 	c.tr.wakeInline()
 }
 
-// notify runs the change callback. It holds c.mu while calling so that
-// SetOnChange(nil) can guarantee the callback has finished.
+// notify runs the change callback. It holds onChangeMu while calling so
+// that SetOnChange(nil) can guarantee the callback has finished; not c.mu,
+// which the C side may wait for while it holds its own lock, the lock the
+// callback takes.
 func (c *Conn) notify() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.onChangeMu.Lock()
+	defer c.onChangeMu.Unlock()
 	if c.onChange != nil {
 		c.onChange()
 	}
@@ -194,6 +197,8 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if err != nil {
 		return err
 	}
+	sec := &sessionSecrets{}
+	cfg.keyCapture = sec
 	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks)
 	if err != nil {
 		return err
@@ -202,6 +207,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		defer keyLog.Close()
 	}
 	opts = append(opts, extra...)
+	c.tr.secrets = sec
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -227,7 +233,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		_ = pc.Close()
 		return err
 	}
-	app := c.takeOver(pc)
+	app := c.takeOver(pc, cfg, sec)
 	c.mu.Lock()
 	info.AcceptableCAs = facts.acceptableCAs
 	c.info = info
@@ -239,11 +245,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 // takeOver hands application data to dtlsgo's own record layer when the
 // connection's suite allows (see appLayer); nil leaves it all to pion.
 // DTLSGO_RECORD_LAYER=pion keeps pion's, for comparison.
-func (c *Conn) takeOver(pc *dtls.Conn) *appLayer {
-	if os.Getenv("DTLSGO_RECORD_LAYER") == "pion" {
+func (c *Conn) takeOver(pc *dtls.Conn, cfg Config, sec *sessionSecrets) *appLayer {
+	if os.Getenv("DTLSGO_RECORD_LAYER") == "pion" || cfg.ConnectionIDLength != 0 {
 		return nil
 	}
-	app, err := newAppLayer(pc)
+	st, ok := pc.ConnectionState()
+	if !ok {
+		return nil
+	}
+	app, err := newAppLayer(&st, c.isClient, sec)
 	if err != nil {
 		return nil
 	}

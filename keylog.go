@@ -11,14 +11,21 @@ import (
 // append mode so that several connections and processes share it: pion
 // writes each NSS key log line ("CLIENT_RANDOM <random> <master secret>")
 // in one write. A file that cannot be opened is ignored, as NSS and OpenSSL
-// ignore it: a debugging aid never breaks a connection.
-func keyLog(path string) (dtls.Option, io.Closer) {
-	if path == "" {
-		return nil, nil
+// ignore it: a debugging aid never breaks a connection. capture, when not
+// nil, gets the lines too (dtlsgo's record layer derives its keys from
+// them).
+func keyLog(path string, capture io.Writer) (dtls.Option, io.Closer) {
+	var f *os.File
+	if path != "" {
+		f, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, nil
+	switch {
+	case f != nil && capture != nil:
+		return dtls.WithKeyLogWriter(io.MultiWriter(capture, f)), f
+	case f != nil:
+		return dtls.WithKeyLogWriter(f), f
+	case capture != nil:
+		return dtls.WithKeyLogWriter(capture), nil
 	}
-	return dtls.WithKeyLogWriter(f), f
+	return nil, nil
 }

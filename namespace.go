@@ -26,7 +26,7 @@ func namespaceOptions(ctx context.Context, cfg Config, hooks HandshakeHooks) ([]
 	if cfg.RetransmitInterval > 0 {
 		opts = append(opts, dtls.WithFlightInterval(cfg.RetransmitInterval))
 	}
-	logOpt, logFile := keyLog(cfg.KeyLogFile)
+	logOpt, logFile := keyLog(cfg.KeyLogFile, cfg.keyCapture)
 	if logOpt != nil {
 		opts = append(opts, logOpt)
 	}

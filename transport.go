@@ -26,6 +26,7 @@ type transport struct {
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
 	hello               serverHelloWatch
 
+	secrets *sessionSecrets           // set before start: watches the handshake
 	app     atomic.Pointer[appLayer]  // set once the record layer took over
 	deliver func([]queued, bool) bool // set before app
 	inline  func(ds [][]byte)         // readInline's use
@@ -43,9 +44,11 @@ type transport struct {
 	startOnce    sync.Once
 }
 
-// inboundQueue datagrams may wait for pion, about 1 MiB at 1200 bytes each:
-// beyond it the reader stops reading and the kernel buffer takes over.
-const inboundQueue = 1024
+// inboundQueue datagrams may wait for pion: beyond it the reader stops
+// reading (or, on a batch socket, drops them, as a full socket buffer
+// would). Once dtlsgo's record layer took over, only the odd alert goes
+// this way; the channel's slots cost every connection 40 bytes each.
+const inboundQueue = 128
 
 // datagram is one read for pion: its bytes and, from an unconnected
 // socket, the address pion should see (nil: the peer).
@@ -159,6 +162,8 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 		}
 		// Keep order: data before the alert that may follow it.
 		t.flushApp(wait)
+	} else if t.secrets != nil {
+		t.secrets.observe(d, true)
 	}
 	p := datagram{data: make([]byte, len(d)), from: from}
 	copy(p.data, d)
@@ -347,6 +352,8 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	d := p
 	if app := t.app.Load(); app != nil {
 		d = app.reseal(p)
+	} else if t.secrets != nil {
+		t.secrets.observe(p, false)
 	}
 	if err := t.write(d, addr); err != nil {
 		return 0, err
