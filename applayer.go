@@ -297,6 +297,15 @@ type replayWindow struct {
 	bits uint64 // bit i: top-i was seen
 }
 
+// init marks everything below next as seen (nothing, for 0).
+func (w *replayWindow) init(next uint64) {
+	if next == 0 {
+		*w = replayWindow{}
+		return
+	}
+	*w = replayWindow{top: next - 1, bits: ^uint64(0)}
+}
+
 func (w *replayWindow) check(seq uint64) bool {
 	if seq > w.top {
 		return true
