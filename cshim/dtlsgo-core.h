@@ -243,5 +243,7 @@ gchar **dtlsgo_core_cipher_suites (void);
 gchar **dtlsgo_core_srtp_profiles (void);
 /* Goroutines alive in the module's Go runtime (leak tests). */
 guint dtlsgo_core_goroutine_count (void);
+/* Bytes of live Go heap objects, after a full collection (leak tests). */
+guint64 dtlsgo_core_live_heap (void);
 
 G_END_DECLS

@@ -127,6 +127,7 @@ const gchar  *dtls_go_get_version          (void);
 gchar       **dtls_go_get_cipher_suites    (void);
 gchar       **dtls_go_get_srtp_profiles    (void);
 guint         dtls_go_debug_goroutine_count (void);
+guint64       dtls_go_debug_live_heap       (void);
 
 /* Datagram I/O with GBytes */
 

@@ -165,3 +165,14 @@ func dtlsgo_core_goroutine_count() (n C.guint) {
 	defer guard(nil)
 	return C.guint(runtime.NumGoroutine())
 }
+
+//export dtlsgo_core_live_heap
+func dtlsgo_core_live_heap() (n C.guint64) {
+	defer guard(nil)
+	// Twice: what sync.Pools hold survives one collection.
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return C.guint64(ms.HeapAlloc)
+}
