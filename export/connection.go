@@ -103,8 +103,7 @@ func postDone(op C.gpointer, err error) {
 //export dtlsgo_core_handshake_result
 func dtlsgo_core_handshake_result(req C.DtlsGoHandle, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
-	r := handleValue[*handshakeResult](req)
-	dtlsgo_core_handle_free(req)
+	r := answered[*handshakeResult](req)
 	if r == nil || r.err != nil {
 		if r != nil {
 			setError(gerr, r.err)
@@ -142,6 +141,28 @@ func configFrom(p *C.DtlsGoHandshakeParams) (dtlsgo.Config, error) {
 // for the answer there.
 type upcalls struct{ op C.gpointer }
 
+// ask posts req as an upcall of kind and waits for the shim's one answer on
+// reply (buffered: an answer after ctx ended is dropped, not blocked on).
+// The shim frees req's handle with the answer (see answered).
+func ask[A any](ctx context.Context, u *upcalls, kind C.DtlsGoUpcall, req any, reply <-chan A) (A, error) {
+	C.dtlsgo_shim_upcall(u.op, kind, newHandle(req))
+	select {
+	case a := <-reply:
+		return a, nil
+	case <-ctx.Done():
+		var zero A
+		return zero, ctx.Err()
+	}
+}
+
+// answered returns the request behind an upcall's handle and frees the
+// handle: the shim answers each request once.
+func answered[T any](req C.DtlsGoHandle) T {
+	r := handleValue[T](req)
+	dtlsgo_core_handle_free(req)
+	return r
+}
+
 type verifyRequest struct {
 	chain [][]byte
 	reply chan error
@@ -149,13 +170,11 @@ type verifyRequest struct {
 
 func (u *upcalls) VerifyPeer(ctx context.Context, chain [][]byte) error {
 	req := &verifyRequest{chain: chain, reply: make(chan error, 1)}
-	C.dtlsgo_shim_upcall(u.op, C.DTLSGO_UPCALL_VERIFY, newHandle(req))
-	select {
-	case err := <-req.reply:
+	verdict, err := ask(ctx, u, C.DTLSGO_UPCALL_VERIFY, req, req.reply)
+	if err != nil {
 		return err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	return verdict
 }
 
 type certificateRequest struct {
@@ -170,13 +189,11 @@ type certificateReply struct {
 
 func (u *upcalls) RequestCertificate(ctx context.Context, cas [][]byte) (*dtlsgo.Certificate, error) {
 	req := &certificateRequest{cas: cas, reply: make(chan certificateReply, 1)}
-	C.dtlsgo_shim_upcall(u.op, C.DTLSGO_UPCALL_REQUEST_CERTIFICATE, newHandle(req))
-	select {
-	case r := <-req.reply:
-		return r.cert, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	r, err := ask(ctx, u, C.DTLSGO_UPCALL_REQUEST_CERTIFICATE, req, req.reply)
+	if err != nil {
+		return nil, err
 	}
+	return r.cert, r.err
 }
 
 type passwordRequest struct {
@@ -188,22 +205,20 @@ type passwordRequest struct {
 
 func (u *upcalls) UnlockCertificate(ctx context.Context, cert *dtlsgo.Certificate) (*dtlsgo.Certificate, error) {
 	req := &passwordRequest{cert: cert, reply: make(chan error, 1)}
-	C.dtlsgo_shim_upcall(u.op, C.DTLSGO_UPCALL_ASK_PASSWORD, newHandle(req))
-	select {
-	case err := <-req.reply:
-		if err == nil && req.opened == nil && req.lastErr != nil && !errors.Is(req.lastErr, dtlsgo.ErrBadCertificatePassword) {
-			err = req.lastErr // not a password problem: a key that cannot be used
-		}
-		if err == nil && req.opened == nil {
-			err = dtlsgo.Errorf(dtlsgo.ErrBadCertificatePassword, "The private key of %s is encrypted and no password opened it", cert.SubjectName())
-		}
-		if err != nil {
-			return nil, err
-		}
-		return req.opened, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	verdict, err := ask(ctx, u, C.DTLSGO_UPCALL_ASK_PASSWORD, req, req.reply)
+	if err != nil {
+		return nil, err
 	}
+	if verdict == nil && req.opened == nil && req.lastErr != nil && !errors.Is(req.lastErr, dtlsgo.ErrBadCertificatePassword) {
+		verdict = req.lastErr // not a password problem: a key that cannot be used
+	}
+	if verdict == nil && req.opened == nil {
+		verdict = dtlsgo.Errorf(dtlsgo.ErrBadCertificatePassword, "The private key of %s is encrypted and no password opened it", cert.SubjectName())
+	}
+	if verdict != nil {
+		return nil, verdict
+	}
+	return req.opened, nil
 }
 
 //export dtlsgo_core_password_request_subject
@@ -232,8 +247,7 @@ func dtlsgo_core_password_try(req C.DtlsGoHandle, password *C.guint8, length C.g
 //export dtlsgo_core_password_reply
 func dtlsgo_core_password_reply(req C.DtlsGoHandle, gerr *C.GError) {
 	defer guard(nil)
-	r := handleValue[*passwordRequest](req)
-	dtlsgo_core_handle_free(req)
+	r := answered[*passwordRequest](req)
 	if gerr != nil {
 		r.reply <- errorFromC(gerr)
 		return
@@ -250,8 +264,7 @@ func dtlsgo_core_verify_chain(req C.DtlsGoHandle) (arr *C.GPtrArray) {
 //export dtlsgo_core_verify_reply
 func dtlsgo_core_verify_reply(req C.DtlsGoHandle, accepted C.gboolean, gerr *C.GError) {
 	defer guard(nil)
-	r := handleValue[*verifyRequest](req)
-	dtlsgo_core_handle_free(req)
+	r := answered[*verifyRequest](req)
 	switch {
 	case gerr != nil:
 		r.reply <- errorFromC(gerr)
@@ -271,8 +284,7 @@ func dtlsgo_core_certificate_request_cas(req C.DtlsGoHandle) (arr *C.GPtrArray) 
 //export dtlsgo_core_certificate_reply
 func dtlsgo_core_certificate_reply(req C.DtlsGoHandle, cert C.DtlsGoHandle, gerr *C.GError) {
 	defer guard(nil)
-	r := handleValue[*certificateRequest](req)
-	dtlsgo_core_handle_free(req)
+	r := answered[*certificateRequest](req)
 	var reply certificateReply
 	if cert != 0 {
 		reply.cert = handleValue[*dtlsgo.Certificate](cert)

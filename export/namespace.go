@@ -75,13 +75,11 @@ type pskReply struct {
 // context, for the key of identity.
 func (u *upcalls) ResolvePSK(ctx context.Context, identity string) ([]byte, error) {
 	req := &pskRequest{identity: identity, reply: make(chan pskReply, 1)}
-	C.dtlsgo_shim_upcall(u.op, C.DTLSGO_UPCALL_PSK, newHandle(req))
-	select {
-	case r := <-req.reply:
-		return r.key, r.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	r, err := ask(ctx, u, C.DTLSGO_UPCALL_PSK, req, req.reply)
+	if err != nil {
+		return nil, err
 	}
+	return r.key, r.err
 }
 
 //export dtlsgo_core_psk_identity
@@ -93,8 +91,7 @@ func dtlsgo_core_psk_identity(req C.DtlsGoHandle) (s *C.gchar) {
 //export dtlsgo_core_psk_reply
 func dtlsgo_core_psk_reply(req C.DtlsGoHandle, key *C.GBytes, gerr *C.GError) {
 	defer guard(nil)
-	r := handleValue[*pskRequest](req)
-	dtlsgo_core_handle_free(req)
+	r := answered[*pskRequest](req)
 	var reply pskReply
 	if gerr != nil {
 		reply.err = errorFromC(gerr)
