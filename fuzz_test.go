@@ -31,6 +31,9 @@ func FuzzDropForgedPlaintext(f *testing.F) {
 	f.Add(rawRecord(23, 0, 1, []byte("clear")))
 	f.Add(cat(rawRecord(contentHandshake, 0, 1, []byte{1, 0, 0, 0}), rawRecord(contentChangeCipherSpec, 0, 2, []byte{1})))
 	f.Add(cat(rawRecord(23, 1, 3, make([]byte, 40)), rawRecord(contentTypeCID, 0, 1, []byte{1})))
+	// An epoch-1 connection-ID record first: nothing after it can be
+	// delimited, so nothing after it is judged.
+	f.Add(cat(rawRecord(contentTypeCID, 1, 1, []byte{0, 4}), rawRecord(0x30, 0, 1, []byte("0000"))))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		out := dropForgedPlaintext(d)
 		if len(out) > len(d) {
@@ -54,7 +57,10 @@ func FuzzDropForgedPlaintext(f *testing.F) {
 			if !bytes.Contains(d, r.raw) {
 				t.Fatalf("record %x is not the input's", r.raw)
 			}
-			if forgedPlaintext(r) && r.typ != contentTypeCID {
+			if r.typ == contentTypeCID {
+				break // its header length is unknown here: the filter stops there too
+			}
+			if forgedPlaintext(r) {
 				t.Fatalf("kept a forged record %x", r.raw)
 			}
 			rest = next
