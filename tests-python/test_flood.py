@@ -281,7 +281,7 @@ def legitimate_client(port, results, i):
 def test_demultiplexing_server_under_a_flood(server_cert, client_hello):
     ports, rounds, legit = scale((300, 3, 6), (2000, 5, 30))
     deadline = 2.0
-    baseline = test_load.settle(test_load.snapshot())
+    baseline = test_load.quiet()
     server = DemuxServer(server_cert, deadline)
     flood = Flood(("127.0.0.1", server.port), client_hello, ports, rounds, spread=3.0).start()
     results = {}
@@ -308,8 +308,8 @@ def test_demultiplexing_server_under_a_flood(server_cert, client_hello):
     assert server.created >= ports  # every spoofed address cost a connection...
     assert server.expired >= ports - 5  # ... until the server's deadline closed it
     flood.check_only_cookie_exchange()  # and got only the cookie exchange meanwhile
-    assert after["goroutines"] == baseline["goroutines"], (baseline, after)
-    assert after["fds"] == baseline["fds"], (baseline, after)
+    assert after["goroutines"] <= baseline["goroutines"], (baseline, after)
+    assert after["fds"] <= baseline["fds"], (baseline, after)
     peak, n = server.peak, server.peak_pending
     print(f"\ndemultiplexing server: {flood.sent} hellos from {ports} ports, {legit} legitimate clients "
           f"served; {server.created} connections made, {server.expired} expired after {deadline} s; "

@@ -33,6 +33,14 @@ def peers_installed():
     assert not missing, f"missing DTLS peers {missing}: run scripts/install-deps"
 
 
+def every_combination(test):
+    """Each peer, with each kind of server key, without and with a client
+    certificate."""
+    test = pytest.mark.parametrize("peer", PEERS)(test)
+    test = pytest.mark.parametrize("kind", ["ecdsa", "rsa"])(test)
+    return pytest.mark.parametrize("client_cert", [False, True], ids=["anonymous-client", "client-cert"])(test)
+
+
 def server_credential(pki, kind):
     return {"ecdsa": pki.server_ecdsa, "rsa": pki.server}[kind]
 
@@ -69,9 +77,7 @@ def assert_handshake(conn, peer_cred):
 # ---- dtlsgo is the client ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("client_cert", [False, True], ids=["anonymous-client", "client-cert"])
-@pytest.mark.parametrize("kind", ["ecdsa", "rsa"])
-@pytest.mark.parametrize("peer", PEERS)
+@every_combination
 def test_dtlsgo_client_with_real_server(pki, peer, kind, client_cert):
     cred = server_credential(pki, kind)
     ca = str(pki.root.cert)
@@ -138,9 +144,7 @@ def test_dtlsgo_client_with_real_server(pki, peer, kind, client_cert):
 # ---- dtlsgo is the server ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("client_cert", [False, True], ids=["anonymous-client", "client-cert"])
-@pytest.mark.parametrize("kind", ["ecdsa", "rsa"])
-@pytest.mark.parametrize("peer", PEERS)
+@every_combination
 def test_real_client_with_dtlsgo_server(pki, peer, kind, client_cert):
     cred = server_credential(pki, kind)
     ca = str(pki.root.cert)

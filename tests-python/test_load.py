@@ -73,6 +73,23 @@ def snapshot():
                 go_heap_kb=DtlsGo.debug_live_heap() // 1024, c_heap_kb=c_heap_in_use() // 1024)
 
 
+def quiet(timeout=10):
+    """A snapshot once the goroutine count holds still (the connections of
+    earlier tests may still be winding down)."""
+    deadline = time.monotonic() + timeout
+    last = snapshot()
+    while time.monotonic() < deadline:
+        gc.collect()
+        for _ in range(20):
+            GLib.MainContext.default().iteration(False)
+        time.sleep(0.3)
+        now = snapshot()
+        if now["goroutines"] == last["goroutines"] and now["fds"] == last["fds"]:
+            return now
+        last = now
+    return last
+
+
 def settle(baseline, timeout=15):
     """Collects garbage and waits for goroutines and descriptors to come
     back down to baseline; returns the last snapshot."""
@@ -143,7 +160,7 @@ def test_hundreds_of_connections_at_once_then_back_to_baseline(server_cert):
     500 pairs (1000 connections), five rounds, more datagrams."""
     pairs, rounds, datagrams = scale((250, 3, 4), (500, 5, 20))
     round_of_connections(server_cert, 20, 2)  # first-use allocations and the runtime's own goroutines
-    baseline = settle(snapshot())
+    baseline = quiet()
     after, busy = [], []
     for _ in range(rounds):
         start = time.monotonic()
@@ -157,8 +174,8 @@ def test_hundreds_of_connections_at_once_then_back_to_baseline(server_cert):
     assert busy[0]["fds"] >= baseline["fds"] + 2 * pairs
     # ... and gave them back.
     for a in after:
-        assert a["goroutines"] == baseline["goroutines"], a
-        assert a["fds"] == baseline["fds"], a
+        assert a["goroutines"] <= baseline["goroutines"], a
+        assert a["fds"] <= baseline["fds"], a
     # Memory: the live Go heap and the C heap stop at a plateau after the
     # first round (tables that grew to hold every connection at once, such
     # as Go maps, keep their size) and later rounds add nothing: a leak of
@@ -232,11 +249,11 @@ def test_send_and_receive_threads_while_a_third_thread_closes(server_cert):
     the peer's close_notify), no datagram arrives corrupted or twice, and
     goroutines and descriptors return to their baseline."""
     n, duration = scale((8, 3.0), (40, 60.0))
-    baseline = settle(snapshot())
+    baseline = quiet()
     soak(server_cert, n, duration)
     after = settle(baseline)
-    assert after["goroutines"] == baseline["goroutines"], (baseline, after)
-    assert after["fds"] == baseline["fds"], (baseline, after)
+    assert after["goroutines"] <= baseline["goroutines"], (baseline, after)
+    assert after["fds"] <= baseline["fds"], (baseline, after)
     assert after["go_heap_kb"] <= baseline["go_heap_kb"] + 2048, (baseline, after)
 
 
