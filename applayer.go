@@ -223,12 +223,7 @@ func (a *appLayer) open(dst []byte, r record) ([]byte, bool) {
 	if !fresh {
 		return dst, false
 	}
-	sc := &a.openScratch
-	copy(sc.nonce[:4], a.remoteIV[:])
-	copy(sc.nonce[4:], r.body[:explicitNonce])
-	ct := r.body[explicitNonce:]
-	sc.setAAD(r.epochSeq, r.typ, len(ct)-gcmTag)
-	out, err := a.remote.Open(dst, sc.nonce[:], ct, sc.aad[:])
+	out, err := openRecord(a.remote, &a.remoteIV, dst, r, &a.openScratch)
 	if err != nil {
 		return dst, false // forged or corrupt: dropped silently (RFC 6347 4.1.2.7)
 	}
@@ -236,6 +231,16 @@ func (a *appLayer) open(dst []byte, r record) ([]byte, bool) {
 	a.replay.mark(seq)
 	a.replayMu.Unlock()
 	return out, true
+}
+
+// openRecord decrypts r (at least explicitNonce+gcmTag bytes of body)
+// with aead and the implicit IV iv, appending to dst.
+func openRecord(aead cipher.AEAD, iv *[4]byte, dst []byte, r record, sc *aeadScratch) ([]byte, error) {
+	copy(sc.nonce[:4], iv[:])
+	copy(sc.nonce[4:], r.body[:explicitNonce])
+	ct := r.body[explicitNonce:]
+	sc.setAAD(r.epochSeq, r.typ, len(ct)-gcmTag)
+	return aead.Open(dst, sc.nonce[:], ct, sc.aad[:])
 }
 
 // reseal rewrites a datagram pion wrote after the takeover: each record of
@@ -261,11 +266,7 @@ func (a *appLayer) reseal(d []byte) []byte {
 		if len(r.body) < explicitNonce+gcmTag {
 			return d
 		}
-		copy(sc.nonce[:4], a.localIV[:])
-		copy(sc.nonce[4:], r.body[:explicitNonce])
-		ct := r.body[explicitNonce:]
-		sc.setAAD(r.epochSeq, r.typ, len(ct)-gcmTag)
-		plain, err := a.local.Open(nil, sc.nonce[:], ct, sc.aad[:])
+		plain, err := openRecord(a.local, &a.localIV, nil, r, sc)
 		if err != nil {
 			return d
 		}
