@@ -1208,6 +1208,9 @@ dtls_go_connection_shutdown (GDtlsConnection *conn,
 {
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  /* GIOStream's dispose closes even an object whose init failed. */
+  if (PRIV (conn)->core == 0)
+    return TRUE;
   return dtlsgo_core_connection_shutdown (PRIV (conn)->core, shutdown_read, shutdown_write, error);
 }
 

@@ -151,3 +151,20 @@ def test_meson_install_into_a_scratch_prefix(tmp_path):
         print(sorted({l.split()[-1] for l in open("/proc/self/maps") if "libgiodtlsgo" in l}))
     """, GIO_MODULE_DIR=str(modules[0].parent), GI_TYPELIB_PATH=str(typelibs[0].parent))
     assert mapped == str([str(modules[0].resolve())])
+
+
+def test_a_refused_stream_connection_goes_quietly():
+    """GIOStream's dispose closes even an object whose init failed: that
+    close must not reach the Go core (which would log an internal error)."""
+    code = """
+        from gi.repository import Gio, GLib
+        io = Gio.SimpleIOStream.new(Gio.MemoryInputStream(), Gio.MemoryOutputStream.new_resizable())
+        try:
+            Gio.TlsClientConnection.new(io, None)
+        except GLib.Error as e:
+            print("refused")
+    """
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=dict(os.environ),
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "refused"
+    assert "internal error" not in out.stderr, out.stderr
