@@ -18,7 +18,7 @@ import conns
 import dgram
 import netem
 from netem import ALERT, APPLICATION_DATA, C2S, CHANGE_CIPHER_SPEC, HANDSHAKE, S2C, Record
-from streams import IO, SECOND, assert_error, drain, stream
+from streams import assert_error, drain, stream
 
 TLS = GLib.quark_to_string(Gio.tls_error_quark())
 DTLS12 = b"\xfe\xfd"
