@@ -16,8 +16,9 @@ const (
 // ChangeCipherSpecs (never encrypted, at any epoch). No MAC covers them,
 // so anyone on the path can forge them, and pion answers each with a
 // fatal alert to the real peer (and an error on the connection): one
-// spoofed 14-byte datagram would end a connection. RFC 6347 4.1.2.7 says invalid records are silently
-// discarded; this does it before pion sees them. Records of later epochs
+// spoofed 14-byte datagram would end a connection. RFC 6347 4.1.2.7 says
+// invalid records are silently discarded; this does it before pion sees
+// them. Records of later epochs
 // pass (pion authenticates them and drops bad MACs), as do epoch-0
 // handshake records (pion drops malformed ones silently). A record that
 // cannot be delimited (cut short, or a connection-ID record whose header
