@@ -693,6 +693,13 @@ dtlsgo_shim_upcall (gpointer op, DtlsGoUpcall kind, DtlsGoHandle request)
 {
   HandshakeOp *hop = op;
   Upcall *upcall = g_new (Upcall, 1);
+  /* Our own reference: once attached, the upcall may run and free op (and
+   * with it a sync op's private context) before this thread drops its
+   * reference to the source, and g_source_unref() locks the source's
+   * context. Without this the last unref of the source raced with the
+   * context's finalization: heap corruption, or "source_remove_from_context:
+   * assertion 'source_list != NULL' failed". */
+  g_autoptr(GMainContext) context = g_main_context_ref (hop->context);
   g_autoptr(GSource) source = g_idle_source_new ();
 
   upcall->op = hop;
@@ -703,7 +710,9 @@ dtlsgo_shim_upcall (gpointer op, DtlsGoUpcall kind, DtlsGoHandle request)
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, run_upcall, upcall, g_free);
   g_source_set_static_name (source, "[dtlsgo] handshake upcall");
-  g_source_attach (source, hop->context);
+  g_source_attach (source, context);
+  /* The source goes before the context (autoptrs are released in reverse
+   * order of declaration). */
 }
 
 /* ---- Handshake ops -------------------------------------------------------- */
