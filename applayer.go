@@ -39,6 +39,7 @@ type appLayer struct {
 
 	replayMu sync.Mutex
 	replay   replayWindow
+	replay0  replayWindow // the peer's plaintext handshake records, after the takeover
 
 	// Nonce and additional data of the hot paths, kept here because the
 	// AEAD interface makes stack arrays escape: sendScratch belongs to the
@@ -231,6 +232,27 @@ func (a *appLayer) open(dst []byte, r record) ([]byte, bool) {
 	a.replay.mark(seq)
 	a.replayMu.Unlock()
 	return out, true
+}
+
+// freshHandshake reports whether r is a handshake record the peer sent
+// (epoch 0, unauthenticated, or ours, authenticated) and that was not seen
+// before: the peer sending its last flight again.
+func (a *appLayer) freshHandshake(r record) bool {
+	switch r.epoch {
+	case 0:
+		seq := r.epochSeq & maxSeq
+		a.replayMu.Lock()
+		defer a.replayMu.Unlock()
+		if !a.replay0.check(seq) {
+			return false
+		}
+		a.replay0.mark(seq)
+		return true
+	case a.epoch:
+		_, ok := a.open(nil, r)
+		return ok
+	}
+	return false
 }
 
 // openRecord decrypts r (at least explicitNonce+gcmTag bytes of body)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
 )
@@ -70,15 +71,18 @@ type Conn struct {
 	readShut        bool
 	writeShut       bool
 	closeNotifySent bool
+	peerClosed      bool // the peer's close_notify (answered) or fatal alert ended the stream
 	requireNotify   bool
 	changed         chan struct{} // closed and replaced at every state change
 	onChange        func()
 	pumpDone        chan struct{}
 
 	onChangeMu sync.Mutex // guards onChange and its calls
-	app        *appLayer  // dtlsgo's record layer, once it took over from pion
+	app        *appLayer  // dtlsgo's record layer, once it took over from pion (then retired)
 	sendBuf    []byte     // sealed records of one batch (under writeLock)
 	sendDgrams [][]byte   // the datagrams in sendBuf
+
+	lastResend atomic.Int64 // when the last flight was last sent again (UnixNano)
 }
 
 // NewConn wraps base; nothing is read or sent before the first handshake.
@@ -182,8 +186,10 @@ func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHook
 		c.state, c.hsErr = HandshakeFailed, err
 	} else {
 		c.state = HandshakeDone
-		c.pumpDone = make(chan struct{})
-		go c.pump(c.pc, c.pumpDone)
+		if c.app == nil {
+			c.pumpDone = make(chan struct{})
+			go c.pump(c.pc, c.pumpDone)
+		}
 	}
 	close(c.hsDone)
 	c.changedLocked()
@@ -208,6 +214,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	opts = append(opts, extra...)
 	c.tr.secrets = sec
+	if !c.isClient {
+		c.tr.flight = &lastFlight{}
+	}
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -239,6 +248,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.info = info
 	c.app = app
 	c.mu.Unlock()
+	if app != nil {
+		c.retirePion(pc)
+	}
 	return nil
 }
 
@@ -451,6 +463,10 @@ func (c *Conn) push(recs []queued, wait bool) (full bool) {
 // failure.
 func (c *Conn) endOfStream(err error) {
 	c.mu.Lock()
+	if c.eos {
+		c.mu.Unlock()
+		return
+	}
 	switch {
 	case c.readShut:
 	case c.tr.sawEOF():

@@ -207,13 +207,13 @@ func TestServerFollowsMovingClient(t *testing.T) {
 					return err
 				}
 				var got []byte
-				if _, err := server.Receive(ctx, false, 1, func(_ int, r []byte) { got = r }); err != nil {
+				if _, err := server.Receive(ctx, false, 1, func(_ int, r []byte) { got = bytes.Clone(r) }); err != nil {
 					return err
 				}
 				if _, err := server.Send(ctx, false, [][]byte{got}); err != nil {
 					return err
 				}
-				_, err := client.Receive(ctx, false, 1, func(_ int, r []byte) { got = r })
+				_, err := client.Receive(ctx, false, 1, func(_ int, r []byte) { got = bytes.Clone(r) })
 				if err == nil && string(got) != msg {
 					err = errors.New("echo mismatch")
 				}

@@ -290,7 +290,7 @@ func (c *Conn) Shutdown(read, write bool) error {
 		c.writeShut = true
 	}
 	closing := c.readShut && c.writeShut
-	pc, cancel, pumpDone := c.pc, c.hsCancel, c.pumpDone
+	pc, app, cancel, pumpDone := c.pc, c.app, c.hsCancel, c.pumpDone
 	c.changedLocked()
 	c.mu.Unlock()
 	c.notify()
@@ -302,7 +302,10 @@ func (c *Conn) Shutdown(read, write bool) error {
 		cancel(Errorf(ErrClosed, "Connection was closed during the DTLS handshake"))
 	}
 	var err error
-	if pc != nil {
+	switch {
+	case app != nil:
+		c.closeNotify() // pion is retired (see afterhandshake.go)
+	case pc != nil:
 		// Sends close_notify after a completed handshake, then closes the
 		// transport; a no-op when the peer already closed.
 		err = pc.Close()

@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,15 +12,16 @@ import (
 )
 
 // transport adapts a BaseSocket to the net.PacketConn pion reads and writes.
-// A reader goroutine owns all reads of the base socket and queues whole
-// datagrams, so deadlines (pion's way of cancelling a read) are plain Go
-// timers and never disturb a read of the base socket in progress.
-// Closing the transport stops the reader but never closes the base socket's
-// underlying object.
+// A reader (the shared poller for a batch socket, else a goroutine) owns
+// all reads of the base socket and queues whole datagrams for pion, so
+// deadlines (pion's way of cancelling a read) are plain Go timers and never
+// disturb a read of the base socket in progress. Once dtlsgo's record layer
+// took over, pion is retired (see retire) and nothing goes its way again.
+// Closing the transport stops the reader but never closes the base
+// socket's underlying object.
 type transport struct {
 	base    BaseSocket
-	inbound chan datagram // datagrams read, each in its own buffer
-	stopped chan struct{} // closed when the reader goroutine has ended
+	stopped chan struct{} // closed when the reader has ended
 	eof     bool          // the base reported end of stream (set before stopped)
 	readErr error         // why the reader ended, if not EOF or Close
 
@@ -27,6 +29,7 @@ type transport struct {
 	hello               serverHelloWatch
 
 	secrets *sessionSecrets           // set before start: watches the handshake
+	flight  *lastFlight               // set before start on a server: its last flight
 	app     atomic.Pointer[appLayer]  // set once the record layer took over
 	deliver func([]queued, bool) bool // set before app
 	inline  func(ds [][]byte)         // readInline's use
@@ -37,6 +40,12 @@ type transport struct {
 	peers     peerFilter
 
 	mu           sync.Mutex
+	queue        []datagram    // for pion, at most inboundQueue (under mu)
+	queued       chan struct{} // signalled when queue stops being empty
+	room         chan struct{} // signalled when queue has room again
+	retired      bool          // pion reads nothing more (under mu)
+	control      func(d []byte)
+	ended        func() // called once the reader ended, after retire
 	readDeadline time.Time
 	deadlineSet  chan struct{} // closed and replaced whenever the deadline changes
 	closed       chan struct{}
@@ -46,8 +55,7 @@ type transport struct {
 
 // inboundQueue datagrams may wait for pion: beyond it the reader stops
 // reading (or, on a batch socket, drops them, as a full socket buffer
-// would). Once dtlsgo's record layer took over, only the odd alert goes
-// this way; the channel's slots cost every connection 40 bytes each.
+// would).
 const inboundQueue = 128
 
 // datagram is one read for pion: its bytes and, from an unconnected
@@ -62,7 +70,8 @@ func newTransport(base BaseSocket) *transport {
 	return &transport{
 		base:        base,
 		addressed:   addressed,
-		inbound:     make(chan datagram, inboundQueue),
+		queued:      make(chan struct{}, 1),
+		room:        make(chan struct{}, 1),
 		stopped:     make(chan struct{}),
 		deadlineSet: make(chan struct{}),
 		closed:      make(chan struct{}),
@@ -101,11 +110,23 @@ func (t *transport) resumeReading() {
 // readEnded reports a batch socket that failed.
 func (t *transport) readEnded(err error) {
 	t.readErr = err
+	t.stop()
+}
+
+// stop marks the reader's end, and tells the record layer once pion is
+// retired.
+func (t *transport) stop() {
+	t.mu.Lock()
 	close(t.stopped)
+	ended := t.ended
+	t.mu.Unlock()
+	if ended != nil {
+		ended()
+	}
 }
 
 func (t *transport) readLoop() {
-	defer close(t.stopped)
+	defer t.stop()
 	var err error
 	buf := make([]byte, MaxDatagramSize)
 	for err == nil {
@@ -165,20 +186,72 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	} else if t.secrets != nil {
 		t.secrets.observe(d, true)
 	}
-	p := datagram{data: make([]byte, len(d)), from: from}
-	copy(p.data, d)
-	if !wait {
-		// The poller and an inline reader never block: a full queue
-		// drops the datagram, as a full socket buffer would.
-		select {
-		case t.inbound <- p:
-		default:
-		}
-		return
+	if ctl := t.toPion(datagram{data: bytes.Clone(d), from: from}, wait); ctl != nil {
+		// pion is retired: what it would have read is the record layer's.
+		rest := t.takeApp(t.app.Load(), d)
+		t.flushApp(wait)
+		ctl(rest)
 	}
+}
+
+// toPion queues d for pion's reads; wait: whether to wait for room (else a
+// full queue drops it, as a full socket buffer would). Once pion is
+// retired it takes nothing and returns the record layer's control.
+func (t *transport) toPion(d datagram, wait bool) (control func([]byte)) {
+	for {
+		t.mu.Lock()
+		if t.retired {
+			t.mu.Unlock()
+			return t.control
+		}
+		if len(t.queue) < inboundQueue {
+			t.queue = append(t.queue, d)
+			t.mu.Unlock()
+			signal(t.queued)
+			return nil
+		}
+		t.mu.Unlock()
+		if !wait {
+			return nil
+		}
+		select {
+		case <-t.room:
+		case <-t.closed:
+			return nil
+		}
+	}
+}
+
+// signal wakes the one waiter of a channel of capacity 1.
+func signal(ch chan struct{}) {
 	select {
-	case t.inbound <- p:
-	case <-t.closed:
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// retire ends pion's reads once it has read what was queued for it:
+// pion's read loop then ends (net.ErrClosed: no close_notify) and its
+// handshake state machine with it. From then on the rest of every datagram
+// (after the record layer opened its application data) goes to control,
+// and the end of the base socket to ended.
+func (t *transport) retire(control func(d []byte), ended func()) {
+	t.mu.Lock()
+	t.retired, t.control, t.ended = true, control, ended
+	stopped := isClosed(t.stopped)
+	t.mu.Unlock()
+	signal(t.queued) // a read waiting for pion returns
+	if stopped {
+		ended()
+	}
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -282,6 +355,17 @@ func looksLikeDTLS(d []byte) bool {
 	return d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd)
 }
 
+// endError is why the reader ended, once it has.
+func (t *transport) endError() error {
+	switch {
+	case t.readErr != nil:
+		return t.readErr
+	case t.eof:
+		return io.EOF
+	}
+	return net.ErrClosed
+}
+
 // sawEOF reports whether the base socket ended its stream (as opposed to
 // the peer's close_notify, which pion reports with the same io.EOF).
 func (t *transport) sawEOF() bool {
@@ -296,8 +380,21 @@ func (t *transport) sawEOF() bool {
 func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		t.mu.Lock()
-		deadline, changed := t.readDeadline, t.deadlineSet
+		if len(t.queue) > 0 {
+			d := t.queue[0]
+			t.queue[0] = datagram{}
+			if t.queue = t.queue[1:]; len(t.queue) == 0 {
+				t.queue = nil // an idle connection keeps no queue
+			}
+			t.mu.Unlock()
+			signal(t.room)
+			return copy(p, d.data), d.source(), nil
+		}
+		retired, deadline, changed := t.retired, t.readDeadline, t.deadlineSet
 		t.mu.Unlock()
+		if retired {
+			return 0, nil, net.ErrClosed
+		}
 
 		var timer <-chan time.Time
 		if !deadline.IsZero() {
@@ -310,22 +407,21 @@ func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
 			defer tm.Stop() // at most one per deadline change
 		}
 		select {
-		case d := <-t.inbound:
-			return copy(p, d.data), d.source(), nil
+		case <-t.queued:
 		case <-t.stopped:
-			// Drain what was read before the end.
-			select {
-			case d := <-t.inbound:
-				return copy(p, d.data), d.source(), nil
-			default:
-			}
-			if t.readErr != nil {
+			// What was read before the end goes first.
+			t.mu.Lock()
+			more := len(t.queue) > 0
+			t.mu.Unlock()
+			switch {
+			case more:
+			case t.readErr != nil:
 				return 0, nil, t.readErr
-			}
-			if t.eof {
+			case t.eof:
 				return 0, nil, io.EOF
+			default:
+				return 0, nil, net.ErrClosed
 			}
-			return 0, nil, net.ErrClosed
 		case <-t.closed:
 			return 0, nil, net.ErrClosed
 		case <-timer:
@@ -352,8 +448,13 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	d := p
 	if app := t.app.Load(); app != nil {
 		d = app.reseal(p)
-	} else if t.secrets != nil {
-		t.secrets.observe(p, false)
+	} else {
+		if t.secrets != nil {
+			t.secrets.observe(p, false)
+		}
+		if t.flight != nil {
+			t.flight.observe(p)
+		}
 	}
 	if err := t.write(d, addr); err != nil {
 		return 0, err

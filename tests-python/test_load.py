@@ -169,9 +169,10 @@ def test_hundreds_of_connections_at_once_then_back_to_baseline(server_cert):
         after.append(settle(baseline))
     print(f"\n{2 * pairs} connections x {rounds} rounds ({took:.1f} s a round): baseline {baseline};"
           f" busy {busy[-1]}; after each round {after}")
-    # Each connection really ran its goroutines and descriptors...
-    assert busy[0]["goroutines"] >= baseline["goroutines"] + 2 * pairs
+    # Each connection really held its descriptors, but no goroutine once
+    # established (dtlsgo's record layer serves it, pion is retired)...
     assert busy[0]["fds"] >= baseline["fds"] + 2 * pairs
+    assert busy[0]["goroutines"] <= baseline["goroutines"] + 2, (baseline, busy[0])
     # ... and gave them back.
     for a in after:
         assert a["goroutines"] <= baseline["goroutines"], a

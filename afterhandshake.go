@@ -1,0 +1,200 @@
+package dtlsgo
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/protocol/alert"
+)
+
+// Once dtlsgo's record layer has taken over (applayer.go), pion's
+// goroutines — its handshake state machine, its read loop, the helper of
+// each of its reads, and the pump that moved its records — would only
+// wait, and their stacks would be most of what an idle connection costs.
+// So pion is retired: the transport ends its reads (net.ErrClosed, after
+// which pion's read loop ends without sending anything, and its state
+// machine with it), and the record layer does what pion still did after
+// its handshake:
+//   - the peer's alerts: close_notify ends the stream and is answered with
+//     ours, as pion answers it; a fatal alert ends the stream with an
+//     error; warnings are dropped;
+//   - a server sends its last flight again when the peer sends its own
+//     again, having missed ours (RFC 6347 4.2.4), as pion's finished
+//     state machine does; a client answers nothing;
+//   - close sends our close_notify.
+// Connections the record layer does not serve keep pion, and its pump.
+
+// resendInterval is the least time between two resends of the last
+// flight: a peer's flight of several datagrams asks once, and a third
+// party replaying them cannot make us send more.
+const resendInterval = 100 * time.Millisecond
+
+// Alert levels and the description dtlsgo sends itself.
+const (
+	alertWarning     = 1
+	alertFatal       = 2
+	alertCloseNotify = 0
+)
+
+// retirePion hands pion's remaining duties to the record layer, which has
+// just taken over, and waits for pion's goroutines to end; the records
+// pion decrypted meanwhile are queued for receive.
+func (c *Conn) retirePion(pc *dtls.Conn) {
+	c.tr.retire(c.control, func() { c.endOfStream(c.tr.endError()) })
+	buf := make([]byte, readSlot)
+	for {
+		n, err := pc.Read(buf)
+		if err != nil {
+			break
+		}
+		rec := getRecordBuffer(n)
+		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}}, false)
+	}
+	if isClosed(c.tr.closed) {
+		// pion read the peer's close_notify or fatal alert before it
+		// stopped: it has answered and closed the transport.
+		c.endOfStream(io.EOF)
+	}
+}
+
+// control takes the records of a datagram that are not application data,
+// on the transport's reader.
+func (c *Conn) control(d []byte) {
+	app := c.tr.app.Load()
+	for rest := d; len(rest) > 0; {
+		r, next, ok := nextRecord(rest)
+		if !ok {
+			return
+		}
+		rest = next
+		switch {
+		case r.typ == contentAlert && r.epoch == app.epoch:
+			if a, ok := app.open(nil, r); ok && len(a) == 2 {
+				c.peerAlert(a[0], a[1])
+			}
+		case r.typ == contentHandshake && c.tr.flight != nil:
+			if app.freshHandshake(r) {
+				c.resendFlight(app)
+			}
+		}
+	}
+}
+
+// peerAlert acts on an authentic alert from the peer.
+func (c *Conn) peerAlert(level, desc byte) {
+	switch {
+	case desc == alertCloseNotify:
+		c.mu.Lock()
+		answer := !c.closeNotifySent && !c.eos
+		c.closeNotifySent = true
+		c.mu.Unlock()
+		if answer {
+			go c.sendAlert(alertWarning, alertCloseNotify)
+		}
+		c.peerEnded(nil)
+	case level == alertFatal:
+		c.peerEnded(Errorf(ErrTLSMisc, "Peer sent fatal DTLS alert: %s", alert.Description(desc)))
+	}
+}
+
+// peerEnded ends the stream at the peer's alert: queued records stay
+// receivable, later ones are dropped, and err (nil for close_notify) is
+// what receive reports after them.
+func (c *Conn) peerEnded(err error) {
+	c.mu.Lock()
+	if c.eos {
+		c.mu.Unlock()
+		return
+	}
+	c.eos, c.peerClosed = true, true
+	if !c.readShut {
+		c.eosErr = err
+	}
+	c.changedLocked()
+	c.mu.Unlock()
+	c.notify()
+}
+
+// sendAlert seals an alert under the record layer's keys and sends it.
+func (c *Conn) sendAlert(level, desc byte) {
+	app := c.tr.app.Load()
+	rec, err := app.seal(nil, contentAlert, []byte{level, desc}, new(aeadScratch))
+	if err == nil {
+		_ = c.tr.write(rec, nil)
+	}
+}
+
+// resendFlight sends pion's last flight again, its epoch-1 records under
+// new sequence numbers, at most once per resendInterval.
+func (c *Conn) resendFlight(app *appLayer) {
+	now := time.Now().UnixNano()
+	last := c.lastResend.Load()
+	if now-last < int64(resendInterval) || !c.lastResend.CompareAndSwap(last, now) {
+		return
+	}
+	ds := c.tr.flight.get()
+	go func() {
+		for _, d := range ds {
+			if err := c.tr.write(app.reseal(d), nil); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// closeNotify sends our close_notify when the record layer serves the
+// connection (pion's Close does otherwise): once, and not after the peer
+// ended the stream with an alert (answered already, or fatal).
+func (c *Conn) closeNotify() {
+	c.mu.Lock()
+	send := c.state == HandshakeDone && !c.closeNotifySent && !c.peerClosed
+	c.closeNotifySent = true
+	c.mu.Unlock()
+	if send {
+		c.sendAlert(alertWarning, alertCloseNotify)
+	}
+}
+
+// lastFlight keeps the datagrams of a server's last handshake flight as
+// pion wrote them: the last datagram that holds a ChangeCipherSpec, and
+// the handshake records pion wrote after it (its Finished, if apart).
+type lastFlight struct {
+	mu        sync.Mutex
+	datagrams [][]byte
+}
+
+// observe looks at one datagram pion writes before the takeover.
+func (f *lastFlight) observe(d []byte) {
+	ccs, handshakeOnly := false, true
+	for rest := d; len(rest) > 0; {
+		r, next, ok := nextRecord(rest)
+		if !ok {
+			return
+		}
+		rest = next
+		switch r.typ {
+		case contentChangeCipherSpec:
+			ccs = true
+		case contentHandshake:
+		default:
+			handshakeOnly = false
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case ccs && handshakeOnly:
+		f.datagrams = [][]byte{bytes.Clone(d)}
+	case handshakeOnly && f.datagrams != nil:
+		f.datagrams = append(f.datagrams, bytes.Clone(d))
+	}
+}
+
+func (f *lastFlight) get() [][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.datagrams
+}
