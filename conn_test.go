@@ -100,7 +100,7 @@ func TestHandshakeAndRecords(t *testing.T) {
 	var got [][]byte
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	n, err = server.Receive(ctx, false, 3, func(i int, rec []byte) { got = append(got, rec) })
+	n, err = server.Receive(ctx, false, 3, func(i int, rec []byte) { got = append(got, bytes.Clone(rec)) })
 	if n != 3 || err != nil || !bytes.Equal(got[1], msgs[1]) || string(got[2]) != "three" {
 		t.Fatalf("receive %d %v %q", n, err, got)
 	}

@@ -150,7 +150,8 @@ func (c *Conn) writeError(err error) error {
 // how many it took. With no deadline it waits for all n; with a deadline it
 // returns what arrived by then (ErrTimedOut if nothing); with poll, what is
 // queued (ErrWouldBlock if nothing). After the peer's close_notify it returns
-// the queued records, then 0 with no error, forever.
+// the queued records, then 0 with no error, forever. rec is valid only
+// during deliver: its buffer is reused as soon as deliver returns.
 func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int, rec []byte)) (int, error) {
 	if n == 0 {
 		return 0, nil
