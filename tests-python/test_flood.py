@@ -216,6 +216,22 @@ class DemuxServer:
         s.bind(("127.0.0.1", port))
         return s
 
+    @staticmethod
+    def _drain(s):
+        """Discards what s received between its bind and its connect: as an
+        unconnected member of the port's SO_REUSEPORT group it takes its
+        share of every sender's datagrams, and a spoofed ClientHello queued
+        there became the first hello of the client's connection (pion then
+        refused the client's real one: 'Peer sent fatal DTLS alert:
+        IllegalParameter', seen under load). Any server demultiplexing this
+        way must do the same."""
+        s.setblocking(False)
+        while True:
+            try:
+                s.recv(65536)
+            except BlockingIOError:
+                return
+
     def poll(self):
         """One turn of the server's loop (on the main thread)."""
         ctx = GLib.MainContext.default()
@@ -230,6 +246,7 @@ class DemuxServer:
                 continue
             s = self._socket(self.port)
             s.connect(addr)
+            self._drain(s)
             conn = Gio.DtlsServerConnection.new(Gio.Socket.new_from_fd(s.detach()), self.cert)
             conn.handshake_async(GLib.PRIORITY_DEFAULT, None, None)
             self.pending[addr] = (conn, time.monotonic())
