@@ -48,9 +48,13 @@ static GParamSpec *obj_props[N_PROPS];
 /* One caller's wait for the handshake: the main context its upcalls and
  * completion run in, and how it completes (a GTask, a flag a sync caller
  * loops on, or nothing for an implicit handshake started in the
- * background). */
+ * background). Held by its starter (a sync caller until it saw done,
+ * otherwise until the completion ran) and by each upcall while it runs:
+ * a handler may iterate the context, and the completion then runs inside
+ * it. Referenced only where its context is dispatched. */
 typedef struct
 {
+  grefcount refs;
   DtlsGoConnection *conn;
   GMainContext *context;
   GCancellable *cancellable;
@@ -387,8 +391,10 @@ dtls_go_connection_finalize (GObject *object)
 /* ---- Upcalls: the handshake's questions, answered in the op's context ---- */
 
 static void
-handshake_op_free (HandshakeOp *op)
+handshake_op_unref (HandshakeOp *op)
 {
+  if (!g_ref_count_dec (&op->refs))
+    return;
   g_clear_object (&op->task);
   g_clear_object (&op->cancellable);
   g_clear_error (&op->error);
@@ -664,6 +670,7 @@ run_upcall (gpointer data)
   Upcall *upcall = data;
   HandshakeOp *op = upcall->op;
 
+  g_ref_count_inc (&op->refs);
   switch (upcall->kind)
     {
     case DTLSGO_UPCALL_VERIFY:
@@ -680,11 +687,12 @@ run_upcall (gpointer data)
       break;
     case DTLSGO_UPCALL_HANDSHAKE_DONE:
       run_handshake_done (op, upcall->request);
-      /* A sync caller frees its own op once it sees done. */
+      /* A sync caller drops its own reference once it sees done. */
       if (!op->sync)
-        handshake_op_free (op);
+        handshake_op_unref (op);
       break;
     }
+  handshake_op_unref (op);
   return G_SOURCE_REMOVE;
 }
 
@@ -726,6 +734,7 @@ handshake_op_new (DtlsGoConnection *self,
 {
   HandshakeOp *op = g_new0 (HandshakeOp, 1);
 
+  g_ref_count_init (&op->refs);
   op->conn = g_object_ref (self);
   op->context = g_main_context_ref (context);
   op->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
@@ -844,7 +853,7 @@ handshake_sync (DtlsGoConnection *self,
         g_propagate_error (error, g_steal_pointer (&op->error));
     }
   g_main_context_pop_thread_default (context);
-  handshake_op_free (op);
+  handshake_op_unref (op);
   return ok;
 }
 
@@ -875,7 +884,7 @@ dtls_go_connection_handshake_async (GDtlsConnection     *conn,
   if (!handshake_op_start (op, -1, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
-      handshake_op_free (op);
+      handshake_op_unref (op);
     }
 }
 
@@ -938,7 +947,7 @@ ensure_handshake (DtlsGoConnection *self,
 
           if (!handshake_op_start (op, -1, error))
             {
-              handshake_op_free (op);
+              handshake_op_unref (op);
               return FALSE;
             }
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,

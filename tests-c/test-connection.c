@@ -363,6 +363,59 @@ test_lossy (Fixture *f, gconstpointer data)
     g_assert_cmpint (TEST_LOSSY_SOCKET (f->server_base)->dropped, ==, 1);
 }
 
+typedef struct
+{
+  GCancellable *cancellable;
+  GError *error; /* the handshake's */
+  gboolean done;
+} NestedLoop;
+
+static void
+nested_handshake_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  NestedLoop *nl = data;
+
+  g_assert_false (g_dtls_connection_handshake_finish (G_DTLS_CONNECTION (source), result, &nl->error));
+  nl->done = TRUE;
+}
+
+/* Cancels the handshake, as a dialog's Cancel button would, and runs the
+ * main context (a nested loop) until the handshake has ended. */
+static gboolean
+cancel_in_nested_loop (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags errors,
+                       gpointer data)
+{
+  NestedLoop *nl = data;
+
+  g_cancellable_cancel (nl->cancellable);
+  while (!nl->done)
+    g_main_context_iteration (NULL, TRUE);
+  return FALSE;
+}
+
+/* The async handshake's completion runs inside accept-certificate (in the
+ * handler's nested main loop): the upcall that emitted the signal still
+ * needs its op after the handler returns (Valgrind checks that it is not
+ * freed memory by then). */
+static void
+test_nested_loop_in_accept_certificate (Fixture *f, gconstpointer data)
+{
+  NestedLoop nl = { g_cancellable_new (), NULL, FALSE };
+
+  g_signal_handlers_disconnect_by_func (f->client, accept_any, NULL);
+  g_signal_connect (f->client, "accept-certificate", G_CALLBACK (cancel_in_nested_loop), &nl);
+  g_dtls_connection_handshake_async (f->server, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_dtls_connection_handshake_async (f->client, G_PRIORITY_DEFAULT, nl.cancellable,
+                                     nested_handshake_done, &nl);
+  while (!nl.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (nl.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* The upcall's work after the handler (peer-certificate) was done. */
+  g_assert_nonnull (g_tls_connection_get_peer_certificate (G_TLS_CONNECTION (f->client)));
+  g_clear_error (&nl.error);
+  g_object_unref (nl.cancellable);
+}
+
 /* A server that never answers: a 0.5 s read gives TIMED_OUT in time. */
 static void
 test_silent_server (Fixture *f, gconstpointer data)
@@ -394,6 +447,7 @@ main (int argc, char **argv)
   ADD ("lossy-server", 2, test_lossy);
   ADD ("lossy-both", 3, test_lossy);
   ADD ("silent-server", 0, test_silent_server);
+  ADD ("nested-loop-in-accept-certificate", 0, test_nested_loop_in_accept_certificate);
 #undef ADD
   return g_test_run ();
 }
