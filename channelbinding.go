@@ -5,6 +5,7 @@ import (
 	_ "crypto/sha256" // the hashes RFC 5929 picks
 	_ "crypto/sha512"
 	"crypto/x509"
+	"sync"
 
 	"github.com/pion/dtls/v3"
 )
@@ -24,30 +25,34 @@ const (
 	exporterLength = 32
 )
 
-// channelBindings are computed once when the handshake completes: they never
-// change afterwards, and pion's state is not needed again.
+// channelBindings are computed on first use (most connections never ask,
+// and hashing the server's certificate means parsing it): they never
+// change once the handshake completed.
 type channelBindings struct {
+	keys           *dtls.State
+	serverLeaf     []byte
+	extendedMaster bool
+
+	once              sync.Once
 	serverEndPoint    []byte
 	serverEndPointErr error
 	exporter          []byte
 	exporterErr       error
 }
 
-func newChannelBindings(st *dtls.State, serverLeaf []byte, extendedMasterSecret bool) channelBindings {
-	var b channelBindings
-	b.serverEndPoint, b.serverEndPointErr = serverEndPoint(serverLeaf)
-	if !extendedMasterSecret {
+func (b *channelBindings) compute() {
+	b.serverEndPoint, b.serverEndPointErr = serverEndPoint(b.serverLeaf)
+	if !b.extendedMaster {
 		// Without it a DTLS 1.2 exporter value is not unique to the
 		// connection (the triple handshake attack), so RFC 9266 forbids it.
 		b.exporterErr = Errorf(ErrChannelBindingNotSupp,
 			"tls-exporter channel binding needs the extended master secret (RFC 7627), which this DTLS 1.2 connection did not negotiate")
-		return b
+		return
 	}
 	var err error
-	if b.exporter, err = st.ExportKeyingMaterial(exporterLabel, nil, exporterLength); err != nil {
+	if b.exporter, err = b.keys.ExportKeyingMaterial(exporterLabel, nil, exporterLength); err != nil {
 		b.exporterErr = Errorf(ErrChannelBindingGeneral, "Cannot export tls-exporter channel binding data: %v", err)
 	}
-	return b
 }
 
 // serverEndPoint is RFC 5929's tls-server-end-point: the hash of the server's
@@ -86,11 +91,14 @@ func (c *Conn) ChannelBinding(kind ChannelBindingType) ([]byte, error) {
 	if !ok {
 		return nil, Errorf(ErrChannelBindingInvalid, "Handshake is not finished, no channel binding information yet")
 	}
+	b := info.bindings
 	switch kind {
 	case ChannelBindingTLSServerEndPoint:
-		return info.bindings.serverEndPoint, info.bindings.serverEndPointErr
+		b.once.Do(b.compute)
+		return b.serverEndPoint, b.serverEndPointErr
 	case ChannelBindingTLSExporter:
-		return info.bindings.exporter, info.bindings.exporterErr
+		b.once.Do(b.compute)
+		return b.exporter, b.exporterErr
 	case ChannelBindingTLSUnique:
 		return nil, Errorf(ErrChannelBindingNotImpl,
 			"tls-unique channel binding is not implemented: the DTLS library under dtlsgo (pion/dtls) does not expose the handshake's Finished message; use tls-exporter or tls-server-end-point")

@@ -63,7 +63,8 @@ type Conn struct {
 	hsErr           error         // sticky once the handshake failed
 	hsDone          chan struct{} // closed when the handshake ends
 	hsCancel        context.CancelCauseFunc
-	pc              *dtls.Conn
+	pc              *dtls.Conn  // until pion is retired
+	keys            *dtls.State // the session's, once the handshake is done
 	info            Info
 	records         recordQueue // decrypted, waiting for receive
 	eos             bool        // no record will follow the queued ones
@@ -237,19 +238,25 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		_ = pc.Close()
 		return handshakeError(ctx, err, *facts)
 	}
-	info, err := c.infoFrom(pc, cfg)
-	if err != nil {
+	keys, ok := pc.ConnectionState()
+	if !ok {
 		_ = pc.Close()
-		return err
+		return Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
 	}
-	app := c.takeOver(pc, cfg, sec)
+	info := c.infoFrom(pc, &keys, cfg)
+	app := c.takeOver(&keys, cfg, sec)
 	c.mu.Lock()
 	info.AcceptableCAs = facts.acceptableCAs
 	c.info = info
+	c.keys = &keys
 	c.app = app
 	c.mu.Unlock()
 	if app != nil {
 		c.retirePion(pc)
+		// Nothing needs pion's connection now: let it go.
+		c.mu.Lock()
+		c.pc = nil
+		c.mu.Unlock()
 	}
 	return nil
 }
@@ -257,15 +264,11 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 // takeOver hands application data to dtlsgo's own record layer when the
 // connection's suite allows (see appLayer); nil leaves it all to pion.
 // DTLSGO_RECORD_LAYER=pion keeps pion's, for comparison.
-func (c *Conn) takeOver(pc *dtls.Conn, cfg Config, sec *sessionSecrets) *appLayer {
+func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *sessionSecrets) *appLayer {
 	if os.Getenv("DTLSGO_RECORD_LAYER") == "pion" || cfg.ConnectionIDLength != 0 {
 		return nil
 	}
-	st, ok := pc.ConnectionState()
-	if !ok {
-		return nil
-	}
-	app, err := newAppLayer(&st, c.isClient, sec)
+	app, err := newAppLayer(st, c.isClient, sec)
 	if err != nil {
 		return nil
 	}
@@ -496,7 +499,7 @@ type Info struct {
 	AcceptableCAs      [][]byte // client: the DER names the server asked for
 	ExtendedMaster     bool     // the extended master secret (RFC 7627) is in use
 	SRTPProfile        string   // DTLS-SRTP, "" when none was selected
-	bindings           channelBindings
+	bindings           *channelBindings
 }
 
 // Info returns what the handshake established; ok is false before it
@@ -507,11 +510,7 @@ func (c *Conn) Info() (Info, bool) {
 	return c.info, c.state == HandshakeDone
 }
 
-func (c *Conn) infoFrom(pc *dtls.Conn, cfg Config) (Info, error) {
-	st, ok := pc.ConnectionState()
-	if !ok {
-		return Info{}, Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
-	}
+func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config) Info {
 	info := Info{
 		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
@@ -530,6 +529,6 @@ func (c *Conn) infoFrom(pc *dtls.Conn, cfg Config) (Info, error) {
 	case !c.isClient && cfg.Certificate != nil:
 		serverLeaf = cfg.Certificate.DER()
 	}
-	info.bindings = newChannelBindings(&st, serverLeaf, info.ExtendedMaster)
-	return info, nil
+	info.bindings = &channelBindings{keys: st, serverLeaf: serverLeaf, extendedMaster: info.ExtendedMaster}
+	return info
 }

@@ -10,7 +10,7 @@ const maxExportLength = 65535
 // (RFC 5705's "no context" and a zero-length context differ: only the
 // former is available), so a non-empty context is refused.
 func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
-	pc, err := c.exporter()
+	keys, err := c.exporter()
 	if err != nil {
 		return nil, err
 	}
@@ -24,26 +24,22 @@ func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([
 	if length <= 0 || length > maxExportLength {
 		return nil, Errorf(ErrInvalidArgument, "Cannot export %d bytes of keying material (1 to %d)", length, maxExportLength)
 	}
-	return exportKeyingMaterial(pc, label, length)
+	return exportKeyingMaterial(keys, label, length)
 }
 
-// exporter returns pion's connection once the handshake completed; it keeps
-// its keys after close, so exports stay possible then.
-func (c *Conn) exporter() (*dtls.Conn, error) {
+// exporter returns the session's keys once the handshake completed; they
+// stay after close, so exports stay possible then.
+func (c *Conn) exporter() (*dtls.State, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != HandshakeDone {
+	if c.state != HandshakeDone || c.keys == nil {
 		return nil, Errorf(ErrChannelBindingInvalid, "Keying material is available only after a successful DTLS handshake")
 	}
-	return c.pc, nil
+	return c.keys, nil
 }
 
-func exportKeyingMaterial(pc *dtls.Conn, label string, length int) ([]byte, error) {
-	st, ok := pc.ConnectionState()
-	if !ok {
-		return nil, Errorf(ErrChannelBindingInvalid, "The DTLS connection has no keys")
-	}
-	km, err := st.ExportKeyingMaterial(label, nil, length)
+func exportKeyingMaterial(keys *dtls.State, label string, length int) ([]byte, error) {
+	km, err := keys.ExportKeyingMaterial(label, nil, length)
 	if err != nil {
 		return nil, Errorf(ErrChannelBindingGeneral, "Cannot export keying material: %v", err)
 	}

@@ -100,7 +100,7 @@ func (c *Conn) SRTPProfile() string {
 // SRTPKeys derives the SRTP master keys and salts from the keying material
 // (RFC 5764 §4.2: client key, server key, client salt, server salt).
 func (c *Conn) SRTPKeys() (SRTPKeys, error) {
-	pc, err := c.exporter()
+	session, err := c.exporter()
 	if err != nil {
 		return SRTPKeys{}, err
 	}
@@ -109,7 +109,7 @@ func (c *Conn) SRTPKeys() (SRTPKeys, error) {
 	if !ok {
 		return SRTPKeys{}, Errorf(ErrChannelBindingNotAvail, "No SRTP protection profile was negotiated")
 	}
-	km, err := exportKeyingMaterial(pc, srtpExporterLabel, 2*(p.keyLen+p.saltLen))
+	km, err := exportKeyingMaterial(session, srtpExporterLabel, 2*(p.keyLen+p.saltLen))
 	if err != nil {
 		return SRTPKeys{}, err
 	}
