@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"syscall"
+	"time"
 )
 
 // BaseSocket is the datagram transport under a connection: GIO's base
@@ -41,6 +42,12 @@ type batchBaseSocket interface {
 	ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error
 	// WakeInline ends the sleep of a ReadInline in progress.
 	WakeInline()
+	// ReadPolled reads datagrams for the handshake on the calling
+	// goroutine, waiting in Go's poller, until SetPolledDeadline's deadline
+	// (os.ErrDeadlineExceeded) or StopPolled (net.ErrClosed).
+	ReadPolled(use func(ds [][]byte)) error
+	SetPolledDeadline(d time.Time)
+	StopPolled()
 }
 
 // errReaderBusy says the reader goroutine has the socket: wait for what
@@ -81,8 +88,11 @@ func (s *netBatchSocket) ResumeReading() { s.b.resumeReading() }
 func (s *netBatchSocket) ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
 	return s.b.readInline(ctx, ready, once, use)
 }
-func (s *netBatchSocket) WakeInline()  { s.b.wakeInline() }
-func (s *netBatchSocket) Close() error { return s.b.close() }
+func (s *netBatchSocket) WakeInline()                            { s.b.wakeInline() }
+func (s *netBatchSocket) ReadPolled(use func(ds [][]byte)) error { return s.b.readPolled(use) }
+func (s *netBatchSocket) SetPolledDeadline(d time.Time)          { s.b.setPolledDeadline(d) }
+func (s *netBatchSocket) StopPolled()                            { s.b.stopPolled() }
+func (s *netBatchSocket) Close() error                           { return s.b.close() }
 
 // NewFDBaseSocket adapts a duplicate of the datagram socket fd; fd itself
 // is left alone. An unconnected UDP socket serves the peer that speaks

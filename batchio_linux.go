@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -52,6 +53,12 @@ type batchSocket struct {
 	wmu   sync.Mutex
 	whdrs []mmsghdr
 	wiov  []unix.Iovec
+
+	// The handshake's reads (see readPolled).
+	pollMu     sync.Mutex
+	polled     *os.File // a duplicate in Go's poller, made on first use
+	pollStop   bool     // stopPolled was called: no more polled reads
+	pollActive sync.WaitGroup
 }
 
 type mmsghdr struct {
@@ -434,6 +441,100 @@ func (b *batchSocket) wakeInline() {
 	}
 }
 
+// ---- Reading during the handshake -----------------------------------------
+
+// readPolled reads what is queued, handing it to use, and waits in Go's
+// poller when nothing is: pion's read loop calls it (through the
+// transport) during the handshake, so a handshake datagram wakes the
+// goroutine that handles it, not the shared poller and then that
+// goroutine (each hop costs tens of microseconds, six hops a handshake).
+// The wait ends at the deadline setPolledDeadline set
+// (os.ErrDeadlineExceeded) and at stopPolled or close (net.ErrClosed).
+func (b *batchSocket) readPolled(use func(ds [][]byte)) error {
+	f, err := b.polledFile()
+	if err != nil {
+		return err
+	}
+	defer b.pollActive.Done()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	rb := readBatches.Get().(*readBatch)
+	defer readBatches.Put(rb)
+	var ids [readBatchLen][]byte
+	var n int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, rerr = recvmmsg(int(fd), rb)
+		return n > 0 || rerr != nil
+	})
+	if err != nil {
+		b.pollMu.Lock()
+		stopped := b.pollStop
+		b.pollMu.Unlock()
+		if stopped {
+			return net.ErrClosed
+		}
+		return err
+	}
+	if rerr != nil {
+		return rerr
+	}
+	for i := 0; i < n; i++ {
+		ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
+	}
+	use(ids[:n])
+	return nil
+}
+
+// polledFile returns the duplicate in Go's poller, made on first use, and
+// counts a polled read in progress (pollActive) unless it fails.
+func (b *batchSocket) polledFile() (*os.File, error) {
+	b.pollMu.Lock()
+	defer b.pollMu.Unlock()
+	if b.pollStop {
+		return nil, net.ErrClosed
+	}
+	if b.polled == nil {
+		b.fdMu.RLock()
+		defer b.fdMu.RUnlock()
+		if b.closed {
+			return nil, net.ErrClosed
+		}
+		fd, err := unix.FcntlInt(uintptr(b.fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		// Non-blocking (the flag belongs to the socket, shared by every
+		// duplicate): os.NewFile registers it with the poller.
+		b.polled = os.NewFile(uintptr(fd), "dtlsgo-handshake")
+	}
+	b.pollActive.Add(1)
+	return b.polled, nil
+}
+
+// setPolledDeadline bounds the polled reads, in progress or to come.
+func (b *batchSocket) setPolledDeadline(d time.Time) {
+	if f, err := b.polledFile(); err == nil {
+		_ = f.SetReadDeadline(d)
+		b.pollActive.Done()
+	}
+}
+
+// stopPolled ends polled reads for good and returns once none is in
+// progress: the shared poller or an inline reader may read from then on.
+func (b *batchSocket) stopPolled() {
+	b.pollMu.Lock()
+	b.pollStop = true
+	if b.polled != nil {
+		_ = b.polled.Close() // leaves Go's poller, wakes a read in progress
+		b.polled = nil
+	}
+	b.pollMu.Unlock()
+	b.pollActive.Wait()
+}
+
 // ---- The BaseSocket basics -------------------------------------------------
 
 // readDatagram blocks for one datagram; the transport never needs it for
@@ -463,6 +564,7 @@ func (b *batchSocket) close() error {
 	// eventfd did not exist yet) sees it before it sleeps.
 	b.closing.Store(true)
 	b.interrupt()
+	b.stopPolled()
 	if b.started.Load() {
 		if r, _ := sharedReactor(); r != nil {
 			r.remove(b)

@@ -5,6 +5,7 @@ package dtlsgo
 import (
 	"context"
 	"net"
+	"time"
 )
 
 // Batch sockets are Linux-only; elsewhere datagrams move one by one through
@@ -19,6 +20,9 @@ func (*batchSocket) startReading(func([][]byte) bool, func(error)) error { panic
 func (*batchSocket) resumeReading()                                      { panic("unreachable") }
 func (*batchSocket) wakeInline()                                         { panic("unreachable") }
 func (*batchSocket) close() error                                        { panic("unreachable") }
+func (*batchSocket) readPolled(func([][]byte)) error                     { panic("unreachable") }
+func (*batchSocket) setPolledDeadline(time.Time)                         { panic("unreachable") }
+func (*batchSocket) stopPolled()                                         { panic("unreachable") }
 func (*batchSocket) readInline(context.Context, func() bool, bool, func([][]byte)) error {
 	panic("unreachable")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type transport struct {
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
 	hello               serverHelloWatch
 
+	polled  batchBaseSocket           // a batch socket pion reads itself until the takeover
 	secrets *sessionSecrets           // set before start: watches the handshake
 	flight  *lastFlight               // set before start on a server: its last flight
 	app     atomic.Pointer[appLayer]  // set once the record layer took over
@@ -79,17 +81,60 @@ func newTransport(base BaseSocket) *transport {
 }
 
 // start begins reading the base socket; the first handshake calls it, so a
-// connection never reads its base before the user asks for DTLS.
-// A batch socket is read by the shared poller instead of a goroutine.
+// connection never reads its base before the user asks for DTLS. pion's
+// reads read a batch socket themselves until the takeover (see
+// readPolled), when the shared poller takes over (startBackground); any
+// other base socket gets a reader goroutine.
 func (t *transport) start() {
 	t.startOnce.Do(func() {
 		if bb, ok := t.base.(batchBaseSocket); ok {
-			if bb.StartReading(t.background, t.readEnded) == nil {
-				return
-			}
+			t.polled = bb
+			return
 		}
 		go t.readLoop()
 	})
+}
+
+// startBackground ends pion's reads of a batch socket and has the shared
+// poller read it instead.
+func (t *transport) startBackground() {
+	if t.polled == nil {
+		return
+	}
+	t.polled.StopPolled()
+	if t.polled.StartReading(t.background, t.readEnded) != nil {
+		go t.readLoop()
+	}
+}
+
+// readPolled reads the batch socket on pion's read goroutine until a
+// datagram came, the deadline passed, or the takeover began; handled is
+// false when it did not read (a reader goroutine or the shared poller
+// reads, and the caller waits for what it queues).
+func (t *transport) readPolled() (handled bool, err error) {
+	if t.polled == nil || t.app.Load() != nil {
+		return false, nil
+	}
+	err = t.polled.ReadPolled(func(ds [][]byte) {
+		for _, d := range ds {
+			t.received(d, nil, false)
+		}
+		t.flushApp(false)
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return true, errTimeout
+	case errors.Is(err, net.ErrClosed):
+		if isClosed(t.closed) {
+			return true, net.ErrClosed
+		}
+		return true, nil // the takeover: wait for what is queued
+	}
+	t.readErr = err
+	t.stop()
+	return true, err
 }
 
 // background takes datagrams from the shared poller; true asks it to stop
@@ -294,7 +339,8 @@ func (t *transport) flushApp(wait bool) (full bool) {
 
 // takeOver makes app the record layer from now on: opened records go to
 // deliver (on the reader goroutine, which it may block for backpressure),
-// and pion's own records of the epoch are resealed.
+// pion's own records of the epoch are resealed, and a batch socket is read
+// by the shared poller.
 func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool) bool) {
 	t.deliver = deliver
 	t.inline = func(ds [][]byte) {
@@ -304,6 +350,7 @@ func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool) bool) {
 		t.flushApp(false)
 	}
 	t.app.Store(app)
+	t.startBackground()
 }
 
 // readInline reads the base socket on the calling thread until wait is
@@ -394,6 +441,15 @@ func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
 		t.mu.Unlock()
 		if retired {
 			return 0, nil, net.ErrClosed
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			return 0, nil, errTimeout
+		}
+		if handled, err := t.readPolled(); handled {
+			if err != nil {
+				return 0, nil, err
+			}
+			continue
 		}
 
 		var timer <-chan time.Time
@@ -516,6 +572,9 @@ func (t *transport) SetReadDeadline(d time.Time) error {
 	close(t.deadlineSet)
 	t.deadlineSet = make(chan struct{})
 	t.mu.Unlock()
+	if t.polled != nil {
+		t.polled.SetPolledDeadline(d)
+	}
 	return nil
 }
 
