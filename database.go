@@ -67,7 +67,7 @@ func (d *Database) VerifyChain(chain *Certificate, purpose string, identity Iden
 	if err != nil {
 		return FlagGenericError, err
 	}
-	return verifyChain(chain, set, purpose, timeNow()) | chain.verifyIdentity(identity), nil
+	return set.verify(chain, purpose, timeNow()) | chain.verifyIdentity(identity), nil
 }
 
 // AnchorPool is the anchors as a pool: what a server names in its
@@ -152,6 +152,7 @@ type anchorSet struct {
 	byHash    map[[sha256.Size]byte]*x509.Certificate
 	poolOnce  sync.Once
 	certPool  *x509.CertPool
+	verified  verifyCache
 }
 
 func newAnchorSet(certs []*x509.Certificate) *anchorSet {

@@ -95,6 +95,13 @@ func matchHostname(pattern, host string) bool {
 // any). crypto/x509's verifier judges; when it refuses, our own path
 // search (which ignores validity times) says which flags apply.
 func verifyChain(chain *Certificate, anchors *anchorSet, purpose string, now time.Time) CertificateFlags {
+	flags, _ := verifyChainPath(chain, anchors, purpose, now)
+	return flags
+}
+
+// verifyChainPath is verifyChain, with the path that verified when the
+// verdict is 0.
+func verifyChainPath(chain *Certificate, anchors *anchorSet, purpose string, now time.Time) (CertificateFlags, []*x509.Certificate) {
 	intermediates := x509.NewCertPool()
 	for _, c := range chain.chain()[1:] {
 		intermediates.AddCert(c)
@@ -108,14 +115,14 @@ func verifyChain(chain *Certificate, anchors *anchorSet, purpose string, now tim
 	if err == nil {
 		for _, path := range paths {
 			if purposeAllowed(path, purpose) {
-				return 0
+				return 0, path
 			}
 		}
 	}
 
 	path, flags := anchors.buildPath(chain)
 	if path == nil {
-		return flags | FlagUnknownCA
+		return flags | FlagUnknownCA, nil
 	}
 	for _, c := range path {
 		if now.Before(c.NotBefore) {
@@ -129,7 +136,7 @@ func verifyChain(chain *Certificate, anchors *anchorSet, purpose string, now tim
 		flags |= FlagGenericError
 	}
 	if flags != 0 {
-		return flags
+		return flags, nil
 	}
 
 	// Our path looks fine, but crypto/x509 found none (or none fit for
@@ -138,11 +145,11 @@ func verifyChain(chain *Certificate, anchors *anchorSet, purpose string, now tim
 	var insecure x509.InsecureAlgorithmError
 	switch {
 	case errors.As(err, &unknownAuthority):
-		return FlagUnknownCA
+		return FlagUnknownCA, nil
 	case errors.As(err, &insecure):
-		return FlagInsecure
+		return FlagInsecure, nil
 	default:
-		return FlagGenericError
+		return FlagGenericError, nil
 	}
 }
 
