@@ -54,6 +54,10 @@ type batchBaseSocket interface {
 // it delivers instead.
 var errReaderBusy = errors.New("dtlsgo: the reader goroutine is reading")
 
+// readSlot is the most one datagram may be read as: pion reads 8192 bytes
+// at most, so nothing a DTLS peer can use is longer.
+const readSlot = 8192
+
 // MaxDatagramSize bounds the datagrams a BaseSocket reads: the largest UDP
 // payload, so no record is ever cut for lack of buffer.
 const MaxDatagramSize = 65535
@@ -98,6 +102,9 @@ func (s *netBatchSocket) Close() error                           { return s.b.cl
 // is left alone. An unconnected UDP socket serves the peer that speaks
 // first (see AddressedBaseSocket).
 func NewFDBaseSocket(fd int) (BaseSocket, error) {
+	if b := connectedBatchSocket(fd); b != nil {
+		return &netBatchSocket{b}, nil
+	}
 	dup, err := syscall.Dup(fd)
 	if err != nil {
 		return nil, Errorf(ErrFailed, "cannot duplicate the base socket: %w", err)

@@ -12,7 +12,8 @@ import (
 // Go's net package and a reader goroutine.
 type batchSocket struct{}
 
-func newBatchSocket(net.Conn) *batchSocket { return nil }
+func newBatchSocket(net.Conn) *batchSocket  { return nil }
+func connectedBatchSocket(int) *batchSocket { return nil }
 
 func (*batchSocket) readDatagram([]byte) (int, error)                    { panic("unreachable") }
 func (*batchSocket) writeBatch([][]byte) (int, error)                    { panic("unreachable") }
