@@ -97,9 +97,14 @@ func dtlsgo_core_connection_handshake(h C.DtlsGoHandle, params *C.DtlsGoHandshak
 type handshakeResult struct{ err error }
 
 func postDone(op C.gpointer, err error) {
+	post(op, C.DTLSGO_UPCALL_HANDSHAKE_DONE, &handshakeResult{err: err})
+}
+
+// post hands req to the op's main context as an upcall of kind.
+func post(op C.gpointer, kind C.DtlsGoUpcall, req any) {
 	posting <- struct{}{}
 	defer func() { <-posting }()
-	C.dtlsgo_shim_upcall(op, C.DTLSGO_UPCALL_HANDSHAKE_DONE, newHandle(&handshakeResult{err: err}))
+	C.dtlsgo_shim_upcall(op, kind, newHandle(req))
 }
 
 // posting bounds the goroutines inside dtlsgo_shim_upcall at once. Posting
@@ -155,18 +160,12 @@ type upcalls struct{ op C.gpointer }
 // reply (buffered: an answer after ctx ended is dropped, not blocked on).
 // The shim frees req's handle with the answer (see answered).
 func ask[A any](ctx context.Context, u *upcalls, kind C.DtlsGoUpcall, req any, reply <-chan A) (A, error) {
-	var zero A
-	select {
-	case posting <- struct{}{}:
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
-	C.dtlsgo_shim_upcall(u.op, kind, newHandle(req))
-	<-posting
+	post(u.op, kind, req)
 	select {
 	case a := <-reply:
 		return a, nil
 	case <-ctx.Done():
+		var zero A
 		return zero, ctx.Err()
 	}
 }
