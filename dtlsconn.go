@@ -180,6 +180,7 @@ func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHook
 		err = Errorf(ErrClosed, "Connection is closed")
 	} else {
 		err = c.handshake(ctx, cfg, hooks, &facts)
+		dumpStacksOnTimeout(err)
 	}
 
 	c.mu.Lock()
