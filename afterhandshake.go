@@ -64,12 +64,7 @@ func (c *Conn) retirePion(pc *dtls.Conn) {
 // on the transport's reader.
 func (c *Conn) control(d []byte) {
 	app := c.tr.app.Load()
-	for rest := d; len(rest) > 0; {
-		r, next, ok := nextRecord(rest)
-		if !ok {
-			return
-		}
-		rest = next
+	for r := range records(d) {
 		switch {
 		case r.typ == contentAlert && r.epoch == app.epoch:
 			if a, ok := app.open(nil, r); ok && len(a) == 2 {
@@ -172,7 +167,7 @@ func (f *lastFlight) observe(d []byte) {
 	for rest := d; len(rest) > 0; {
 		r, next, ok := nextRecord(rest)
 		if !ok {
-			return
+			return // not one of pion's datagrams: keep nothing
 		}
 		rest = next
 		switch r.typ {

@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash"
+	"iter"
 	"sync"
 	"sync/atomic"
 
@@ -208,6 +209,20 @@ func nextRecord(d []byte) (r record, rest []byte, ok bool) {
 	return r, d[recordHeaderLen+n:], true
 }
 
+// records yields the whole records d starts with, up to the first that is
+// cut short.
+func records(d []byte) iter.Seq[record] {
+	return func(yield func(record) bool) {
+		for len(d) > 0 {
+			r, rest, ok := nextRecord(d)
+			if !ok || !yield(r) {
+				return
+			}
+			d = rest
+		}
+	}
+}
+
 // open decrypts an application-data record of the current epoch into
 // dst (appending), checking and then updating the replay window; ok is
 // false for a record to drop.
@@ -300,15 +315,10 @@ func (a *appLayer) reseal(d []byte) []byte {
 }
 
 func (a *appLayer) hasEpochRecord(d []byte) bool {
-	for rest := d; len(rest) > 0; {
-		r, next, ok := nextRecord(rest)
-		if !ok {
-			return false
-		}
+	for r := range records(d) {
 		if r.epoch == a.epoch {
 			return true
 		}
-		rest = next
 	}
 	return false
 }

@@ -46,12 +46,7 @@ const handshakeServerHello = 2
 // observe looks at one datagram on its way to or from pion; incoming says
 // which.
 func (s *sessionSecrets) observe(d []byte, incoming bool) {
-	for rest := d; len(rest) > 0; {
-		r, next, ok := nextRecord(rest)
-		if !ok {
-			return
-		}
-		rest = next
+	for r := range records(d) {
 		switch {
 		case incoming && r.epoch == 1 && r.typ == contentAppData:
 			s.mu.Lock()
@@ -59,7 +54,7 @@ func (s *sessionSecrets) observe(d []byte, incoming bool) {
 				s.early = append(s.early, bytes.Clone(r.raw))
 			}
 			s.mu.Unlock()
-		case r.epoch == 0 && r.typ == 22:
+		case r.epoch == 0 && r.typ == contentHandshake:
 			s.serverHello(r.body)
 		}
 	}
