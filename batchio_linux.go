@@ -44,7 +44,6 @@ type batchSocket struct {
 	use     func(ds [][]byte) (pause bool) // background delivery
 	ended   func(error)
 	endOnce sync.Once
-	ids     [readBatchLen][]byte // under rdMu
 
 	polling atomic.Bool // an inline reader sleeps in ppoll
 	wakeMu  sync.Mutex
@@ -81,12 +80,8 @@ func newBatchSocket(c net.Conn) *batchSocket {
 	fd := -1
 	var dupErr error
 	if err := rc.Control(func(s uintptr) {
-		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+		fd, dupErr = dupNonblocking(s)
 	}); err != nil || dupErr != nil {
-		return nil
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
 		return nil
 	}
 	_ = c.Close()
@@ -104,15 +99,24 @@ func connectedBatchSocket(fd int) *batchSocket {
 	if _, err := unix.Getpeername(fd); err != nil {
 		return nil
 	}
-	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	dup, err := dupNonblocking(uintptr(fd))
 	if err != nil {
 		return nil
 	}
+	return &batchSocket{fd: dup, wake: -1}
+}
+
+// dupNonblocking duplicates fd, close-on-exec, and makes it non-blocking.
+func dupNonblocking(fd uintptr) (int, error) {
+	dup, err := unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
 	if err := unix.SetNonblock(dup, true); err != nil {
 		unix.Close(dup)
-		return nil
+		return -1, err
 	}
-	return &batchSocket{fd: dup, wake: -1}
+	return dup, nil
 }
 
 // ---- Writing -------------------------------------------------------------
@@ -191,9 +195,19 @@ type readBatch struct {
 	hdrs [readBatchLen]mmsghdr
 	iov  [readBatchLen]unix.Iovec
 	bufs [readBatchLen][readSlot]byte
+	ids  [readBatchLen][]byte // what datagrams returns
 }
 
 const readBatchLen = 16
+
+// datagrams is the first n datagrams recvmmsg read into rb, valid until rb
+// is read into again.
+func (rb *readBatch) datagrams(n int) [][]byte {
+	for i := range n {
+		rb.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
+	}
+	return rb.ids[:n]
+}
 
 var readBatches = sync.Pool{New: func() any {
 	rb := new(readBatch)
@@ -301,11 +315,7 @@ const backgroundBatches = 4
 func (b *batchSocket) recvLocked(rb *readBatch, use func(ds [][]byte)) (int, error) {
 	n, err := recvmmsg(b.fd, rb)
 	if n > 0 {
-		for i := 0; i < n; i++ {
-			b.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
-		}
-		use(b.ids[:n])
-		clear(b.ids[:n])
+		use(rb.datagrams(n))
 	}
 	return n, err
 }
@@ -480,7 +490,6 @@ func (b *batchSocket) readPolled(use func(ds [][]byte)) error {
 	}
 	rb := readBatches.Get().(*readBatch)
 	defer readBatches.Put(rb)
-	var ids [readBatchLen][]byte
 	var n int
 	var rerr error
 	err = rc.Read(func(fd uintptr) bool {
@@ -499,10 +508,7 @@ func (b *batchSocket) readPolled(use func(ds [][]byte)) error {
 	if rerr != nil {
 		return rerr
 	}
-	for i := 0; i < n; i++ {
-		ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
-	}
-	use(ids[:n])
+	use(rb.datagrams(n))
 	return nil
 }
 

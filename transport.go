@@ -115,12 +115,7 @@ func (t *transport) readPolled() (handled bool, err error) {
 	if t.polled == nil || t.app.Load() != nil {
 		return false, nil
 	}
-	err = t.polled.ReadPolled(func(ds [][]byte) {
-		for _, d := range ds {
-			t.received(d, nil, false)
-		}
-		t.flushApp(false)
-	})
+	err = t.polled.ReadPolled(func(ds [][]byte) { t.background(ds) })
 	switch {
 	case err == nil:
 		return true, nil
@@ -137,8 +132,9 @@ func (t *transport) readPolled() (handled bool, err error) {
 	return true, err
 }
 
-// background takes datagrams from the shared poller; true asks it to stop
-// reading until the connection's queue has room (resumeReading).
+// background takes a batch of datagrams (from the shared poller, pion's
+// polled reads or an inline reader); true asks the poller to stop reading
+// until the connection's queue has room (resumeReading).
 func (t *transport) background(ds [][]byte) bool {
 	for _, d := range ds {
 		t.received(d, nil, false)
@@ -343,12 +339,7 @@ func (t *transport) flushApp(wait bool) (full bool) {
 // by the shared poller.
 func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool) bool) {
 	t.deliver = deliver
-	t.inline = func(ds [][]byte) {
-		for _, d := range ds {
-			t.received(d, nil, false)
-		}
-		t.flushApp(false)
-	}
+	t.inline = func(ds [][]byte) { t.background(ds) }
 	t.app.Store(app)
 	t.startBackground()
 }
