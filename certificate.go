@@ -72,8 +72,10 @@ func NewCertificate(src CertificateSource) (*Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.key != nil && !keyMatches(leaf, c.key) {
-		return nil, Errorf(ErrBadCertificate, "Private key does not match the certificate (subject %s)", c.SubjectName())
+	if c.key != nil {
+		if err := c.checkKey(c.key); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -168,6 +170,14 @@ func issuedBy(c, parent *x509.Certificate) bool {
 // Unlock.
 func (c *Certificate) NeedsPassword() bool { return c.lockedKey != nil }
 
+// checkKey refuses a private key that is not the leaf's.
+func (c *Certificate) checkKey(key crypto.Signer) error {
+	if !keyMatches(c.leaf, key) {
+		return Errorf(ErrBadCertificate, "Private key does not match the certificate (subject %s)", c.SubjectName())
+	}
+	return nil
+}
+
 // Unlock returns the certificate with its encrypted private key opened by
 // password (c itself when it has no locked key). A wrong password is
 // ErrBadCertificatePassword.
@@ -183,8 +193,8 @@ func (c *Certificate) Unlock(password []byte) (*Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !keyMatches(c.leaf, key) {
-		return nil, Errorf(ErrBadCertificate, "Private key does not match the certificate (subject %s)", c.SubjectName())
+	if err := c.checkKey(key); err != nil {
+		return nil, err
 	}
 	u := *c
 	u.key, u.lockedKey = key, nil

@@ -27,8 +27,8 @@ const DefaultHandshakeTimeout = 60 * time.Second
 const DefaultMTU = 1200
 
 // handshakeFragmentOverhead is what a handshake fragment's datagram adds
-// to its bytes: the record header (13) and the handshake header (12).
-const handshakeFragmentOverhead = 13 + 12
+// to its bytes: the record header and the handshake header (12).
+const handshakeFragmentOverhead = recordHeaderLen + 12
 
 // Config is what a handshake needs from the connection's properties, read
 // when the handshake starts (GLib lets users set them after construction).

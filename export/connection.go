@@ -224,16 +224,15 @@ func (u *upcalls) UnlockCertificate(ctx context.Context, cert *dtlsgo.Certificat
 	if err != nil {
 		return nil, err
 	}
-	if verdict == nil && req.opened == nil && req.lastErr != nil && !errors.Is(req.lastErr, dtlsgo.ErrBadCertificatePassword) {
-		verdict = req.lastErr // not a password problem: a key that cannot be used
-	}
-	if verdict == nil && req.opened == nil {
-		verdict = dtlsgo.Errorf(dtlsgo.ErrBadCertificatePassword, "The private key of %s is encrypted and no password opened it", cert.SubjectName())
-	}
-	if verdict != nil {
+	switch {
+	case verdict != nil:
 		return nil, verdict
+	case req.opened != nil:
+		return req.opened, nil
+	case req.lastErr != nil && !errors.Is(req.lastErr, dtlsgo.ErrBadCertificatePassword):
+		return nil, req.lastErr // not a password problem: a key that cannot be used
 	}
-	return req.opened, nil
+	return nil, dtlsgo.Errorf(dtlsgo.ErrBadCertificatePassword, "The private key of %s is encrypted and no password opened it", cert.SubjectName())
 }
 
 //export dtlsgo_core_password_request_subject
