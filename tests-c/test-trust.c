@@ -47,8 +47,9 @@ pair_free (Pair *p)
   g_clear_object (&p->cert);
 }
 
+/* A thread's sync handshake of the connection data; returns its error. */
 static gpointer
-server_handshake (gpointer data)
+handshake_thread (gpointer data)
 {
   GError *error = NULL;
 
@@ -60,7 +61,7 @@ static void
 pair_handshake (Pair *p)
 {
   g_autoptr(GError) error = NULL;
-  GThread *t = g_thread_new ("server", server_handshake, p->server);
+  GThread *t = g_thread_new ("server", handshake_thread, p->server);
   GError *server_error;
 
   g_dtls_connection_handshake (G_DTLS_CONNECTION (p->client), NULL, &error);
@@ -156,16 +157,6 @@ test_emit_accept_certificate (void)
 
 /* ---- handlers of a sync handshake run on its caller's thread ---------------- */
 
-static gpointer
-client_handshake (gpointer data)
-{
-  Pair *p = data;
-  GError *error = NULL;
-
-  g_dtls_connection_handshake (G_DTLS_CONNECTION (p->client), NULL, &error);
-  return error;
-}
-
 static void
 test_handler_runs_on_the_sync_callers_thread (void)
 {
@@ -175,8 +166,8 @@ test_handler_runs_on_the_sync_callers_thread (void)
   GError *client_error, *server_error;
 
   pair_new (&p, &accepted_on);
-  server_thread = g_thread_new ("server", server_handshake, p.server);
-  client_thread = g_thread_new ("client", client_handshake, &p);
+  server_thread = g_thread_new ("server", handshake_thread, p.server);
+  client_thread = g_thread_new ("client", handshake_thread, p.client);
   client_error = g_thread_join (g_thread_ref (client_thread));
   server_error = g_thread_join (server_thread);
   g_assert_no_error (client_error);

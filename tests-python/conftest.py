@@ -62,10 +62,16 @@ def reference():
 
 
 @pytest.fixture
-def ecdsa_pair(pki):
-    """A dtlsgo client and server (pki.server_ecdsa) over loopback UDP, not
-    yet handshaken; both closed afterwards."""
-    client, server, _, _ = conns.pair(pki.server_ecdsa.tls_certificate())
+def server_cert(pki):
+    """The ECDSA server certificate (pki.server_ecdsa), with its key."""
+    return pki.server_ecdsa.tls_certificate()
+
+
+@pytest.fixture
+def ecdsa_pair(server_cert):
+    """A dtlsgo client and server (server_cert) over loopback UDP, not yet
+    handshaken; both closed afterwards."""
+    client, server, _, _ = conns.pair(server_cert)
     yield client, server
     client.close(None)
     server.close(None)

@@ -10,7 +10,13 @@ IO = GLib.quark_to_string(Gio.io_error_quark())
 SECOND = 1_000_000
 
 
+def b(data):
+    """data as GLib.Bytes."""
+    return GLib.Bytes.new(data)
+
+
 def assert_error(exc, domain, code):
+    assert exc is not None, f"expected {domain}:{int(code)}, got success"
     assert exc.domain == domain and exc.code == int(code), f"{exc.domain}:{exc.code} {exc.message}"
 
 

@@ -10,16 +10,13 @@ from gi.repository import DtlsGo, Gio, GLib
 
 import conns
 import dgram
+from streams import b
 
 IO = GLib.quark_to_string(Gio.io_error_quark())
 
 
 def assert_io_error(exc, code):
     assert exc.domain == IO and exc.code == int(code), f"{exc.domain}:{exc.code} {exc.message}"
-
-
-def b(data):
-    return GLib.Bytes.new(data)
 
 
 @pytest.fixture

@@ -18,11 +18,6 @@ def assert_error(exc, domain, code):
 
 
 @pytest.fixture
-def server_cert(pki):
-    return pki.server_ecdsa.tls_certificate()
-
-
-@pytest.fixture
 def established(server_cert):
     client, server, cs, ss = conns.pair(server_cert)
     cerr, serr = conns.handshake_both(client, server)

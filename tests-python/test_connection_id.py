@@ -9,13 +9,7 @@ from gi.repository import Gio, GLib
 
 import conns
 import netem
-
-SECOND = 1_000_000
-IO = GLib.quark_to_string(Gio.io_error_quark())
-
-
-def b(data):
-    return GLib.Bytes.new(data)
+from streams import IO, SECOND, b
 
 
 def moving_pair(proxy, server_cert, server_cid, client_cid):

@@ -36,12 +36,7 @@ import test_load
 from longrun import scale
 from streams import SECOND
 
-HELLO_VERIFY_REQUEST, SERVER_HELLO, CERTIFICATE = 3, 2, 11
-
-
-@pytest.fixture
-def server_cert(pki):
-    return pki.server_ecdsa.tls_certificate()
+HELLO_VERIFY_REQUEST = 3
 
 
 @pytest.fixture(scope="module")

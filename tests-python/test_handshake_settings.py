@@ -12,9 +12,7 @@ from gi.repository import Gio, GLib
 import conns
 import netem
 import peers
-
-IO = GLib.quark_to_string(Gio.io_error_quark())
-SECOND = 1_000_000
+from streams import IO, SECOND
 
 
 def silent_peer_and_client():

@@ -60,11 +60,6 @@ class Link:
 
 
 @pytest.fixture
-def server_cert(pki):
-    return pki.server_ecdsa.tls_certificate()
-
-
-@pytest.fixture
 def link(server_cert):
     link = Link(server_cert).handshake()
     link.carries_on("warm-up")

@@ -20,11 +20,6 @@ from longrun import scale
 from streams import IO, SECOND, assert_error, stream
 
 
-@pytest.fixture
-def server_cert(pki):
-    return pki.server_ecdsa.tls_certificate()
-
-
 # ---- loss, duplication, reordering ---------------------------------------------------
 
 IMPAIRED = dict(loss=0.20, duplicate=0.10, reorder=0.10, delay=(0.0, 0.005))

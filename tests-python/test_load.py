@@ -36,11 +36,6 @@ def enough_descriptors():
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-@pytest.fixture
-def server_cert(pki):
-    return pki.server_ecdsa.tls_certificate()
-
-
 def proc_status():
     fields = {}
     with open("/proc/self/status") as f:

@@ -5,7 +5,6 @@ import hashlib
 import os
 import socket
 import threading
-import time
 
 import pytest
 from gi.repository import Gio, GLib

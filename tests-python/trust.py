@@ -7,11 +7,11 @@ import time
 from gi.repository import Gio, GLib
 
 import conns
+from streams import IO, assert_error  # noqa: F401 (the trust tests import them from here)
 
 F = Gio.TlsCertificateFlags
 VALIDATE_ALL = F.VALIDATE_ALL
 TLS = GLib.quark_to_string(Gio.tls_error_quark())
-IO = GLib.quark_to_string(Gio.io_error_quark())
 BINDING = GLib.quark_to_string(Gio.tls_channel_binding_error_quark())
 
 MODES = ["sync", "async"]
@@ -23,7 +23,6 @@ class Recorder:
     certificate, and what peer-certificate read during the call."""
 
     def __init__(self, conn, answer, during=None):
-        self.conn = conn
         self.answer = answer
         self.calls = []
         self.during = during
@@ -50,53 +49,46 @@ def handshake(client, server, mode, timeout=20):
     """Handshakes client (on this thread) and server (on a thread of its
     own). sync: handshake(); async: handshake_async() in this thread's
     default context and in a new thread-default context of the server's
-    thread. Returns (client Outcome, server Outcome)."""
+    thread. Returns (client Outcome, server Outcome); a server handshake
+    that does not end in time is its error."""
     c, s = Outcome(), Outcome()
 
     def run_server():
-        s.thread = threading.get_ident()
-        start = time.monotonic()
-        if mode == "sync":
-            try:
-                server.handshake(None)
-            except GLib.Error as e:
-                s.error = e
-        else:
+        ctx = None
+        if mode == "async":
             ctx = GLib.MainContext.new()
             ctx.push_thread_default()
-            done = []
-            server.handshake_async(GLib.PRIORITY_DEFAULT, None, lambda o, r: done.append(r))
-            deadline = time.monotonic() + timeout
-            while not done and time.monotonic() < deadline:
-                ctx.iteration(True)
-            try:
-                server.handshake_finish(done[0])
-            except GLib.Error as e:
-                s.error = e
+        try:
+            _handshake_one(server, s, mode, timeout, ctx)
+        except AssertionError as e:
+            s.error = e
+        if ctx is not None:
             ctx.pop_thread_default()
-        s.elapsed = time.monotonic() - start
 
     t = threading.Thread(target=run_server, daemon=True)
     t.start()
-    c.thread = threading.get_ident()
-    start = time.monotonic()
-    if mode == "sync":
-        try:
-            client.handshake(None)
-        except GLib.Error as e:
-            c.error = e
-    else:
-        done = []
-        client.handshake_async(GLib.PRIORITY_DEFAULT, None, lambda o, r: done.append(r))
-        conns.iterate_until(lambda: done, timeout=timeout)
-        try:
-            client.handshake_finish(done[0])
-        except GLib.Error as e:
-            c.error = e
-    c.elapsed = time.monotonic() - start
+    _handshake_one(client, c, mode, timeout, None)
     t.join(timeout)
     assert not t.is_alive(), "server handshake did not end"
     return c, s
+
+
+def _handshake_one(conn, out, mode, timeout, context):
+    """Runs conn's handshake on this thread, recording into out; async
+    iterates context (None: the default one) until it completes."""
+    out.thread = threading.get_ident()
+    start = time.monotonic()
+    try:
+        if mode == "sync":
+            conn.handshake(None)
+        else:
+            done = []
+            conn.handshake_async(GLib.PRIORITY_DEFAULT, None, lambda o, r: done.append(r))
+            conns.iterate_until(lambda: done, timeout=timeout, context=context)
+            conn.handshake_finish(done[0])
+    except GLib.Error as e:
+        out.error = e
+    out.elapsed = time.monotonic() - start
 
 
 def client_conn(sock, identity="localhost", database="root", pki=None, flags=None):
@@ -168,11 +160,6 @@ class CertInteraction(Gio.TlsInteraction):
             return Gio.TlsInteractionResult.UNHANDLED
         connection.set_certificate(self.cert)
         return Gio.TlsInteractionResult.HANDLED
-
-
-def assert_error(exc, domain, code):
-    assert exc is not None, f"expected {domain}:{int(code)}, got success"
-    assert exc.domain == domain and exc.code == int(code), f"{exc.domain}:{exc.code} {exc.message}"
 
 
 # ---- DER and wire parsing ------------------------------------------------------
