@@ -14,7 +14,7 @@ import fixtures
 import dgram
 from trust import (BINDING, F, IO, MODES, TLS, VALIDATE_ALL, CertInteraction, PasswordInteraction,
                    PyDatabase, locked_certificate,
-                   Recorder, assert_error, client_conn, client_hello_server_name, handshake,
+                   Recorder, assert_error, client_conn, client_hello_extensions, client_hello_server_name, handshake,
                    server_conn, subject_der)
 
 AUTH = Gio.TlsAuthenticationMode
@@ -278,6 +278,14 @@ def first_datagram_of(identity):
 ], ids=["host", "trailing-dot", "service", "ipv4", "ipv6", "socket-address", "none"])
 def test_sni_is_sent_for_host_names_only(identity, sni):
     assert client_hello_server_name(first_datagram_of(identity)) == sni
+
+
+def test_the_client_offers_p256_first():
+    # supported_groups (10): a 2-byte length, then secp256r1 (23), x25519
+    # (29), secp384r1 (24): Go's P-256 is the cheapest key exchange, and a
+    # server that follows the client's order picks it.
+    groups = client_hello_extensions(first_datagram_of(Gio.NetworkAddress.new("localhost", 443)))[10]
+    assert groups == bytes([0, 6, 0, 23, 0, 29, 0, 24])
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -194,8 +194,8 @@ def subject_der(cert_der):
     return cert_der[start:end]
 
 
-def client_hello_server_name(datagram):
-    """The SNI host name of a DTLS ClientHello datagram, or None."""
+def client_hello_extensions(datagram):
+    """The extensions of a DTLS ClientHello datagram: {type: data}."""
     body = datagram[13 + 12:]  # record header, handshake header
     pos = 2 + 32  # client_version, random
     pos += 1 + body[pos]  # session_id
@@ -204,16 +204,23 @@ def client_hello_server_name(datagram):
     pos += 1 + body[pos]  # compression methods
     end = pos + 2 + int.from_bytes(body[pos:pos + 2], "big")
     pos += 2
+    extensions = {}
     while pos < end:
         ext_type = int.from_bytes(body[pos:pos + 2], "big")
         ext_len = int.from_bytes(body[pos + 2:pos + 4], "big")
-        data = body[pos + 4:pos + 4 + ext_len]
-        if ext_type == 0:
-            # server_name_list: length, then (type 0, length, name)
-            name_len = int.from_bytes(data[3:5], "big")
-            return data[5:5 + name_len].decode()
+        extensions[ext_type] = body[pos + 4:pos + 4 + ext_len]
         pos += 4 + ext_len
-    return None
+    return extensions
+
+
+def client_hello_server_name(datagram):
+    """The SNI host name of a DTLS ClientHello datagram, or None."""
+    data = client_hello_extensions(datagram).get(0)
+    if data is None:
+        return None
+    # server_name_list: length, then (type 0, length, name)
+    name_len = int.from_bytes(data[3:5], "big")
+    return data[5:5 + name_len].decode()
 
 
 class PasswordInteraction(Gio.TlsInteraction):
