@@ -236,10 +236,21 @@ def _udp():
     return s
 
 
+def free_udp_ports(n):
+    """n distinct UDP ports on 127.0.0.1 that were free a moment ago (each
+    held until all are found: two separate picks may give the same port)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def free_udp_port():
     """A UDP port on 127.0.0.1 that was free a moment ago."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return free_udp_ports(1)[0]

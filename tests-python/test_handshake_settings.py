@@ -122,7 +122,7 @@ def test_key_log_has_the_sessions_client_random(pki, keylog):
 
 def test_key_log_matches_openssls(pki, keylog, tmp_path):
     theirs = tmp_path / "openssl.log"
-    port, own = netem.free_udp_port(), netem.free_udp_port()
+    port, own = netem.free_udp_ports(2)
     with peers.openssl_server(port, pki.server_ecdsa, extra=["-keylogfile", theirs]) as server:
         server.wait_for("^ACCEPT")
         sock = conns.udp_socket(own)

@@ -81,7 +81,7 @@ def assert_handshake(conn, peer_cred):
 def test_dtlsgo_client_with_real_server(pki, peer, kind, client_cert):
     cred = server_credential(pki, kind)
     ca = str(pki.root.cert)
-    port, own_port = netem.free_udp_port(), netem.free_udp_port()
+    port, own_port = netem.free_udp_ports(2)
     client_ca = ca if client_cert else None
     if peer == "openssl":
         server = peers.openssl_server(port, cred, alpn=SERVER_ALPN, client_ca=client_ca)
@@ -149,7 +149,7 @@ def test_real_client_with_dtlsgo_server(pki, peer, kind, client_cert):
     cred = server_credential(pki, kind)
     ca = str(pki.root.cert)
     peer_cred = pki.client if client_cert else None
-    port, peer_port = netem.free_udp_port(), netem.free_udp_port()
+    port, peer_port = netem.free_udp_ports(2)
 
     holder = None
     if peer == "gnutls":

@@ -202,7 +202,7 @@ def gio_socket(port, peer_port):
 def test_dtlsgo_client_with_openssl_server(pki, profile):
     key_len, salt_len = KEY_SALT[profile]
     length = 2 * (key_len + salt_len)
-    port, own = netem.free_udp_port(), netem.free_udp_port()
+    port, own = netem.free_udp_ports(2)
     offered = [p for p in KEY_SALT if p != profile] + [profile]
     extra = ["-use_srtp", OPENSSL_NAMES[profile], "-keymatexport", "EXTRACTOR-dtls_srtp",
              "-keymatexportlen", str(length)]
@@ -224,7 +224,7 @@ def test_dtlsgo_client_with_openssl_server(pki, profile):
 
 def test_openssl_client_with_dtlsgo_server(pki):
     profile, length = "SRTP_AES128_CM_HMAC_SHA1_80", 60
-    port, peer_port = netem.free_udp_port(), netem.free_udp_port()
+    port, peer_port = netem.free_udp_ports(2)
     extra = ["-use_srtp", "SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80",
              "-keymatexport", "EXPERIMENTAL-dtlsgo", "-keymatexportlen", str(length)]
     with peers.openssl_client(port, peer_port, ca=str(pki.root.cert), extra=extra) as client:
