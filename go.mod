@@ -3,7 +3,7 @@ module github.com/dtlsgo/dtlsgo
 go 1.26.8
 
 require (
-	github.com/pion/dtls/v3 v3.1.15
+	github.com/pion/dtls/v3 v3.1.16
 	golang.org/x/sys v0.41.0
 	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
