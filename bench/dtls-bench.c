@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 static gchar *opt_ca, *opt_cert, *opt_label;
-static gint opt_n = 0, opt_size = 0, opt_window = 256, opt_batch = 32;
+static gint opt_n = 0, opt_size = 0, opt_window = 256, opt_batch = 32, opt_rcvbuf = 4 << 20;
 static gboolean opt_raw;
 
 static GOptionEntry entries[] = {
@@ -30,6 +30,7 @@ static GOptionEntry entries[] = {
   { "size", 0, 0, G_OPTION_ARG_INT, &opt_size, "Datagram payload size (default 1200; 64 for rtt)", "BYTES" },
   { "window", 0, 0, G_OPTION_ARG_INT, &opt_window, "Datagrams in flight at most (default 256)", "N" },
   { "batch", 0, 0, G_OPTION_ARG_INT, &opt_batch, "Messages per send/receive call (default 32)", "N" },
+  { "rcvbuf", 0, 0, G_OPTION_ARG_INT, &opt_rcvbuf, "SO_RCVBUF and SO_SNDBUF to ask for (default 4 MiB; the kernel caps it at net.core.rmem_max)", "BYTES" },
   { "raw", 0, 0, G_OPTION_ARG_NONE, &opt_raw, "Plain GSocket UDP, no DTLS", NULL },
   { "label", 0, 0, G_OPTION_ARG_STRING, &opt_label, "Backend name to report", "NAME" },
   { NULL }
@@ -123,8 +124,8 @@ udp_socket (void)
   if (s == NULL || !g_socket_bind (s, any, FALSE, &error))
     die ("UDP socket", error);
   /* Room for a full window of datagrams in the kernel (capped by rmem_max). */
-  g_socket_set_option (s, SOL_SOCKET, SO_RCVBUF, 4 << 20, NULL);
-  g_socket_set_option (s, SOL_SOCKET, SO_SNDBUF, 4 << 20, NULL);
+  g_socket_set_option (s, SOL_SOCKET, SO_RCVBUF, opt_rcvbuf, NULL);
+  g_socket_set_option (s, SOL_SOCKET, SO_SNDBUF, opt_rcvbuf, NULL);
   return s;
 }
 
