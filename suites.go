@@ -86,23 +86,35 @@ const (
 	cipherCBC
 )
 
+// The ciphers of the suites below. The CBC suites' PRF is SHA-256 (RFC 5246
+// section 5) whatever their MAC.
+var (
+	aes128GCM        = suiteCipher{cipherGCM, 16, 0, 4, sha256.New, nil}
+	aes256GCM        = suiteCipher{cipherGCM, 32, 0, 4, sha512.New384, nil}
+	chacha20Poly1305 = suiteCipher{cipherChaCha20Poly1305, 32, 0, 12, sha256.New, nil}
+	aes128CCM        = suiteCipher{cipherCCM, 16, 0, 4, sha256.New, nil}
+	aes128CCM8       = suiteCipher{cipherCCM8, 16, 0, 4, sha256.New, nil}
+	aes256CCM8       = suiteCipher{cipherCCM8, 32, 0, 4, sha256.New, nil}
+	aes256CBCSHA     = suiteCipher{cipherCBC, 32, 20, 16, sha256.New, sha1.New}
+	aes128CBCSHA256  = suiteCipher{cipherCBC, 16, 32, 16, sha256.New, sha256.New}
+)
+
 // suiteCiphers holds every suite of certificateSuites and pskSuites.
 var suiteCiphers = map[dtls.CipherSuiteID]suiteCipher{
-	dtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:       {cipherGCM, 16, 0, 4, sha256.New, nil},
-	dtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:         {cipherGCM, 16, 0, 4, sha256.New, nil},
-	dtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:       {cipherGCM, 32, 0, 4, sha512.New384, nil},
-	dtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:         {cipherGCM, 32, 0, 4, sha512.New384, nil},
-	dtls.TLS_PSK_WITH_AES_128_GCM_SHA256:               {cipherGCM, 16, 0, 4, sha256.New, nil},
-	dtls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: {cipherChaCha20Poly1305, 32, 0, 12, sha256.New, nil},
-	dtls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:   {cipherChaCha20Poly1305, 32, 0, 12, sha256.New, nil},
-	dtls.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256:   {cipherChaCha20Poly1305, 32, 0, 12, sha256.New, nil},
-	dtls.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256:         {cipherChaCha20Poly1305, 32, 0, 12, sha256.New, nil},
-	dtls.TLS_PSK_WITH_AES_128_CCM:                      {cipherCCM, 16, 0, 4, sha256.New, nil},
-	dtls.TLS_PSK_WITH_AES_128_CCM_8:                    {cipherCCM8, 16, 0, 4, sha256.New, nil},
-	dtls.TLS_PSK_WITH_AES_256_CCM_8:                    {cipherCCM8, 32, 0, 4, sha256.New, nil},
-	// The CBC suites' PRF is SHA-256 (RFC 5246 5) whatever their MAC.
-	dtls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA:  {cipherCBC, 32, 20, 16, sha256.New, sha1.New},
-	dtls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA:    {cipherCBC, 32, 20, 16, sha256.New, sha1.New},
-	dtls.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256: {cipherCBC, 16, 32, 16, sha256.New, sha256.New},
-	dtls.TLS_PSK_WITH_AES_128_CBC_SHA256:       {cipherCBC, 16, 32, 16, sha256.New, sha256.New},
+	dtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256:       aes128GCM,
+	dtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:         aes128GCM,
+	dtls.TLS_PSK_WITH_AES_128_GCM_SHA256:               aes128GCM,
+	dtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384:       aes256GCM,
+	dtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:         aes256GCM,
+	dtls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: chacha20Poly1305,
+	dtls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256:   chacha20Poly1305,
+	dtls.TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256:   chacha20Poly1305,
+	dtls.TLS_PSK_WITH_CHACHA20_POLY1305_SHA256:         chacha20Poly1305,
+	dtls.TLS_PSK_WITH_AES_128_CCM:                      aes128CCM,
+	dtls.TLS_PSK_WITH_AES_128_CCM_8:                    aes128CCM8,
+	dtls.TLS_PSK_WITH_AES_256_CCM_8:                    aes256CCM8,
+	dtls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA:          aes256CBCSHA,
+	dtls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA:            aes256CBCSHA,
+	dtls.TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256:         aes128CBCSHA256,
+	dtls.TLS_PSK_WITH_AES_128_CBC_SHA256:               aes128CBCSHA256,
 }

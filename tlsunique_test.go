@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
 // uniquePair runs one handshake between two of our connections (the
@@ -140,4 +141,31 @@ func TestTLSUniqueWithConnectionIDs(t *testing.T) {
 		c.Close()
 		s.Close()
 	}
+}
+
+// FuzzTLSUniqueRecords feeds arbitrary datagrams to the watch that keeps
+// encrypted handshake records, then opens what it kept with each kind of
+// cipher: nothing may panic, and what is kept is the input's.
+func FuzzTLSUniqueRecords(f *testing.F) {
+	f.Add(rawRecord(contentHandshake, 1, 0, make([]byte, 40)), true)
+	f.Add(append(rawRecord(contentHandshake, 0, 1, []byte{2}), rawRecord(contentTypeCID, 1, 3, make([]byte, 30))...), false)
+	f.Add(rawRecord(contentTypeCID, 1, 3, []byte{0, 1, 2, 3, 0, 0}), true)
+	keys := &prf.EncryptionKeys{ClientWriteKey: make([]byte, 32), ServerWriteKey: make([]byte, 32),
+		ClientWriteIV: make([]byte, 16), ServerWriteIV: make([]byte, 16), ClientMACKey: make([]byte, 32), ServerMACKey: make([]byte, 32)}
+	f.Fuzz(func(t *testing.T, d []byte, incoming bool) {
+		var s sessionSecrets
+		s.observe(d, incoming)
+		for _, r := range s.sealedRecords() {
+			if r.incoming != incoming || !bytes.Contains(d, r.raw) {
+				t.Fatalf("kept %x, not the input's", r.raw)
+			}
+			for _, suite := range []suiteCipher{aes128GCM, chacha20Poly1305, aes128CCM8, aes128CBCSHA256} {
+				op, err := suite.opener(keys, incoming)
+				if err != nil {
+					t.Fatal(err)
+				}
+				openSealed(op, r.raw)
+			}
+		}
+	})
 }
