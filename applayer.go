@@ -1,20 +1,15 @@
 package dtlsgo
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/binary"
 	"errors"
-	"hash"
 	"iter"
 	"sync"
 	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
 // appLayer is dtlsgo's own record layer for application data once pion's
@@ -71,48 +66,12 @@ const (
 
 var errNoTakeover = errors.New("dtlsgo: record layer stays with pion")
 
-// gcmSuites are the suites appLayer serves: key length and PRF hash.
-var gcmSuites = map[dtls.CipherSuiteID]struct {
-	keyLen int
-	hash   func() hash.Hash
-}{
-	dtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: {16, sha256.New},
-	dtls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256:   {16, sha256.New},
-	dtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: {32, sha512.New384},
-	dtls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384:   {32, sha512.New384},
-	dtls.TLS_PSK_WITH_AES_128_GCM_SHA256:         {16, sha256.New},
-}
-
 // newAppLayer derives the application-data keys of a completed handshake
-// from what sec gathered, checked against pion's exporter (st); it is
-// errNoTakeover when the suite is not one it serves or the secrets do not
-// check out.
+// (st) from what sec gathered; it is errNoTakeover when the suite is not
+// one it serves (AES-GCM) or the secrets do not check out.
 func newAppLayer(st *dtls.State, isClient bool, sec *sessionSecrets) (*appLayer, error) {
-	suite, ok := gcmSuites[dtls.CipherSuiteID(st.CipherSuiteID)]
-	if !ok {
-		return nil, errNoTakeover
-	}
-	clientRandom, master, serverRandoms, early := sec.get()
-	if clientRandom == nil || master == nil {
-		return nil, errNoTakeover
-	}
-	want, err := st.ExportKeyingMaterial(takeoverCheckLabel, nil, 16)
-	if err != nil {
-		return nil, errNoTakeover
-	}
-	var serverRandom []byte
-	for _, sr := range serverRandoms {
-		seed := append(append([]byte(takeoverCheckLabel), clientRandom...), sr...)
-		if got, err := prf.PHash(master, seed, 16, suite.hash); err == nil && bytes.Equal(got, want) {
-			serverRandom = sr
-			break
-		}
-	}
-	if serverRandom == nil {
-		return nil, errNoTakeover
-	}
-	keys, err := prf.GenerateEncryptionKeys(master, clientRandom, serverRandom, 0, suite.keyLen, 4, suite.hash)
-	if err != nil {
+	suite, keys, err := sec.keys(st)
+	if err != nil || suite.kind != cipherGCM {
 		return nil, errNoTakeover
 	}
 	localKey, localIV, remoteKey, remoteIV := keys.ClientWriteKey, keys.ClientWriteIV, keys.ServerWriteKey, keys.ServerWriteIV
@@ -132,17 +91,13 @@ func newAppLayer(st *dtls.State, isClient bool, sec *sessionSecrets) (*appLayer,
 	// epoch 1: far fewer than the gap.
 	a.nextSeq.Store(seqGap)
 	// What pion delivered is never accepted again.
-	for _, raw := range early {
+	for _, raw := range sec.earlyRecords() {
 		if r, _, ok := nextRecord(raw); ok {
 			a.open(nil, r)
 		}
 	}
 	return a, nil
 }
-
-// takeoverCheckLabel names the exporter value that confirms the gathered
-// secrets are the session's.
-const takeoverCheckLabel = "EXPERIMENTAL-dtlsgo-record-layer"
 
 func newGCM(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)

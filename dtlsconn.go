@@ -245,7 +245,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		_ = pc.Close()
 		return Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
 	}
-	info := c.infoFrom(pc, &keys, cfg)
+	info := c.infoFrom(pc, &keys, cfg, sec)
 	app := c.takeOver(&keys, cfg, sec)
 	c.mu.Lock()
 	info.AcceptableCAs = facts.acceptableCAs
@@ -518,7 +518,7 @@ func (c *Conn) Info() (Info, bool) {
 	return c.info, c.state == HandshakeDone
 }
 
-func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config) Info {
+func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *sessionSecrets) Info {
 	info := Info{
 		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
@@ -537,6 +537,7 @@ func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config) Info {
 	case !c.isClient && cfg.Certificate != nil:
 		serverLeaf = cfg.Certificate.DER()
 	}
-	info.bindings = &channelBindings{keys: st, serverLeaf: serverLeaf, extendedMaster: info.ExtendedMaster}
+	info.bindings = &channelBindings{keys: st, secrets: sec, isClient: c.isClient, serverLeaf: serverLeaf,
+		extendedMaster: info.ExtendedMaster}
 	return info
 }

@@ -4,16 +4,22 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"sync"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
 // sessionSecrets gathers, during one handshake, what dtlsgo's record layer
 // needs and pion shows only sideways: the master secret and client random
 // from the NSS key log line pion writes, the server randoms of the
 // ServerHellos on the wire (a stale peer may send one of another session:
-// newAppLayer keeps the one pion's exporter confirms), and the peer's
+// keys keeps the one pion's exporter confirms), the peer's
 // application-data records pion was given before the takeover (those that
-// open under the session's keys are marked seen in the replay window).
+// open under the session's keys are marked seen in the replay window), and
+// the encrypted handshake records both ways, in the order they crossed
+// (the first Finished among them is tls-unique).
 // Asking pion for its whole state instead (State.MarshalBinary, gob) costs
 // about a tenth of a handshake's CPU.
 type sessionSecrets struct {
@@ -22,6 +28,14 @@ type sessionSecrets struct {
 	master        []byte
 	serverRandoms [][]byte // distinct, at most maxCandidates
 	early         [][]byte // application-data records pion got, at most maxCandidates
+	sealed        []sealedRecord
+}
+
+// sealedRecord is an encrypted handshake record, or a connection-ID record
+// and what follows it in its datagram, and who sent it.
+type sealedRecord struct {
+	raw      []byte
+	incoming bool
 }
 
 const maxCandidates = 64
@@ -46,7 +60,11 @@ const handshakeServerHello = 2
 // observe looks at one datagram on its way to or from pion; incoming says
 // which.
 func (s *sessionSecrets) observe(d []byte, incoming bool) {
+	off := 0 // where r starts
 	for r := range records(d) {
+		if r.typ == contentTypeCID {
+			break // its header's length is unknown here: see below
+		}
 		switch {
 		case incoming && r.epoch == 1 && r.typ == contentAppData:
 			s.mu.Lock()
@@ -56,7 +74,25 @@ func (s *sessionSecrets) observe(d []byte, incoming bool) {
 			s.mu.Unlock()
 		case r.epoch == 0 && r.typ == contentHandshake:
 			s.serverHello(r.body)
+		case r.epoch == 1 && r.typ == contentHandshake:
+			s.keepSealed(r.raw, incoming)
 		}
+		off += len(r.raw)
+	}
+	// A connection-ID record (RFC 9146) holds an ID of a length only pion
+	// knows, and hides its content type inside the encryption: the rest of
+	// the datagram is kept, to be delimited when opened (tlsunique.go).
+	if rest := d[off:]; len(rest) >= recordHeaderLen && rest[0] == contentTypeCID &&
+		binary.BigEndian.Uint16(rest[3:5]) == 1 {
+		s.keepSealed(rest, incoming)
+	}
+}
+
+func (s *sessionSecrets) keepSealed(raw []byte, incoming bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sealed) < maxCandidates {
+		s.sealed = append(s.sealed, sealedRecord{bytes.Clone(raw), incoming})
 	}
 }
 
@@ -83,9 +119,53 @@ func (s *sessionSecrets) serverHello(b []byte) {
 	}
 }
 
-// get returns what was gathered.
-func (s *sessionSecrets) get() (clientRandom, master []byte, serverRandoms, early [][]byte) {
+// earlyRecords returns the peer's application-data records pion was given.
+func (s *sessionSecrets) earlyRecords() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.clientRandom, s.master, s.serverRandoms, s.early
+	return s.early
 }
+
+// sealedRecords returns the encrypted handshake records seen.
+func (s *sessionSecrets) sealedRecords() []sealedRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sealed
+}
+
+var errSecretsUnknown = errors.New("dtlsgo: the session's secrets were not seen")
+
+// keys derives the key block of the completed handshake st from what was
+// gathered, checked against pion's exporter: the server random is the one
+// with which the master secret gives the exporter's value.
+func (s *sessionSecrets) keys(st *dtls.State) (suiteCipher, *prf.EncryptionKeys, error) {
+	suite, ok := suiteCiphers[dtls.CipherSuiteID(st.CipherSuiteID)]
+	if !ok {
+		return suite, nil, errSecretsUnknown
+	}
+	s.mu.Lock()
+	clientRandom, master, serverRandoms := s.clientRandom, s.master, s.serverRandoms
+	s.mu.Unlock()
+	if clientRandom == nil || master == nil {
+		return suite, nil, errSecretsUnknown
+	}
+	want, err := st.ExportKeyingMaterial(keysCheckLabel, nil, 16)
+	if err != nil {
+		return suite, nil, errSecretsUnknown
+	}
+	for _, sr := range serverRandoms {
+		seed := append(append([]byte(keysCheckLabel), clientRandom...), sr...)
+		if got, err := prf.PHash(master, seed, 16, suite.prfHash); err == nil && bytes.Equal(got, want) {
+			keys, err := prf.GenerateEncryptionKeys(master, clientRandom, sr, suite.macLen, suite.keyLen, suite.ivLen, suite.prfHash)
+			if err != nil {
+				return suite, nil, errSecretsUnknown
+			}
+			return suite, keys, nil
+		}
+	}
+	return suite, nil, errSecretsUnknown
+}
+
+// keysCheckLabel names the exporter value that confirms the gathered
+// secrets are the session's.
+const keysCheckLabel = "EXPERIMENTAL-dtlsgo-record-layer"

@@ -18,6 +18,7 @@ require_client_cert (server), mode:
   "echo": echo every datagram until the peer's close_notify (or until
       killed).
 """
+import ctypes
 import json
 import os
 import sys
@@ -36,6 +37,31 @@ SECOND = 1_000_000
 
 def say(*words):
     print(*words, flush=True)
+
+
+class _ByteArray(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("len", ctypes.c_uint)]
+
+
+def tls_unique(conn):
+    """The connection's tls-unique channel binding in hex, or its error
+    message. Through C with a real GByteArray: glib-networking dies of the
+    slot PyGObject passes in its place (SIGFPE)."""
+    gio = ctypes.CDLL("libgio-2.0.so.0")
+    glib = ctypes.CDLL("libglib-2.0.so.0")
+    gio.g_dtls_connection_get_channel_binding_data.argtypes = [
+        ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(_ByteArray), ctypes.POINTER(ctypes.c_void_p)]
+    glib.g_byte_array_new.restype = ctypes.POINTER(_ByteArray)
+    glib.g_byte_array_unref.argtypes = [ctypes.POINTER(_ByteArray)]
+    array = glib.g_byte_array_new()
+    error = ctypes.c_void_p()
+    try:
+        if not gio.g_dtls_connection_get_channel_binding_data(
+                dgram.gpointer(conn), int(Gio.TlsChannelBindingType.UNIQUE), array, ctypes.byref(error)):
+            return "error"
+        return ctypes.string_at(array.contents.data, array.contents.len).hex()
+    finally:
+        glib.g_byte_array_unref(array)
 
 
 def main(cfg, result):
@@ -76,6 +102,7 @@ def main(cfg, result):
         peer_subject=peer.get_subject_name() if peer else None,
         peer_errors=int(conn.get_peer_certificate_errors()),
         accept_certificate=seen,
+        tls_unique=tls_unique(conn),
     )
     say("HANDSHAKEN")
 

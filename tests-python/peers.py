@@ -143,6 +143,35 @@ def openssl_client(port, bind_port, *, ca, alpn=None, cred=None, extra=()):
     return Peer("openssl s_client", argv)
 
 
+def openssl_finished(peer):
+    """The Finished messages in the -msg trace of an OpenSSL peer that
+    exited, in order: (">>>" sent or "<<<" received, verify_data)."""
+    found = []
+    direction, head, hexes = None, "", []
+
+    def end():
+        msg = bytes.fromhex(" ".join(hexes))
+        # A DTLS handshake header (type 20 = finished, 3-byte length, ...,
+        # 12 bytes in all), then verify_data.
+        if "content_type=22" in head and len(msg) > 12 and msg[0] == 20:
+            found.append((direction, msg[12:12 + int.from_bytes(msg[1:4], "big")]))
+
+    for line in peer.lines:
+        m = re.match(r"^(>>>|<<<) (.*)", line)
+        if m:
+            if direction:
+                end()
+            direction, head, hexes = m.group(1), m.group(2), []
+        elif direction and re.match(r"^\s+[0-9a-f]{2}( [0-9a-f]{2})*\s*$", line):
+            hexes.append(line.strip())
+        elif direction:
+            end()
+            direction = None
+    if direction:
+        end()
+    return found
+
+
 # -- GnuTLS --------------------------------------------------------------------
 
 

@@ -210,3 +210,68 @@ def test_real_client_with_dtlsgo_server(pki, peer, kind, client_cert):
             assert res["received"] == ["hello from dtlsgo\n"]
             assert res["negotiated"] == "echo" and res["version"] == "dtls-1-2"
             assert res["peer_subject"] == cred.subject and res["peer_errors"] == 0
+
+
+# ---- tls-unique: the first Finished's verify_data, as the peer saw it ------------
+
+
+@pytest.mark.parametrize("peer", ["openssl", "glib-networking"])
+@pytest.mark.parametrize("role", ["client", "server"], ids=["dtlsgo-client", "dtlsgo-server"])
+def test_tls_unique_is_the_first_finished_the_peer_saw(pki, peer, role):
+    """RFC 5929: the client's Finished in a full handshake. OpenSSL prints
+    both Finished messages in its -msg trace; glib-networking's GnuTLS
+    backend reports its own tls-unique."""
+    cred = pki.server_ecdsa
+    ca = str(pki.root.cert)
+    port, peer_port = netem.free_udp_ports(2)
+    sock = gio_socket(port, peer_port)
+    if role == "client":
+        if peer == "openssl":
+            other = peers.openssl_server(peer_port, cred, extra=["-msg"])
+            other.wait_for("^ACCEPT")
+        else:
+            other = peers.gio_peer(peer, dict(role="server", port=peer_port, peer_port=port,
+                                              cert=cred.chain, key=cred.key))
+            other.wait_for("^BOUND")
+    elif peer == "openssl":
+        other = peers.openssl_client(port, peer_port, ca=ca, extra=["-msg"])
+    else:
+        other = peers.gio_peer(peer, dict(role="client", port=peer_port, peer_port=port, ca=ca))
+    with other:
+        if role == "client":
+            conn = Gio.DtlsClientConnection.new(sock, Gio.NetworkAddress.new("localhost", 0))
+            conn.set_database(pki.file_database())
+        else:
+            conn = Gio.DtlsServerConnection.new(sock, cred.tls_certificate())
+        conn.handshake(None)
+        ok, data = conn.get_channel_binding_data(Gio.TlsChannelBindingType.UNIQUE)
+        unique = bytes(data)
+        assert ok and len(unique) == 12
+
+        if role == "client":
+            dgram.send(conn, [b"hello\n"])
+            if peer == "glib-networking":
+                assert dgram.receive(conn, timeout=10 * SECOND) == [b"pong from glib-networking"]
+            else:
+                other.wait_for("^hello$")
+            conn.close(None)
+        else:
+            if peer == "openssl":
+                other.write("hello\n")
+                other.close_stdin()  # then its close_notify
+            assert dgram.receive(conn, timeout=10 * SECOND)[0].startswith((b"hello", b"ping"))
+            if peer == "glib-networking":
+                dgram.send(conn, [b"pong"])
+            assert dgram.receive(conn, timeout=10 * SECOND) == []
+            conn.close(None)
+
+        if peer == "openssl":
+            assert other.finish() == 0
+            finished = peers.openssl_finished(other)
+            # Its own Finished, then ours (client) or ours, then its own.
+            assert [d for d, _ in finished] == ([">>>", "<<<"] if role == "server" else ["<<<", ">>>"])
+            assert finished[0][1] == unique and finished[1][1] != unique
+        else:
+            res = other.result()
+            assert res["backend"] == "GTlsBackendGnutls", res
+            assert res["tls_unique"] == unique.hex()

@@ -1,0 +1,171 @@
+package dtlsgo
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/prf"
+)
+
+// uniquePair runs one handshake between two of our connections (the
+// server's hooks resolve PSK identities) and returns both tls-unique values.
+func uniquePair(t *testing.T, ccfg, scfg Config) (client, server []byte, suite string) {
+	t.Helper()
+	cb, sb := udpPair(t)
+	c, s := NewConn(cb, true), NewConn(sb, false)
+	defer c.Close()
+	defer s.Close()
+	errs := make(chan error, 1)
+	go func() {
+		s.BeginHandshake()
+		errs <- s.RunHandshake(context.Background(), scfg, &pskHooks{keys: map[string][]byte{"alice": ccfg.PSK}})
+	}()
+	c.BeginHandshake()
+	cerr := c.RunHandshake(context.Background(), ccfg, &acceptAll{})
+	if serr := <-errs; cerr != nil || serr != nil {
+		t.Fatal(cerr, serr)
+	}
+	client, err1 := c.ChannelBinding(ChannelBindingTLSUnique)
+	server, err2 := s.ChannelBinding(ChannelBindingTLSUnique)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("tls-unique: client %v, server %v", err1, err2)
+	}
+	info, _ := c.Info()
+	return client, server, info.CipherSuite
+}
+
+func TestTLSUniqueAgreesAndDiffersPerSession(t *testing.T) {
+	cert := testCert(t)
+	for _, layer := range []string{"dtlsgo", "pion"} {
+		t.Run(layer, func(t *testing.T) {
+			t.Setenv("DTLSGO_RECORD_LAYER", layer)
+			c1, s1, _ := uniquePair(t, Config{IsClient: true}, Config{Certificate: cert})
+			c2, s2, _ := uniquePair(t, Config{IsClient: true}, Config{Certificate: cert})
+			if len(c1) != 12 || !bytes.Equal(c1, s1) || !bytes.Equal(c2, s2) {
+				t.Fatalf("client %x server %x; client %x server %x", c1, s1, c2, s2)
+			}
+			if bytes.Equal(c1, c2) {
+				t.Fatalf("two sessions share tls-unique %x", c1)
+			}
+		})
+	}
+}
+
+// Every suite dtlsgo offers (with an ECDSA certificate or a pre-shared
+// key) gives both peers the same tls-unique.
+func TestTLSUniqueInEverySuite(t *testing.T) {
+	cert := testCert(t)
+	key := []byte("0123456789abcdef")
+	saved := [2][]dtls.CipherSuiteID{certificateSuites, pskSuites}
+	t.Cleanup(func() { certificateSuites, pskSuites = saved[0], saved[1] })
+	for _, id := range append(append([]dtls.CipherSuiteID{}, saved[0]...), saved[1]...) {
+		name := suiteName(id)
+		if strings.Contains(name, "_RSA_") {
+			continue // the same ciphers as the ECDSA suites
+		}
+		t.Run(name, func(t *testing.T) {
+			certificateSuites, pskSuites = []dtls.CipherSuiteID{id}, []dtls.CipherSuiteID{id}
+			ccfg, scfg := Config{IsClient: true}, Config{Certificate: cert}
+			if strings.Contains(name, "PSK") {
+				ccfg, scfg = Config{IsClient: true, PSKIdentity: "alice", PSK: key}, Config{ServerPSK: true}
+			}
+			c, s, got := uniquePair(t, ccfg, scfg)
+			if got != name || len(c) != 12 || !bytes.Equal(c, s) {
+				t.Fatalf("suite %s: client %x server %x", got, c, s)
+			}
+		})
+	}
+}
+
+func TestEveryOfferedSuiteHasItsCipher(t *testing.T) {
+	for _, id := range append(append([]dtls.CipherSuiteID{}, certificateSuites...), pskSuites...) {
+		if _, ok := suiteCiphers[id]; !ok {
+			t.Errorf("%s missing from suiteCiphers", suiteName(id))
+		}
+	}
+}
+
+// finishedBy returns the verify_data of the Finished each side sent, as
+// the connection c saw them cross.
+func finishedBy(t *testing.T, c *Conn) (client, server []byte) {
+	t.Helper()
+	info, _ := c.Info()
+	b := info.bindings
+	suite, keys, err := b.secrets.keys(b.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range b.secrets.sealedRecords() {
+		clientSent := r.incoming != c.isClient
+		op, _ := suite.opener(keys, clientSent)
+		if typ, msg, ok := openSealed(op, r.raw); ok && typ == contentHandshake {
+			vd, _ := finishedVerifyData(msg)
+			if clientSent {
+				client = vd
+			} else {
+				server = vd
+			}
+		}
+	}
+	return client, server
+}
+
+// tls-unique is the client's Finished (a full handshake), whichever
+// direction carries connection IDs.
+func TestTLSUniqueWithConnectionIDs(t *testing.T) {
+	cert := testCert(t)
+	for _, lens := range [][2]int{{0, 0}, {8, 0}, {0, 8}, {4, 6}, {ConnectionIDSendOnly, 8}, {8, ConnectionIDSendOnly}} {
+		cb, sb := udpPair(t)
+		c, s := NewConn(cb, true), NewConn(sb, false)
+		errs := make(chan error, 1)
+		go func() {
+			s.BeginHandshake()
+			errs <- s.RunHandshake(context.Background(), Config{Certificate: cert, ConnectionIDLength: lens[1]}, &acceptAll{})
+		}()
+		c.BeginHandshake()
+		cerr := c.RunHandshake(context.Background(), Config{IsClient: true, ConnectionIDLength: lens[0]}, &acceptAll{})
+		if serr := <-errs; cerr != nil || serr != nil {
+			t.Fatal(cerr, serr)
+		}
+		for _, conn := range []*Conn{c, s} {
+			got, err := conn.ChannelBinding(ChannelBindingTLSUnique)
+			clientFinished, serverFinished := finishedBy(t, conn)
+			if err != nil || len(got) != 12 || !bytes.Equal(got, clientFinished) || bytes.Equal(got, serverFinished) {
+				t.Fatalf("connection IDs %v, client side %v: tls-unique %x %v; client Finished %x, server Finished %x",
+					lens, conn.isClient, got, err, clientFinished, serverFinished)
+			}
+		}
+		c.Close()
+		s.Close()
+	}
+}
+
+// FuzzTLSUniqueRecords feeds arbitrary datagrams to the watch that keeps
+// encrypted handshake records, then opens what it kept with each kind of
+// cipher: nothing may panic, and what is kept is the input's.
+func FuzzTLSUniqueRecords(f *testing.F) {
+	f.Add(rawRecord(contentHandshake, 1, 0, make([]byte, 40)), true)
+	f.Add(append(rawRecord(contentHandshake, 0, 1, []byte{2}), rawRecord(contentTypeCID, 1, 3, make([]byte, 30))...), false)
+	f.Add(rawRecord(contentTypeCID, 1, 3, []byte{0, 1, 2, 3, 0, 0}), true)
+	keys := &prf.EncryptionKeys{ClientWriteKey: make([]byte, 32), ServerWriteKey: make([]byte, 32),
+		ClientWriteIV: make([]byte, 16), ServerWriteIV: make([]byte, 16), ClientMACKey: make([]byte, 32), ServerMACKey: make([]byte, 32)}
+	f.Fuzz(func(t *testing.T, d []byte, incoming bool) {
+		var s sessionSecrets
+		s.observe(d, incoming)
+		for _, r := range s.sealedRecords() {
+			if r.incoming != incoming || !bytes.Contains(d, r.raw) {
+				t.Fatalf("kept %x, not the input's", r.raw)
+			}
+			for _, suite := range []suiteCipher{aes128GCM, chacha20Poly1305, aes128CCM8, aes128CBCSHA256} {
+				op, err := suite.opener(keys, incoming)
+				if err != nil {
+					t.Fatal(err)
+				}
+				openSealed(op, r.raw)
+			}
+		}
+	})
+}
