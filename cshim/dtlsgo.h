@@ -121,6 +121,17 @@ DTLS_GO_IS_SERVER_CONNECTION (gpointer ptr)
   return G_TYPE_CHECK_INSTANCE_TYPE (ptr, dtls_go_server_connection_get_type ());
 }
 
+/* Constructors that work whatever GIO's default TLS backend is */
+
+DtlsGoClientConnection *dtls_go_client_connection_new (GDatagramBased     *base_socket,
+                                                       GSocketConnectable *server_identity,
+                                                       GError            **error);
+DtlsGoServerConnection *dtls_go_server_connection_new (GDatagramBased     *base_socket,
+                                                       GTlsCertificate    *certificate,
+                                                       GError            **error);
+DtlsGoFileDatabase     *dtls_go_file_database_new     (const gchar        *anchors,
+                                                       GError            **error);
+
 /* Library */
 
 const gchar  *dtls_go_get_version          (void);

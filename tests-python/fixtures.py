@@ -387,10 +387,14 @@ def reference_backend_available():
 def run_python(code, backend="gnutls", timeout=60, env=None):
     """Runs code in a fresh /usr/bin/python3 with Gio imported and the given
     backend ("gnutls": the system modules, i.e. glib-networking; "dtlsgo":
-    this build), with env added to the environment. The code sets `result`;
-    returns it through JSON."""
+    this build; "beside": glib-networking the default, this build's module
+    loaded beside it through GIO_EXTRA_MODULES), with env added to the
+    environment. The code sets `result`; returns it through JSON."""
     env = {**os.environ, **(env or {})}
-    if backend == "gnutls":
+    if backend == "beside":
+        env["GIO_EXTRA_MODULES"] = env.pop("GIO_MODULE_DIR")
+        env.pop("GIO_USE_TLS", None)
+    elif backend == "gnutls":
         env.pop("GIO_MODULE_DIR", None)
         env.pop("GIO_EXTRA_MODULES", None)
         env["GIO_USE_TLS"] = "gnutls"
