@@ -5,8 +5,8 @@ DTLS through dtlsgo in one process.
 
 Each test is a fresh process (fixtures.run_python) where glib-networking is
 the default: "beside" loads dtlsgo's module through GIO_EXTRA_MODULES,
-"gnutls" only through the typelib. Criticals are fatal there, as GnuTLS's
-database asserts its own certificate type.
+"gnutls" only through the typelib. Warnings and criticals are fatal there:
+GnuTLS's database asserts that it is given its own certificate type.
 """
 import json
 import shutil
@@ -17,7 +17,7 @@ import pytest
 import fixtures
 import peers
 
-FATAL_CRITICALS = {"G_DEBUG": "fatal-criticals"}
+FATAL_WARNINGS = {"G_DEBUG": "fatal-warnings"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -83,7 +83,7 @@ def type_name(obj):
 
 def beside(pki, code, backend="beside"):
     return fixtures.run_python(f"P = {json.dumps(files(pki))}\n" + PRELUDE + textwrap.dedent(code),
-                               backend=backend, env=FATAL_CRITICALS)
+                               backend=backend, env=FATAL_WARNINGS)
 
 
 @pytest.mark.parametrize("backend", ["beside", "gnutls"])
@@ -265,3 +265,33 @@ def test_tls_through_glib_networking_and_dtls_through_dtlsgo(pki):
                                "errors": 0}
     assert result["dtls"] == {"server_got": "ping", "client_got": "pong"}
     assert result["dtls_errors"] == 0
+
+
+def test_module_loads_once_whoever_loads_it(pki):
+    """GI loads the module first (a constructor), GIO then as a backend
+    beside glib-networking, then a program loads the directory itself,
+    twice: one mapping, one dtlsgo extension, no warning, the default
+    unchanged, and dtlsgo's DTLS still works."""
+    result = beside(pki, """
+        import os
+        a, b = udp_pair()
+        first = DtlsGo.ClientConnection.new(a, None)
+        default = type_name(Gio.TlsBackend.get_default())
+        for _ in range(2):
+            Gio.io_modules_load_all_in_directory(os.environ["GIO_EXTRA_MODULES"])
+        extensions = [e.get_name() for e in Gio.IOExtensionPoint.lookup("gio-tls-backend").get_extensions()]
+        client = DtlsGo.ClientConnection.new(a, Gio.NetworkAddress.new("localhost", 0))
+        server = DtlsGo.ServerConnection.new(
+            b, Gio.TlsCertificate.new_from_files(P["server_chain"], P["server_key"]))
+        client.set_database(DtlsGo.FileDatabase.new(P["root"]))
+        result = {"first": type_name(first), "default": default, "extensions": extensions,
+                  "default_after": type_name(Gio.TlsBackend.get_default()),
+                  "mappings": sorted({l.split()[-1] for l in open("/proc/self/maps")
+                                      if "libgiodtlsgo" in l}),
+                  "exchange": exchange(client, server)}
+    """)
+    assert result["first"] == "DtlsGoClientConnection"
+    assert result["default"] == result["default_after"] == "GTlsBackendGnutls"
+    assert result["extensions"].count("dtlsgo") == 1
+    assert len(result["mappings"]) == 1
+    assert result["exchange"] == {"server_got": "ping", "client_got": "pong"}
