@@ -29,7 +29,10 @@ G_DECLARE_FINAL_TYPE (DtlsGoBackend, dtls_go_backend, DTLS_GO, BACKEND, GObject)
  *
  * dtlsgo's #GTlsCertificate: an X.509 certificate, its private key when it
  * has one, and its issuer. Create it through #GTlsCertificate's
- * constructors while dtlsgo is the default backend.
+ * constructors while dtlsgo is the default backend, or else with
+ * g_object_new() and its properties (#GTlsCertificate:certificate-pem holds
+ * one certificate; link #GTlsCertificate:issuer yourself). dtlsgo's
+ * connections take the certificates of any backend, though.
  */
 #define DTLS_GO_TYPE_CERTIFICATE (dtls_go_certificate_get_type ())
 G_DECLARE_FINAL_TYPE (DtlsGoCertificate, dtls_go_certificate, DTLS_GO, CERTIFICATE, GTlsCertificate)
