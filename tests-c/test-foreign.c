@@ -88,6 +88,8 @@ test_dtls_with_gnutls_certificate_and_database (void)
   g_assert_no_error (error);
   g_assert_true (g_dtls_connection_close (G_DTLS_CONNECTION (server), NULL, &error));
   g_assert_no_error (error);
+  g_assert_finalize_object (g_steal_pointer (&client));
+  g_assert_finalize_object (g_steal_pointer (&server));
 }
 
 static void
