@@ -348,11 +348,34 @@ dtlsgo_certificate_new_take_handle (DtlsGoHandle handle)
   return G_TLS_CERTIFICATE (self);
 }
 
-GTlsCertificate *
-dtlsgo_certificate_new_from_der_chain (GPtrArray  *ders,
-                                       GError    **error)
+/* cert and its issuers again, as certificates of type (another backend's),
+ * each from its DER. */
+static GTlsCertificate *
+copy_chain_as (GTlsCertificate  *cert,
+               GType             type,
+               GError          **error)
 {
+  g_autoptr(GTlsCertificate) issuer = NULL;
+  g_autoptr(GByteArray) der = NULL;
+
+  if (g_tls_certificate_get_issuer (cert))
+    {
+      issuer = copy_chain_as (g_tls_certificate_get_issuer (cert), type, error);
+      if (!issuer)
+        return NULL;
+    }
+  g_object_get (cert, "certificate", &der, NULL);
+  return g_initable_new (type, NULL, error, "certificate", der, "issuer", issuer, NULL);
+}
+
+GTlsCertificate *
+dtlsgo_certificate_new_peer_chain (GPtrArray  *ders,
+                                   GError    **error)
+{
+  g_autoptr(GTlsCertificate) own = NULL;
   DtlsGoHandle handle;
+  GTlsBackend *backend;
+  GType type;
 
   g_return_val_if_fail (ders != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -360,7 +383,17 @@ dtlsgo_certificate_new_from_der_chain (GPtrArray  *ders,
   handle = dtlsgo_core_certificate_new_from_der_chain ((GBytes **) ders->pdata, ders->len, error);
   if (!handle)
     return NULL;
-  return dtlsgo_certificate_new_take_handle (handle);
+  own = dtlsgo_certificate_new_take_handle (handle);
+
+  /* Databases of other backends take only their own certificates (GnuTLS's
+   * verify_chain asserts it), and so do the rest of that backend's API: the
+   * chain goes out as a certificate of GIO's default backend. GLib's dummy
+   * backend (no TLS) makes none, and ours needs no copy. */
+  backend = g_tls_backend_get_default ();
+  type = g_tls_backend_get_certificate_type (backend);
+  if (type == DTLS_GO_TYPE_CERTIFICATE || !g_tls_backend_supports_tls (backend))
+    return g_steal_pointer (&own);
+  return copy_chain_as (own, type, error);
 }
 
 static DtlsGoHandle

@@ -12,9 +12,11 @@ G_BEGIN_DECLS
 DtlsGoHandle dtlsgo_certificate_get_handle (DtlsGoCertificate *self);
 
 /* A certificate from a peer's DER certificates (GBytes, leaf first), its
- * issuer property linked through the rest. */
-GTlsCertificate *dtlsgo_certificate_new_from_der_chain (GPtrArray  *ders,
-                                                        GError    **error);
+ * issuer property linked through the rest; of GIO's default backend's
+ * certificate type, so that backend's databases and API take it (ours when
+ * dtlsgo is the default or no backend makes certificates). */
+GTlsCertificate *dtlsgo_certificate_new_peer_chain (GPtrArray  *ders,
+                                                    GError    **error);
 
 /* A new handle to a Go certificate equal to cert, which may be of any
  * GTlsCertificate type: ours share their Go object; others are rebuilt from

@@ -298,6 +298,45 @@ dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass)
 }
 
 /**
+ * dtls_go_client_connection_new:
+ * @base_socket: the #GDatagramBased to run DTLS over, usually a connected
+ *   UDP #GSocket; dtlsgo never closes it
+ * @server_identity: (nullable): the expected identity of the server
+ *   (#GDtlsClientConnection:server-identity), sent as SNI when it is a host
+ *   name
+ * @error: return location for a #GError
+ *
+ * Creates a dtlsgo DTLS client connection, as
+ * g_dtls_client_connection_new() does while dtlsgo is GIO's default TLS
+ * backend, but whatever the default is: a program can keep
+ * glib-networking for its TLS streams and take dtlsgo's DTLS by name.
+ * Certificates and databases of the default backend are accepted (the
+ * certificate is read through its PEM or DER properties; a database of
+ * another backend verifies a chain of that backend's certificates).
+ *
+ * Before the connection is used, check with `isinstance()` (or
+ * DTLS_GO_IS_CLIENT_CONNECTION()) wherever a connection may come from
+ * g_dtls_client_connection_new() instead: only dtlsgo's connections have
+ * the DtlsGo methods.
+ *
+ * Returns: (transfer full): the new connection, or %NULL on error
+ */
+DtlsGoClientConnection *
+dtls_go_client_connection_new (GDatagramBased     *base_socket,
+                               GSocketConnectable *server_identity,
+                               GError            **error)
+{
+  g_return_val_if_fail (G_IS_DATAGRAM_BASED (base_socket), NULL);
+  g_return_val_if_fail (server_identity == NULL || G_IS_SOCKET_CONNECTABLE (server_identity), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (DTLS_GO_TYPE_CLIENT_CONNECTION, NULL, error,
+                         "base-socket", base_socket,
+                         "server-identity", server_identity,
+                         NULL);
+}
+
+/**
  * dtls_go_client_connection_set_psk:
  * @self: a #DtlsGoClientConnection
  * @identity: (nullable): the PSK identity to send

@@ -465,7 +465,7 @@ run_verify (HandshakeOp *op, DtlsGoHandle request)
   DtlsGoConnectionPrivate *priv = PRIV (self);
   g_autoptr(GPtrArray) chain = dtlsgo_core_verify_chain (request);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) peer = dtlsgo_certificate_new_from_der_chain (chain, &error);
+  g_autoptr(GTlsCertificate) peer = dtlsgo_certificate_new_peer_chain (chain, &error);
   GTlsCertificateFlags errors;
   gboolean accepted;
 

@@ -133,3 +133,26 @@ dtls_go_file_database_class_init (DtlsGoFileDatabaseClass *klass)
 
   g_object_class_override_property (object_class, PROP_ANCHORS, "anchors");
 }
+
+/**
+ * dtls_go_file_database_new:
+ * @anchors: (type filename): the path of a PEM file holding the trusted
+ *   certificates
+ * @error: return location for a #GError
+ *
+ * Creates a dtlsgo database trusting the certificates of @anchors, as
+ * g_tls_file_database_new() does while dtlsgo is GIO's default TLS
+ * backend, but whatever the default is. A file that cannot be read or holds
+ * no certificate fails with %G_TLS_ERROR_MISC.
+ *
+ * Returns: (transfer full): the new database, or %NULL on error
+ */
+DtlsGoFileDatabase *
+dtls_go_file_database_new (const gchar  *anchors,
+                           GError      **error)
+{
+  g_return_val_if_fail (anchors != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (DTLS_GO_TYPE_FILE_DATABASE, NULL, error, "anchors", anchors, NULL);
+}

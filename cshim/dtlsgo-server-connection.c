@@ -251,3 +251,36 @@ static void
 dtls_go_server_connection_dtls_iface_init (GDtlsServerConnectionInterface *iface)
 {
 }
+
+/**
+ * dtls_go_server_connection_new:
+ * @base_socket: the #GDatagramBased to run DTLS over, usually a UDP
+ *   #GSocket connected to the client; dtlsgo never closes it
+ * @certificate: (nullable): the server's certificate with its private key
+ *   (#GTlsConnection:certificate), of any TLS backend; %NULL for a server
+ *   that authenticates by pre-shared key only
+ * @error: return location for a #GError
+ *
+ * Creates a dtlsgo DTLS server connection, as
+ * g_dtls_server_connection_new() does while dtlsgo is GIO's default TLS
+ * backend, but whatever the default is: a program can keep
+ * glib-networking for its TLS streams and take dtlsgo's DTLS by name. A
+ * @certificate made by another backend (g_tls_certificate_new_from_file()
+ * under glib-networking) is read through its DER or PEM properties.
+ *
+ * Returns: (transfer full): the new connection, or %NULL on error
+ */
+DtlsGoServerConnection *
+dtls_go_server_connection_new (GDatagramBased   *base_socket,
+                               GTlsCertificate  *certificate,
+                               GError          **error)
+{
+  g_return_val_if_fail (G_IS_DATAGRAM_BASED (base_socket), NULL);
+  g_return_val_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return g_initable_new (DTLS_GO_TYPE_SERVER_CONNECTION, NULL, error,
+                         "base-socket", base_socket,
+                         "certificate", certificate,
+                         NULL);
+}

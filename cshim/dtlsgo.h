@@ -29,7 +29,10 @@ G_DECLARE_FINAL_TYPE (DtlsGoBackend, dtls_go_backend, DTLS_GO, BACKEND, GObject)
  *
  * dtlsgo's #GTlsCertificate: an X.509 certificate, its private key when it
  * has one, and its issuer. Create it through #GTlsCertificate's
- * constructors while dtlsgo is the default backend.
+ * constructors while dtlsgo is the default backend, or else with
+ * g_object_new() and its properties (#GTlsCertificate:certificate-pem holds
+ * one certificate; link #GTlsCertificate:issuer yourself). dtlsgo's
+ * connections take the certificates of any backend, though.
  */
 #define DTLS_GO_TYPE_CERTIFICATE (dtls_go_certificate_get_type ())
 G_DECLARE_FINAL_TYPE (DtlsGoCertificate, dtls_go_certificate, DTLS_GO, CERTIFICATE, GTlsCertificate)
@@ -120,6 +123,17 @@ DTLS_GO_IS_SERVER_CONNECTION (gpointer ptr)
 {
   return G_TYPE_CHECK_INSTANCE_TYPE (ptr, dtls_go_server_connection_get_type ());
 }
+
+/* Constructors that work whatever GIO's default TLS backend is */
+
+DtlsGoClientConnection *dtls_go_client_connection_new (GDatagramBased     *base_socket,
+                                                       GSocketConnectable *server_identity,
+                                                       GError            **error);
+DtlsGoServerConnection *dtls_go_server_connection_new (GDatagramBased     *base_socket,
+                                                       GTlsCertificate    *certificate,
+                                                       GError            **error);
+DtlsGoFileDatabase     *dtls_go_file_database_new     (const gchar        *anchors,
+                                                       GError            **error);
 
 /* Library */
 

@@ -55,18 +55,18 @@ test_udp_pair (GSocket **a, GSocket **b)
   g_assert_no_error (error);
 }
 
-GTlsCertificate *
-test_server_certificate (void)
+void
+test_server_certificate_files (gchar **cert,
+                               gchar **key)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *cert = g_build_filename (tmpdir, "server.pem", NULL);
-  g_autofree gchar *key = g_build_filename (tmpdir, "server-key.pem", NULL);
-  GTlsCertificate *certificate;
 
-  if (!g_file_test (cert, G_FILE_TEST_EXISTS))
+  *cert = g_build_filename (tmpdir, "server.pem", NULL);
+  *key = g_build_filename (tmpdir, "server-key.pem", NULL);
+  if (!g_file_test (*cert, G_FILE_TEST_EXISTS))
     {
       const gchar *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                              "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                              "ec_paramgen_curve:P-256", "-nodes", "-keyout", *key, "-out", *cert,
                               "-days", "2", "-subj", "/CN=localhost",
                               "-addext", "subjectAltName=DNS:localhost", NULL };
       gint status;
@@ -77,6 +77,17 @@ test_server_certificate (void)
       g_assert_no_error (error);
       g_assert_true (g_spawn_check_wait_status (status, &error));
     }
+}
+
+GTlsCertificate *
+test_server_certificate (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *cert = NULL;
+  g_autofree gchar *key = NULL;
+  GTlsCertificate *certificate;
+
+  test_server_certificate_files (&cert, &key);
   certificate = g_tls_certificate_new_from_files (cert, key, &error);
   g_assert_no_error (error);
   return certificate;

@@ -12,3 +12,6 @@ void test_udp_pair (GSocket **a, GSocket **b);
 /* A self-signed ECDSA certificate for "localhost" with its key, made by
  * openssl once per test program. */
 GTlsCertificate *test_server_certificate (void);
+
+/* The PEM files of that certificate and of its key (made if needed). */
+void test_server_certificate_files (gchar **cert, gchar **key);

@@ -384,13 +384,18 @@ def reference_backend_available():
     return SYSTEM_GNUTLS_MODULE.exists()
 
 
-def run_python(code, backend="gnutls", timeout=60, env=None):
+def run_python(code, backend="gnutls", timeout=60, env=None, cwd=None):
     """Runs code in a fresh /usr/bin/python3 with Gio imported and the given
     backend ("gnutls": the system modules, i.e. glib-networking; "dtlsgo":
-    this build), with env added to the environment. The code sets `result`;
-    returns it through JSON."""
+    this build; "beside": glib-networking the default, this build's module
+    loaded beside it through GIO_EXTRA_MODULES), with env added to the
+    environment, in directory cwd. The code sets `result`; returns it
+    through JSON."""
     env = {**os.environ, **(env or {})}
-    if backend == "gnutls":
+    if backend == "beside":
+        env["GIO_EXTRA_MODULES"] = env.pop("GIO_MODULE_DIR")
+        env.pop("GIO_USE_TLS", None)
+    elif backend == "gnutls":
         env.pop("GIO_MODULE_DIR", None)
         env.pop("GIO_EXTRA_MODULES", None)
         env["GIO_USE_TLS"] = "gnutls"
@@ -407,7 +412,7 @@ def run_python(code, backend="gnutls", timeout=60, env=None):
         + textwrap.dedent(code)
         + "\nsys.stdout.write('\\n@@RESULT@@' + json.dumps(result))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", program], env=env, timeout=timeout,
+    proc = subprocess.run([sys.executable, "-c", program], env=env, timeout=timeout, cwd=cwd,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0 or "@@RESULT@@" not in proc.stdout:
         raise RuntimeError(f"{backend} subprocess failed ({proc.returncode}):\n"
