@@ -12,7 +12,12 @@
 #include <pthread.h>
 #include <string.h>
 
-/* ---- The base socket: in-memory, as strict as Frida's ------------------ */
+#include "test-util.h"
+
+/* ---- The base socket: as strict as Frida's ---------------------------- */
+
+/* Datagrams cross in memory (as between libnice's agent and Frida's
+ * socket), or through a connected UDP socket when udp is set. */
 
 #define TYPE_FRIDA_SOCKET (frida_socket_get_type ())
 G_DECLARE_FINAL_TYPE (FridaSocket, frida_socket, TEST, FRIDA_SOCKET, GObject)
@@ -22,7 +27,8 @@ struct _FridaSocket
   GObject parent_instance;
   GMutex mutex;
   GCond cond;
-  GQueue incoming;     /* GBytes */
+  GSocket *udp;        /* owned, or NULL: in memory */
+  GQueue incoming;     /* GBytes, in memory */
   GSList *sources;     /* FridaSource, not owned */
   FridaSocket *peer;   /* not owned: the test keeps both alive */
   guint handshakes;    /* datagrams of handshake records sent so far */
@@ -52,6 +58,7 @@ frida_socket_finalize (GObject *object)
   FridaSocket *self = TEST_FRIDA_SOCKET (object);
 
   g_assert_null (self->sources);
+  g_clear_object (&self->udp);
   g_queue_clear_full (&self->incoming, (GDestroyNotify) g_bytes_unref);
   g_hash_table_unref (self->threads);
   g_cond_clear (&self->cond);
@@ -81,7 +88,9 @@ note_caller (FridaSocket *self)
 static GIOCondition
 pending_io (FridaSocket *self)
 {
-  /* Writable always: sends never wait. Called with the mutex held. */
+  /* In memory, sends never wait. Called with the mutex held. */
+  if (self->udp)
+    return g_socket_condition_check (self->udp, G_IO_IN | G_IO_OUT | G_IO_ERR | G_IO_HUP);
   return G_IO_OUT | (self->incoming.length > 0 ? G_IO_IN : 0);
 }
 
@@ -157,6 +166,8 @@ frida_create_source (GDatagramBased *db, GIOCondition condition, GCancellable *c
   note_caller (self);
   self->sources = g_slist_prepend (self->sources, fs);
   g_mutex_unlock (&self->mutex);
+  if (self->udp)
+    g_source_add_unix_fd (source, g_socket_get_fd (self->udp), fs->condition);
   if (cancellable)
     {
       g_autoptr(GSource) child = g_cancellable_source_new (cancellable);
@@ -199,6 +210,14 @@ frida_receive (GDatagramBased *db, GInputMessage *messages, guint n, gint flags,
 
   if (refuse_flags (self, flags, error))
     return -1;
+  if (self->udp)
+    {
+      g_mutex_lock (&self->mutex);
+      note_caller (self);
+      g_mutex_unlock (&self->mutex);
+      return g_datagram_based_receive_messages (G_DATAGRAM_BASED (self->udp), messages, n, 0,
+                                                timeout, cancellable, error);
+    }
   if (cancellable && timeout != 0)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (wake_waiters), self, NULL);
 
@@ -305,8 +324,19 @@ frida_send (GDatagramBased *db, GOutputMessage *messages, guint n, gint flags,
 
       if (drop)
         g_byte_array_unref (datagram);
-      else
+      else if (!self->udp)
         deliver (self->peer, g_byte_array_free_to_bytes (datagram));
+      else
+        {
+          GOutputVector ov = { datagram->data, datagram->len };
+          GOutputMessage om = { NULL, &ov, 1, 0, NULL, 0 };
+          gint sent = g_datagram_based_send_messages (G_DATAGRAM_BASED (self->udp), &om, 1, 0,
+                                                      timeout, cancellable, i > 0 ? NULL : error);
+
+          g_byte_array_unref (datagram);
+          if (sent < 0)
+            return i > 0 ? (gint) i : -1;
+        }
     }
   return n;
 }
@@ -340,6 +370,9 @@ frida_socket_iface_init (GDatagramBasedInterface *iface)
 
 #define MESSAGES 500
 #define BURST 4
+/* Messages a peer sends ahead of what the other has read (Frida's SCTP
+ * has its own flow control): 32 fit any UDP receive buffer. */
+#define WINDOW 32
 
 typedef struct
 {
@@ -470,9 +503,9 @@ watch (Peer *p)
 /* Sends with timeout 0, as Frida's emit_transport_packet does; a few
  * messages per turn of the loop from each peer. */
 static void
-send_some (Peer *p)
+send_some (Peer *p, Peer *to)
 {
-  for (guint k = 0; k < BURST && p->sent < MESSAGES; k++)
+  for (guint k = 0; k < BURST && p->sent < MESSAGES && p->sent - to->received < WINDOW; k++)
     {
       g_autoptr(GError) error = NULL;
       guint8 buf[2048];
@@ -496,8 +529,8 @@ pump (gpointer data)
   Link *l = data;
 
   assert_in_test_context ();
-  send_some (&l->client);
-  send_some (&l->server);
+  send_some (&l->client, &l->server);
+  send_some (&l->server, &l->client);
   return l->client.sent < MESSAGES || l->server.sent < MESSAGES;
 }
 
@@ -551,9 +584,10 @@ peer_init (Link *l, Peer *p, const gchar *name, const gchar *cert, const gchar *
   g_signal_connect (p->conn, "accept-certificate", G_CALLBACK (accept_pinned), p);
 }
 
-/* client_pins and server_pins name the certificate each expects of its peer. */
+/* client_pins and server_pins name the certificate each expects of its
+ * peer; udp puts a connected UDP socket pair under the bases. */
 static void
-link_set_up (Link *l, const gchar *client_pins, const gchar *server_pins)
+link_set_up (Link *l, const gchar *client_pins, const gchar *server_pins, gboolean udp)
 {
   memset (l, 0, sizeof *l);
   link_under_test = l;
@@ -564,6 +598,8 @@ link_set_up (Link *l, const gchar *client_pins, const gchar *server_pins)
   peer_init (l, &l->server, "server", "frida-server.pem", server_pins);
   l->client.base->peer = l->server.base;
   l->server.base->peer = l->client.base;
+  if (udp)
+    test_udp_pair (&l->client.base->udp, &l->server.base->udp);
 }
 
 static void
@@ -676,11 +712,11 @@ exchange_and_close (Link *l)
 }
 
 static void
-test_exchange (void)
+test_exchange (gconstpointer udp)
 {
   Link l;
 
-  link_set_up (&l, "frida-server.pem", "frida-client.pem");
+  link_set_up (&l, "frida-server.pem", "frida-client.pem", GPOINTER_TO_INT (udp));
   handshake_both (&l);
   g_assert_no_error (l.client.handshake_error);
   g_assert_no_error (l.server.handshake_error);
@@ -698,7 +734,7 @@ test_lossy_handshake (void)
 {
   Link l;
 
-  link_set_up (&l, "frida-server.pem", "frida-client.pem");
+  link_set_up (&l, "frida-server.pem", "frida-client.pem", FALSE);
   l.client.base->drop_mask = 0x9;
   l.server.base->drop_mask = 0x2;
   handshake_both (&l);
@@ -720,7 +756,7 @@ test_wrong_fingerprint (gconstpointer data)
   Peer *rejecting, *rejected;
 
   link_set_up (&l, server_rejects ? "frida-server.pem" : "frida-stranger.pem",
-               server_rejects ? "frida-stranger.pem" : "frida-client.pem");
+               server_rejects ? "frida-stranger.pem" : "frida-client.pem", FALSE);
   rejecting = server_rejects ? &l.server : &l.client;
   rejected = server_rejects ? &l.client : &l.server;
   handshake_both (&l);
@@ -736,7 +772,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   main_thread = pthread_self ();
 
-  g_test_add_func ("/frida/exchange", test_exchange);
+  g_test_add_data_func ("/frida/exchange", GINT_TO_POINTER (FALSE), test_exchange);
+  g_test_add_data_func ("/frida/exchange-udp", GINT_TO_POINTER (TRUE), test_exchange);
   g_test_add_func ("/frida/lossy-handshake", test_lossy_handshake);
   g_test_add_data_func ("/frida/wrong-fingerprint/server-rejects", GINT_TO_POINTER (TRUE), test_wrong_fingerprint);
   g_test_add_data_func ("/frida/wrong-fingerprint/client-rejects", GINT_TO_POINTER (FALSE), test_wrong_fingerprint);
