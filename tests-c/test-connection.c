@@ -149,21 +149,6 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-drain_until_sole_owner (gpointer object)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (g_atomic_int_get (&G_OBJECT (object)->ref_count) > 1 &&
-         g_get_monotonic_time () < deadline)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_dtls_connection_close (f->client, NULL, NULL);
@@ -171,8 +156,8 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   /* An implicit handshake completes in the context it started from, posted
    * there by the handshake's thread once it ended: data may flow before
    * that post arrives, so wait for it (not just for what is pending now). */
-  drain_until_sole_owner (f->client);
-  drain_until_sole_owner (f->server);
+  test_drain_until_sole_owner (NULL, f->client);
+  test_drain_until_sole_owner (NULL, f->server);
   /* Every reference the connections took is given back. */
   g_assert_finalize_object (f->client);
   g_assert_finalize_object (f->server);

@@ -618,17 +618,6 @@ peer_check_base (Peer *p)
       g_error ("%s's base socket was called from thread \"%s\"", p->name, thread);
 }
 
-/* Runs what the connection still posts to the context (the end of a
- * handshake or close arrives from another thread) until the test holds
- * its last reference. */
-static void
-drain_until_sole_owner (Link *l, gpointer object)
-{
-  while (g_atomic_int_get (&G_OBJECT (object)->ref_count) > 1)
-    if (!g_main_context_iteration (l->context, FALSE))
-      g_usleep (1000);
-}
-
 static void
 peer_clear (Link *l, Peer *p)
 {
@@ -636,7 +625,7 @@ peer_clear (Link *l, Peer *p)
   if (p->source)
     g_source_destroy (p->source);
   g_clear_pointer (&p->source, g_source_unref);
-  drain_until_sole_owner (l, p->conn);
+  test_drain_until_sole_owner (l->context, p->conn);
   g_assert_finalize_object (p->conn);
   peer_check_base (p);
   g_clear_object (&p->io_cancellable);

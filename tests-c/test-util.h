@@ -12,3 +12,8 @@ void test_udp_pair (GSocket **a, GSocket **b);
 /* A self-signed ECDSA certificate for "localhost" with its key, made by
  * openssl once per test program. */
 GTlsCertificate *test_server_certificate (void);
+
+/* Iterates context until the caller holds the only reference to object
+ * (at most 10 s): what a connection still posts there (the end of a
+ * handshake or close, from another thread) runs first. */
+void test_drain_until_sole_owner (GMainContext *context, gpointer object);
