@@ -1056,14 +1056,22 @@ dtls_go_connection_condition_wait (GDatagramBased  *datagram_based,
 }
 
 /* A source for the connection's own readiness: the core signals changes
- * through an eventfd per source, and check() asks the core again. */
+ * through an eventfd per source, and check() asks the core again. The
+ * source calls back only when a watched condition holds (or its
+ * cancellable fired), with that condition: an application that reads once
+ * per wake-up and gives up on WOULD_BLOCK (Frida does) must never be woken
+ * for nothing. */
 typedef struct
 {
   GSource source;
   DtlsGoConnection *conn;
   GIOCondition condition;
-  int wakeup;
-  gpointer tag;
+  GCancellable *cancellable;
+  /* Added with g_source_add_poll, not g_source_add_unix_fd: GLib
+   * dispatches a source whose unix fd polled ready even when check()
+   * said no, and the eventfd often holds a signal for records that
+   * prepare() already saw and the callback already took. */
+  GPollFD wakeup;
 } ConnectionSource;
 
 static gboolean
@@ -1081,10 +1089,10 @@ connection_source_check (GSource *source)
   ConnectionSource *cs = (ConnectionSource *) source;
 
   /* Drain before asking: a change after this will signal again. */
-  if (g_source_query_unix_fd (source, cs->tag) & G_IO_IN)
+  if (cs->wakeup.revents & G_IO_IN)
     {
       guint64 count;
-      while (read (cs->wakeup, &count, sizeof count) < 0 && errno == EINTR)
+      while (read (cs->wakeup.fd, &count, sizeof count) < 0 && errno == EINTR)
         ;
     }
   return dtlsgo_core_connection_condition (PRIV (cs->conn)->core, cs->condition) != 0;
@@ -1103,6 +1111,9 @@ connection_source_dispatch (GSource *source, GSourceFunc callback, gpointer user
                  "You must call g_source_set_callback().");
       return G_SOURCE_REMOVE;
     }
+  /* Another source's callback may have taken the records meanwhile. */
+  if (ready == 0 && !g_cancellable_is_cancelled (cs->cancellable))
+    return G_SOURCE_CONTINUE;
   return func (G_DATAGRAM_BASED (cs->conn), ready, user_data);
 }
 
@@ -1115,13 +1126,14 @@ connection_source_finalize (GSource *source)
 
   g_mutex_lock (&priv->lock);
   for (i = 0; i < priv->wakeups->len; i++)
-    if (g_array_index (priv->wakeups, int, i) == cs->wakeup)
+    if (g_array_index (priv->wakeups, int, i) == cs->wakeup.fd)
       {
         g_array_remove_index_fast (priv->wakeups, i);
         break;
       }
   g_mutex_unlock (&priv->lock);
-  close (cs->wakeup);
+  close (cs->wakeup.fd);
+  g_clear_object (&cs->cancellable);
   g_object_unref (cs->conn);
 }
 
@@ -1170,18 +1182,20 @@ dtls_go_connection_create_source (GDatagramBased *datagram_based,
   g_source_set_static_name (source, "[dtlsgo] DTLS connection source");
   cs->conn = g_object_ref (self);
   cs->condition = condition;
-  cs->wakeup = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (cs->wakeup < 0)
+  cs->wakeup.fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (cs->wakeup.fd < 0)
     g_error ("dtlsgo: eventfd failed: %s", g_strerror (errno));
-  cs->tag = g_source_add_unix_fd (source, cs->wakeup, G_IO_IN);
+  cs->wakeup.events = G_IO_IN;
+  g_source_add_poll (source, &cs->wakeup);
   g_mutex_lock (&priv->lock);
-  g_array_append_val (priv->wakeups, cs->wakeup);
+  g_array_append_val (priv->wakeups, cs->wakeup.fd);
   g_mutex_unlock (&priv->lock);
 
   if (cancellable)
     {
       g_autoptr(GSource) cancellable_source = g_cancellable_source_new (cancellable);
 
+      cs->cancellable = g_object_ref (cancellable);
       g_source_set_dummy_callback (cancellable_source);
       g_source_add_child_source (source, cancellable_source);
     }

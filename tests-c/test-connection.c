@@ -149,21 +149,6 @@ fixture_set_up (Fixture *f, gconstpointer data)
 }
 
 static void
-drain_until_sole_owner (gpointer object)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (g_atomic_int_get (&G_OBJECT (object)->ref_count) > 1 &&
-         g_get_monotonic_time () < deadline)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-}
-
-static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   g_dtls_connection_close (f->client, NULL, NULL);
@@ -171,8 +156,8 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   /* An implicit handshake completes in the context it started from, posted
    * there by the handshake's thread once it ended: data may flow before
    * that post arrives, so wait for it (not just for what is pending now). */
-  drain_until_sole_owner (f->client);
-  drain_until_sole_owner (f->server);
+  test_drain_until_sole_owner (NULL, f->client);
+  test_drain_until_sole_owner (NULL, f->server);
   /* Every reference the connections took is given back. */
   g_assert_finalize_object (f->client);
   g_assert_finalize_object (f->server);
@@ -251,6 +236,93 @@ test_one_context (Fixture *f, gconstpointer data)
     g_main_context_iteration (NULL, TRUE);
   exchange (f->client, f->server, -1, NULL);
   exchange (f->server, f->client, 0, NULL);
+}
+
+static void send_ping (GDtlsConnection *conn, gint64 timeout);
+
+/* Two sources watch one connection and each callback reads once: when one
+ * took the record, the other is not called for nothing. */
+static gboolean
+read_once (GDatagramBased *conn, GIOCondition condition, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gchar buf[64];
+  GInputVector iv = { buf, sizeof buf };
+  GInputMessage im = { NULL, &iv, 1, 0, 0, NULL, NULL };
+
+  g_assert_cmphex (condition, ==, G_IO_IN);
+  g_assert_cmpint (g_datagram_based_receive_messages (conn, &im, 1, 0, 0, NULL, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpstr (buf, ==, "ping");
+  (*(guint *) data)++;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+test_two_sources (Fixture *f, gconstpointer data)
+{
+  GSource *sources[2];
+  guint reads = 0, i;
+  gint done = 0;
+
+  g_dtls_connection_handshake_async (f->client, G_PRIORITY_DEFAULT, NULL, handshake_done, &done);
+  g_dtls_connection_handshake_async (f->server, G_PRIORITY_DEFAULT, NULL, handshake_done, &done);
+  while (done < 2)
+    g_main_context_iteration (NULL, TRUE);
+  for (i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      sources[i] = g_datagram_based_create_source (G_DATAGRAM_BASED (f->client), G_IO_IN, NULL);
+      g_source_set_callback (sources[i], G_SOURCE_FUNC (read_once), &reads, NULL);
+      g_source_attach (sources[i], NULL);
+    }
+  for (i = 1; i <= 50; i++)
+    {
+      send_ping (f->server, -1);
+      while (reads < i)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  /* Nothing more to read: no callback runs, however long the loop turns. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (reads, ==, 50);
+  for (i = 0; i < G_N_ELEMENTS (sources); i++)
+    {
+      g_source_destroy (sources[i]);
+      g_source_unref (sources[i]);
+    }
+}
+
+static gboolean
+note_cancelled (GDatagramBased *conn, GIOCondition condition, gpointer data)
+{
+  /* Nothing to read: it is the cancellable that woke the source. */
+  g_assert_cmphex (condition, ==, 0);
+  (*(guint *) data)++;
+  return G_SOURCE_REMOVE;
+}
+
+/* A source's cancellable calls it back even with nothing ready, as a
+ * GSocket's source does. */
+static void
+test_cancelled_source (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GSource) source = NULL;
+  guint calls = 0;
+  gint done = 0;
+
+  g_dtls_connection_handshake_async (f->client, G_PRIORITY_DEFAULT, NULL, handshake_done, &done);
+  g_dtls_connection_handshake_async (f->server, G_PRIORITY_DEFAULT, NULL, handshake_done, &done);
+  while (done < 2)
+    g_main_context_iteration (NULL, TRUE);
+  source = g_datagram_based_create_source (G_DATAGRAM_BASED (f->client), G_IO_IN, cancellable);
+  g_source_set_callback (source, G_SOURCE_FUNC (note_cancelled), &calls, NULL);
+  g_source_attach (source, NULL);
+  g_cancellable_cancel (cancellable);
+  while (calls == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (calls, ==, 1);
+  g_assert_true (g_source_is_destroyed (source));
 }
 
 /* Implicit handshakes driven by timeout-0 I/O only. */
@@ -464,6 +536,8 @@ main (int argc, char **argv)
   ADD ("lossy-server", 2, test_lossy);
   ADD ("lossy-both", 3, test_lossy);
   ADD ("silent-server", 0, test_silent_server);
+  ADD ("two-sources", 0, test_two_sources);
+  ADD ("cancelled-source", 0, test_cancelled_source);
   ADD ("nested-loop-in-accept-certificate", 0, test_nested_loop_in_accept_certificate);
 #undef ADD
   return g_test_run ();

@@ -92,3 +92,18 @@ test_server_certificate (void)
   g_assert_no_error (error);
   return certificate;
 }
+
+void
+test_drain_until_sole_owner (GMainContext *context, gpointer object)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (g_atomic_int_get (&G_OBJECT (object)->ref_count) > 1 &&
+         g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (context, FALSE))
+        g_usleep (1000);
+    }
+  while (g_main_context_iteration (context, FALSE))
+    ;
+}

@@ -15,3 +15,8 @@ GTlsCertificate *test_server_certificate (void);
 
 /* The PEM files of that certificate and of its key (made if needed). */
 void test_server_certificate_files (gchar **cert, gchar **key);
+
+/* Iterates context until the caller holds the only reference to object
+ * (at most 10 s): what a connection still posts there (the end of a
+ * handshake or close, from another thread) runs first. */
+void test_drain_until_sole_owner (GMainContext *context, gpointer object);
