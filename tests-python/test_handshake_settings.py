@@ -15,17 +15,8 @@ import peers
 from streams import IO, SECOND
 
 
-def silent_peer_and_client():
-    """A client whose server is a plain socket that reads and never answers."""
-    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    silent.bind(("127.0.0.1", 0))
-    cs = conns.udp_socket()
-    cs.connect(conns.inet_address(silent.getsockname()))
-    return silent, conns.client_for(cs)
-
-
 def test_handshake_timeout_bounds_the_handshake():
-    silent, client = silent_peer_and_client()
+    silent, client = conns.silent_peer_and_client()
     client.props.handshake_timeout = 500
     start = time.monotonic()
     with pytest.raises(GLib.Error) as exc:
@@ -38,7 +29,7 @@ def test_handshake_timeout_bounds_the_handshake():
 
 def count_client_hellos(interval, window):
     """ClientHellos a silent server receives within window seconds."""
-    silent, client = silent_peer_and_client()
+    silent, client = conns.silent_peer_and_client()
     if interval:
         client.props.retransmission_interval = interval
     client.props.handshake_timeout = int(window * 1000)
