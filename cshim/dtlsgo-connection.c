@@ -1535,9 +1535,11 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
    * DtlsGoConnection:handshake-timeout:
    *
    * How long a handshake may take, in milliseconds, before it fails with
-   * %G_IO_ERROR_TIMED_OUT. 0 (the default) means 60 seconds, or the number
-   * of seconds in the environment variable `DTLSGO_HANDSHAKE_TIMEOUT`. An
-   * operation's own timeout bounds the handshake it starts as well.
+   * %G_TLS_ERROR_HANDSHAKE ("DTLS handshake timed out after …"). 0 (the
+   * default) means 60 seconds, or the number of seconds in the environment
+   * variable `DTLSGO_HANDSHAKE_TIMEOUT`. An operation's own timeout bounds
+   * the handshake it starts as well: that operation then fails with
+   * %G_IO_ERROR_TIMED_OUT, and every later one with %G_TLS_ERROR_HANDSHAKE.
    */
   obj_props[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, 0,

@@ -19,9 +19,8 @@ from gi.repository import Gio, GLib
 
 import conns
 import dgram
-from streams import IO, SECOND, assert_error, b
+from streams import IO, SECOND, TLS, assert_error, b
 
-TLS = GLib.quark_to_string(Gio.tls_error_quark())
 HANDSHAKE_TIMEOUT_MS = 300
 
 
