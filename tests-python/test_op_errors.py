@@ -167,6 +167,22 @@ def test_a_handshake_joined_with_timeout_minus_one_reports_the_starters_failure(
     silent.close()
 
 
+@pytest.mark.parametrize("timeout", [0, 100_000])
+def test_condition_wait_not_met_in_time_is_timed_out(ecdsa_pair, timeout):
+    """GLib documents TIMED_OUT for a condition_wait whose condition is not
+    met in time, timeout 0 included (GSocket and glib-networking: 'Socket
+    I/O timed out'); it does not start a handshake."""
+    client, server = ecdsa_pair
+    for conn in (client, server):
+        with pytest.raises(GLib.Error) as exc:
+            dgram.condition_wait(conn, GLib.IOCondition.IN, timeout)
+        assert_error(exc.value, IO, Gio.IOErrorEnum.TIMED_OUT)
+    assert conns.handshake_both(client, server) == (None, None)
+    with pytest.raises(GLib.Error) as exc:
+        dgram.condition_wait(client, GLib.IOCondition.IN, timeout)
+    assert_error(exc.value, IO, Gio.IOErrorEnum.TIMED_OUT)
+
+
 # ---- An already-cancelled GCancellable ---------------------------------------
 
 
