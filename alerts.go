@@ -92,7 +92,7 @@ func handshakeError(ctx context.Context, err error, facts handshakeFacts) error 
 	}
 	if ctx.Err() != nil {
 		cerr := contextError(ctx, "performing the DTLS handshake")
-		if errors.Is(cerr, ErrTimedOut) && facts.datagrams > 0 && facts.dtlsRecords == 0 {
+		if timedOut(cerr) && facts.datagrams > 0 && facts.dtlsRecords == 0 {
 			return Errorf(ErrNotTLS, "Peer failed to perform DTLS handshake: %d datagrams received, none of them DTLS", facts.datagrams)
 		}
 		return cerr

@@ -18,7 +18,8 @@ const (
 )
 
 // DefaultHandshakeTimeout bounds every handshake: pion retransmits forever,
-// and a silent peer must end in ErrTimedOut, never a hang. It matches
+// and a silent peer must end in an error (ErrHandshake, see
+// handshakeDeadlineError), never a hang. It matches
 // GnuTLS's DTLS total timeout. The environment variable
 // DTLSGO_HANDSHAKE_TIMEOUT (seconds, fractions allowed) overrides it.
 const DefaultHandshakeTimeout = 60 * time.Second

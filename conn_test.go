@@ -153,12 +153,38 @@ func TestSilentPeerTimesOut(t *testing.T) {
 	client.BeginHandshake()
 	start := time.Now()
 	err := client.RunHandshake(context.Background(), Config{IsClient: true, HandshakeTimeout: 300 * time.Millisecond}, &acceptAll{})
-	if !errors.Is(err, ErrTimedOut) || time.Since(start) > 2*time.Second {
+	// The handshake's own bound is a handshake failure naming it: GLib
+	// keeps TIMED_OUT for a caller's own timeout.
+	if !errors.Is(err, ErrHandshake) || err.Error() != "DTLS handshake timed out after 0.3s" ||
+		time.Since(start) > 2*time.Second {
 		t.Fatalf("got %v after %v", err, time.Since(start))
 	}
 	// Sticky.
-	if _, err2 := client.established(false); !errors.Is(err2, ErrTimedOut) {
+	if _, err2 := client.established(false); err2 != err {
 		t.Fatalf("not sticky: %v", err2)
+	}
+	client.Close()
+}
+
+// A caller's timeout that ends the handshake is that caller's TIMED_OUT;
+// every later call sees a handshake failure that names it.
+func TestCallerTimeoutEndsTheHandshake(t *testing.T) {
+	cb, _ := udpPair(t)
+	client := NewConn(cb, true)
+	client.BeginHandshake()
+	ctx, cancel := WithCallerTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err := client.RunHandshake(ctx, Config{IsClient: true, HandshakeTimeout: 10 * time.Second}, &acceptAll{})
+	if !errors.Is(err, ErrTimedOut) {
+		t.Fatalf("got %v", err)
+	}
+	_, later := client.established(false)
+	if !errors.Is(later, ErrHandshake) || errors.Is(later, ErrTimedOut) ||
+		later.Error() != "DTLS handshake timed out after 0.2s (the timeout of the operation that started it)" {
+		t.Fatalf("later calls see %v", later)
+	}
+	if err := client.WaitHandshake(context.Background()); err != later {
+		t.Fatalf("a joiner sees %v", err)
 	}
 	client.Close()
 }

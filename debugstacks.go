@@ -1,7 +1,6 @@
 package dtlsgo
 
 import (
-	"errors"
 	"os"
 	"runtime"
 )
@@ -10,7 +9,7 @@ import (
 // a handshake ended in a timeout and DTLSGO_DEBUG_STACKS is set: it tells a
 // hang (a goroutine parked where it should not be) from a slow peer.
 func dumpStacksOnTimeout(err error) {
-	if !errors.Is(err, ErrTimedOut) || os.Getenv("DTLSGO_DEBUG_STACKS") == "" {
+	if !timedOut(err) || os.Getenv("DTLSGO_DEBUG_STACKS") == "" {
 		return
 	}
 	buf := make([]byte, 1<<20)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // stderrOf runs f with os.Stderr captured.
@@ -25,7 +26,7 @@ func stderrOf(t *testing.T, f func()) string {
 }
 
 func TestDumpStacksOnTimeout(t *testing.T) {
-	timedOut := Errorf(ErrTimedOut, "DTLS handshake timed out after 1s")
+	timedOut := handshakeDeadlineError(time.Second)
 
 	t.Setenv("DTLSGO_DEBUG_STACKS", "")
 	if out := stderrOf(t, func() { dumpStacksOnTimeout(timedOut) }); out != "" {

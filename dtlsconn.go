@@ -148,11 +148,13 @@ func (c *Conn) State() (HandshakeState, error) {
 func (c *Conn) BeginHandshake() (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != HandshakeIdle {
-		return false, nil
-	}
+	// Once closed, a handshake is refused even after one completed: GLib
+	// says every operation but close then returns G_IO_ERROR_CLOSED.
 	if c.readShut || c.writeShut {
 		return false, Errorf(ErrClosed, "Connection is closed")
+	}
+	if c.state != HandshakeIdle {
+		return false, nil
 	}
 	c.state = HandshakeRunning
 	c.hsDone = make(chan struct{})
@@ -161,12 +163,14 @@ func (c *Conn) BeginHandshake() (bool, error) {
 }
 
 // RunHandshake performs the handshake claimed by BeginHandshake, bounded by
-// ctx and the configured handshake timeout. Its error is sticky.
+// ctx (the starting call's) and the configured handshake timeout. Its error
+// is sticky (see stickyHandshakeError).
 func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHooks) error {
+	opCtx := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	ctx, cancelTimeout := context.WithTimeoutCause(ctx, cfg.handshakeTimeout(),
-		Errorf(ErrTimedOut, "DTLS handshake timed out after %v", cfg.handshakeTimeout()))
+	bound := cfg.handshakeTimeout()
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, bound, handshakeDeadlineError(bound))
 	defer cancelTimeout()
 
 	c.mu.Lock()
@@ -186,7 +190,7 @@ func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHook
 	c.mu.Lock()
 	c.hsCancel = nil
 	if err != nil {
-		c.state, c.hsErr = HandshakeFailed, err
+		c.state, c.hsErr = HandshakeFailed, stickyHandshakeError(opCtx, err)
 	} else {
 		c.state = HandshakeDone
 		if c.app == nil {

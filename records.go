@@ -249,6 +249,8 @@ func (c *Conn) Readiness() (in, out bool) {
 }
 
 // WaitReady blocks until Readiness reports in (wantIn) or out (wantOut).
+// Not ready in time is ErrTimedOut even with poll: GLib documents it so for
+// g_datagram_based_condition_wait, and GSocket does it.
 func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error {
 	for {
 		in, out := c.Readiness()
@@ -256,7 +258,7 @@ func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error 
 			return nil
 		}
 		if poll {
-			return Errorf(ErrWouldBlock, "The DTLS connection is not ready")
+			return Errorf(ErrTimedOut, "The DTLS connection did not become ready in time")
 		}
 		c.mu.Lock()
 		wait := c.changed

@@ -757,6 +757,12 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
   gboolean started = FALSE;
   gboolean ok;
 
+  /* As GSocket: an op whose cancellable is already cancelled does nothing,
+   * so a cancelled first op neither sends a ClientHello nor leaves a
+   * handshake failed for the ops after it. */
+  if (g_cancellable_set_error_if_cancelled (op->cancellable, error))
+    return FALSE;
+
   g_mutex_lock (&priv->lock);
   if (priv->certificate)
     certificate = g_object_ref (priv->certificate);
@@ -997,6 +1003,10 @@ begin_io (DtlsGoConnection *self,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s flags are not supported", what);
       return FALSE;
     }
+  /* Before anything moves: a record already queued stays for the next
+   * receive, and nothing is sent. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   if (!ensure_handshake (self, *timeout, cancellable, error))
     return FALSE;
   *timeout = remaining (*timeout, deadline);
@@ -1051,6 +1061,8 @@ dtls_go_connection_condition_wait (GDatagramBased  *datagram_based,
                                    GCancellable    *cancellable,
                                    GError         **error)
 {
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return FALSE;
   return dtlsgo_core_connection_condition_wait (PRIV (datagram_based)->core, condition,
                                                 timeout, cancellable, error);
 }
@@ -1537,9 +1549,11 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
    * DtlsGoConnection:handshake-timeout:
    *
    * How long a handshake may take, in milliseconds, before it fails with
-   * %G_IO_ERROR_TIMED_OUT. 0 (the default) means 60 seconds, or the number
-   * of seconds in the environment variable `DTLSGO_HANDSHAKE_TIMEOUT`. An
-   * operation's own timeout bounds the handshake it starts as well.
+   * %G_TLS_ERROR_HANDSHAKE ("DTLS handshake timed out after …"). 0 (the
+   * default) means 60 seconds, or the number of seconds in the environment
+   * variable `DTLSGO_HANDSHAKE_TIMEOUT`. An operation's own timeout bounds
+   * the handshake it starts as well: that operation then fails with
+   * %G_IO_ERROR_TIMED_OUT, and every later one with %G_TLS_ERROR_HANDSHAKE.
    */
   obj_props[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXUINT, 0,

@@ -18,7 +18,7 @@ func opContext(parent context.Context, timeoutUS int64, cancellable *C.GCancella
 	var releases []func()
 	if timeoutUS > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(timeoutUS)*time.Microsecond)
+		ctx, cancel = dtlsgo.WithCallerTimeout(ctx, time.Duration(timeoutUS)*time.Microsecond)
 		releases = append(releases, cancel)
 	}
 	if cancellable != nil {

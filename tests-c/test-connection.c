@@ -4,6 +4,7 @@
  * with timeout 0 while iterating; a silent server; a lossy base socket that
  * drops a peer's first datagram; references back to 1 after teardown. */
 #include <gio/gio.h>
+#include <string.h>
 
 #include "test-util.h"
 
@@ -521,6 +522,84 @@ test_silent_server (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 }
 
+/* A handshake that reaches its own bound (the server never answers) under
+ * a call whose timeout is -1 or 0, or under handshake_async: a
+ * G_TLS_ERROR_HANDSHAKE naming the bound, never TIMED_OUT (GLib allows that
+ * only for a timeout > 0: it would drop the error with a CRITICAL), and
+ * every later call, whatever its timeout, gets it again at once. */
+static void
+assert_handshake_timed_out (GError *error)
+{
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE);
+  g_assert_nonnull (strstr (error->message, "timed out after 0.3s"));
+}
+
+static void
+async_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+static void
+test_handshake_timeout (Fixture *f, gconstpointer data)
+{
+  const gchar *how = g_test_get_path () + strlen ("/connection/handshake-timeout/");
+  g_autoptr(GError) error = NULL;
+  gchar buf[64] = "ping";
+  GOutputVector ov = { buf, 4 };
+  GOutputMessage om = { NULL, &ov, 1, 0, NULL, 0 };
+  GInputVector iv = { buf, sizeof buf };
+  GInputMessage im = { NULL, &iv, 1, 0, 0, NULL, NULL };
+  const gint64 later_timeouts[] = { -1, 0, G_USEC_PER_SEC };
+
+  g_object_set (f->client, "handshake-timeout", 300, NULL);
+  if (g_str_equal (how, "blocking"))
+    g_assert_cmpint (g_datagram_based_send_messages (G_DATAGRAM_BASED (f->client), &om, 1, 0, -1,
+                                                     NULL, &error), ==, -1);
+  else if (g_str_equal (how, "polling"))
+    {
+      gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+      while (g_datagram_based_receive_messages (G_DATAGRAM_BASED (f->client), &im, 1, 0, 0,
+                                                NULL, &error) == -1 &&
+             g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+          g_clear_error (&error);
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+        }
+    }
+  else
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+
+      g_dtls_connection_handshake_async (f->client, G_PRIORITY_DEFAULT, NULL, async_done, &result);
+      while (result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_false (g_dtls_connection_handshake_finish (f->client, result, &error));
+    }
+  assert_handshake_timed_out (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (later_timeouts); i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+
+      g_clear_error (&error);
+      g_assert_cmpint (g_datagram_based_send_messages (G_DATAGRAM_BASED (f->client), &om, 1, 0,
+                                                       later_timeouts[i], NULL, &error), ==, -1);
+      assert_handshake_timed_out (error);
+      g_clear_error (&error);
+      g_assert_cmpint (g_datagram_based_receive_messages (G_DATAGRAM_BASED (f->client), &im, 1, 0,
+                                                          later_timeouts[i], NULL, &error), ==, -1);
+      assert_handshake_timed_out (error);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC / 2);
+    }
+  g_clear_error (&error);
+  g_assert_false (g_dtls_connection_handshake (f->client, NULL, &error));
+  assert_handshake_timed_out (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -538,6 +617,9 @@ main (int argc, char **argv)
   ADD ("silent-server", 0, test_silent_server);
   ADD ("two-sources", 0, test_two_sources);
   ADD ("cancelled-source", 0, test_cancelled_source);
+  ADD ("handshake-timeout/blocking", 0, test_handshake_timeout);
+  ADD ("handshake-timeout/polling", 0, test_handshake_timeout);
+  ADD ("handshake-timeout/async", 0, test_handshake_timeout);
   ADD ("nested-loop-in-accept-certificate", 0, test_nested_loop_in_accept_certificate);
 #undef ADD
   return g_test_run ();

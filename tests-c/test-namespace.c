@@ -227,6 +227,44 @@ test_errors (void)
   g_assert_error (error, G_TLS_CHANNEL_BINDING_ERROR, G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE);
 }
 
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer data)
+{
+  *(GAsyncResult **) data = g_object_ref (result);
+}
+
+/* The GBytes forms under a handshake that reaches its own bound (a silent
+ * server): the async send calls back with G_TLS_ERROR_HANDSHAKE (it never
+ * called back: GLib dropped TIMED_OUT), and a blocking receive reports it
+ * too instead of NULL without an error (which means end of stream). */
+static void
+test_handshake_timeout (void)
+{
+  g_autoptr(GSocket) cs = NULL;
+  g_autoptr(GSocket) ss = NULL;
+  g_autoptr(GDatagramBased) client = NULL;
+  g_autoptr(GBytes) ping = g_bytes_new_static ("ping", 4);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  test_udp_pair (&cs, &ss);
+  client = g_dtls_client_connection_new (G_DATAGRAM_BASED (cs), NULL, &error);
+  g_assert_no_error (error);
+  g_object_set (client, "handshake-timeout", 300, NULL);
+
+  dtls_go_connection_send_bytes_async (DTLS_GO_CONNECTION (client), ping, G_PRIORITY_DEFAULT, NULL,
+                                       store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (dtls_go_connection_send_bytes_finish (DTLS_GO_CONNECTION (client), result, &error));
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE);
+  g_assert_nonnull (strstr (error->message, "timed out after 0.3s"));
+  g_clear_error (&error);
+
+  g_assert_null (dtls_go_connection_receive_bytes (DTLS_GO_CONNECTION (client), 0, -1, NULL, &error));
+  g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_HANDSHAKE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -236,5 +274,6 @@ main (int argc, char **argv)
   g_test_add_func ("/namespace/one-module", test_one_module);
   g_test_add_func ("/namespace/psk-exchange", test_psk_exchange);
   g_test_add_func ("/namespace/errors", test_errors);
+  g_test_add_func ("/namespace/handshake-timeout", test_handshake_timeout);
   return g_test_run ();
 }

@@ -1,4 +1,5 @@
 """Helpers that build DTLS connection pairs over real loopback UDP."""
+import socket
 import threading
 import time
 
@@ -46,6 +47,15 @@ def client_for(sock, host="localhost", accept_all=True):
     if accept_all:
         conn.connect("accept-certificate", lambda *a: True)
     return conn
+
+
+def silent_peer_and_client():
+    """A client whose server is a plain socket that reads and never answers."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    cs = udp_socket()
+    cs.connect(inet_address(silent.getsockname()))
+    return silent, client_for(cs)
 
 
 def pair(server_cert, client_host="localhost", accept_all=True):

@@ -167,3 +167,16 @@ def add_watch(conn, condition, fn, cancellable=None):
     source_id = _glib.g_source_attach(source, None)
     _glib.g_source_unref(source)
     return source_id
+
+
+_gio.g_datagram_based_condition_wait.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int64,
+                                                 ctypes.c_void_p, ctypes.POINTER(ctypes.POINTER(_GError))]
+_gio.g_datagram_based_condition_wait.restype = ctypes.c_int
+
+
+def condition_wait(conn, condition, timeout=-1, cancellable=None):
+    """g_datagram_based_condition_wait; raises its error."""
+    err = ctypes.POINTER(_GError)()
+    if not _gio.g_datagram_based_condition_wait(gpointer(conn), int(condition), timeout,
+                                                gpointer(cancellable), ctypes.byref(err)):
+        _raise(err)

@@ -7,6 +7,7 @@ from gi.repository import Gio, GLib
 import dgram
 
 IO = GLib.quark_to_string(Gio.io_error_quark())
+TLS = GLib.quark_to_string(Gio.tls_error_quark())
 SECOND = 1_000_000
 
 
