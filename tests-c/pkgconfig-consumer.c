@@ -1,6 +1,6 @@
 /* A C program built the way a user builds one against an installed dtlsgo:
  * `cc consumer.c $(pkg-config --cflags --libs dtlsgo-1.0)`, nothing from
- * the source tree (tests-c/test-pkgconfig builds and runs it). It echoes one
+ * the source tree (tests-python/test_module.py builds and runs it). It echoes one
  * datagram over a PSK handshake and checks that the library it linked is
  * the module GIO loaded, from the installed prefix. */
 #include <dtlsgo.h>
