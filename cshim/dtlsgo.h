@@ -17,9 +17,10 @@ G_BEGIN_DECLS
 /**
  * DtlsGoBackend:
  *
- * dtlsgo's [iface@Gio.TlsBackend], registered as the `dtlsgo` extension of
- * the `gio-tls-backend` extension point when GIO loads the module. It serves
- * DTLS only: stream TLS connections fail with %G_IO_ERROR_NOT_SUPPORTED.
+ * The [iface@Gio.TlsBackend] of dtlsgo, registered as the `dtlsgo`
+ * extension of the `gio-tls-backend` extension point when GIO loads the
+ * module. It serves DTLS only: stream TLS connections fail with
+ * %G_IO_ERROR_NOT_SUPPORTED.
  *
  * [func@Gio.TlsBackend.get_default] returns it while dtlsgo is GIO's TLS
  * backend (`GIO_USE_TLS=dtlsgo`, or the only module in `GIO_MODULE_DIR`).
@@ -30,8 +31,8 @@ G_DECLARE_FINAL_TYPE (DtlsGoBackend, dtls_go_backend, DTLS_GO, BACKEND, GObject)
 /**
  * DtlsGoCertificate:
  *
- * dtlsgo's [class@Gio.TlsCertificate]: an X.509 certificate, its private
- * key when it has one, and its issuer. Create it through
+ * The [class@Gio.TlsCertificate] of dtlsgo: an X.509 certificate, its
+ * private key when it has one, and its issuer. Create it through
  * [class@Gio.TlsCertificate]'s constructors while dtlsgo is the default
  * backend; data that holds no certificate, or one that cannot be parsed,
  * fails with %G_TLS_ERROR_BAD_CERTIFICATE.
@@ -47,8 +48,8 @@ G_DECLARE_FINAL_TYPE (DtlsGoCertificate, dtls_go_certificate, DTLS_GO, CERTIFICA
 /**
  * DtlsGoDatabase:
  *
- * dtlsgo's [class@Gio.TlsDatabase]: a set of trust anchors that verifies
- * certificate chains. The backend's default database
+ * The [class@Gio.TlsDatabase] of dtlsgo: a set of trust anchors that
+ * verifies certificate chains. The backend's default database
  * ([method@Gio.TlsBackend.get_default_database]) is the system's CA store.
  */
 #define DTLS_GO_TYPE_DATABASE (dtls_go_database_get_type ())
@@ -62,8 +63,8 @@ struct _DtlsGoDatabaseClass
 /**
  * DtlsGoFileDatabase:
  *
- * dtlsgo's [iface@Gio.TlsFileDatabase]: a [class@DtlsGo.Database] trusting
- * the certificates of one PEM file. A relative path, or a file holding no
+ * The [iface@Gio.TlsFileDatabase] of dtlsgo: a [class@DtlsGo.Database]
+ * trusting the certificates of one PEM file. A relative path, or a file holding no
  * certificate, fails with %G_TLS_ERROR_MISC.
  *
  * ```python
