@@ -272,7 +272,7 @@ dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass)
   /**
    * DtlsGoClientConnection:psk-identity:
    *
-   * The identity the client sends with its #DtlsGoClientConnection:psk
+   * The identity the client sends with its [property@DtlsGo.ClientConnection:psk]
    * (RFC 4279: UTF-8, and what the server looks the key up by).
    */
   obj_props[PROP_PSK_IDENTITY] =
@@ -285,8 +285,9 @@ dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass)
    * The pre-shared key (RFC 4279), or %NULL (the default) for none. With a
    * key the client offers only PSK cipher suites (the ECDHE_PSK ones
    * first, for forward secrecy), plus the certificate suites when it also
-   * has a #GTlsConnection:certificate, and needs no certificates at all. A
-   * key without a non-empty #DtlsGoClientConnection:psk-identity makes the
+   * has a [property@Gio.TlsConnection:certificate], and needs no
+   * certificates at all. A key without a non-empty
+   * [property@DtlsGo.ClientConnection:psk-identity] makes the
    * handshake fail with %G_IO_ERROR_INVALID_ARGUMENT.
    */
   obj_props[PROP_PSK] =
@@ -342,8 +343,10 @@ dtls_go_client_connection_new (GDatagramBased     *base_socket,
  * @identity: (nullable): the PSK identity to send
  * @key: (nullable): the pre-shared key, or %NULL to use none
  *
- * Sets #DtlsGoClientConnection:psk-identity and #DtlsGoClientConnection:psk
- * at once, before the handshake.
+ * Sets [property@DtlsGo.ClientConnection:psk-identity] and
+ * [property@DtlsGo.ClientConnection:psk] at once, before the handshake.
+ * A key with a %NULL or empty @identity makes the handshake fail with
+ * %G_IO_ERROR_INVALID_ARGUMENT.
  */
 void
 dtls_go_client_connection_set_psk (DtlsGoClientConnection *self,

@@ -23,11 +23,23 @@
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Sends @bytes as one DTLS record, as g_datagram_based_send_messages() would
- * send one message: the first send or receive performs the handshake
- * (bounded by @timeout), a payload larger than a record can hold (8064
- * bytes) fails with %G_IO_ERROR_MESSAGE_TOO_LARGE, and sending after
- * g_dtls_connection_close() fails with %G_IO_ERROR_CLOSED.
+ * Sends @bytes as one DTLS record, as
+ * [method@Gio.DatagramBased.send_messages] would send one message: the
+ * first send or receive performs the handshake (bounded by @timeout).
+ *
+ * Errors: a payload larger than a record can hold (8064 bytes) fails with
+ * %G_IO_ERROR_MESSAGE_TOO_LARGE, sending after
+ * [method@Gio.DtlsConnection.close] with %G_IO_ERROR_CLOSED, a cancelled
+ * @cancellable with %G_IO_ERROR_CANCELLED; @timeout ends it with
+ * %G_IO_ERROR_WOULD_BLOCK or %G_IO_ERROR_TIMED_OUT as above; a failed
+ * handshake with its own error (%G_TLS_ERROR domain), again on every
+ * later call.
+ *
+ * ```c
+ * g_autoptr(GBytes) hello = g_bytes_new_static ("hello", 5);
+ * if (!dtls_go_connection_send_bytes (conn, hello, 5 * G_USEC_PER_SEC, NULL, &error))
+ *   g_warning ("not sent: %s", error->message);
+ * ```
  *
  * Returns: %TRUE when the record was sent
  */
@@ -66,10 +78,22 @@ dtls_go_connection_send_bytes (DtlsGoConnection  *self,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Receives one DTLS record, as g_datagram_based_receive_messages() would
- * receive one message. After the peer closed the connection (its
- * close_notify) it returns %NULL with no error, every time; an empty
- * record is an empty #GBytes.
+ * Receives one DTLS record, as [method@Gio.DatagramBased.receive_messages]
+ * would receive one message; the first send or receive performs the
+ * handshake (bounded by @timeout). After the peer closed the connection
+ * (its close_notify) it returns %NULL with no error, every time; an empty
+ * record is an empty [struct@GLib.Bytes].
+ *
+ * Errors: %G_IO_ERROR_WOULD_BLOCK or %G_IO_ERROR_TIMED_OUT when @timeout
+ * ends the wait, %G_IO_ERROR_CANCELLED, %G_IO_ERROR_CLOSED after
+ * [method@Gio.DtlsConnection.close]; a failed handshake with its own error
+ * (%G_TLS_ERROR domain), again on every later call.
+ *
+ * ```python
+ * while (data := conn.receive_bytes(0, -1, None)) is not None:
+ *     handle(data.get_data())
+ * # the peer closed the connection
+ * ```
  *
  * Returns: (transfer full) (nullable): the record's payload, or %NULL at
  *   the end of the stream or on error
@@ -212,10 +236,10 @@ start (GTask *task, Attempt attempt, GIOCondition condition, GDatagramBasedSourc
  * @user_data: data for @callback
  *
  * Sends @bytes as one DTLS record without blocking, as
- * dtls_go_connection_send_bytes() does; the handshake, when this is the
- * first operation, runs in the thread-default main context, where
+ * [method@DtlsGo.Connection.send_bytes] does; the handshake, when this is
+ * the first operation, runs in the thread-default main context, where
  * @callback is called too. Finish with
- * dtls_go_connection_send_bytes_finish().
+ * [method@DtlsGo.Connection.send_bytes_finish].
  */
 void
 dtls_go_connection_send_bytes_async (DtlsGoConnection    *self,
@@ -246,7 +270,8 @@ dtls_go_connection_send_bytes_async (DtlsGoConnection    *self,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError
  *
- * Finishes dtls_go_connection_send_bytes_async().
+ * Finishes [method@DtlsGo.Connection.send_bytes_async], with the errors of
+ * [method@DtlsGo.Connection.send_bytes].
  *
  * Returns: %TRUE when the record was sent
  */
@@ -272,10 +297,17 @@ dtls_go_connection_send_bytes_finish (DtlsGoConnection  *self,
  * @user_data: data for @callback
  *
  * Receives one DTLS record without blocking, as
- * dtls_go_connection_receive_bytes() does; the handshake, when this is the
- * first operation, runs in the thread-default main context, where
+ * [method@DtlsGo.Connection.receive_bytes] does; the handshake, when this
+ * is the first operation, runs in the thread-default main context, where
  * @callback is called too. Finish with
- * dtls_go_connection_receive_bytes_finish().
+ * [method@DtlsGo.Connection.receive_bytes_finish].
+ *
+ * ```python
+ * def received(conn, result):
+ *     data = conn.receive_bytes_finish(result)  # None: the peer closed
+ *
+ * conn.receive_bytes_async(0, GLib.PRIORITY_DEFAULT, None, received)
+ * ```
  */
 void
 dtls_go_connection_receive_bytes_async (DtlsGoConnection    *self,
@@ -305,7 +337,8 @@ dtls_go_connection_receive_bytes_async (DtlsGoConnection    *self,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError
  *
- * Finishes dtls_go_connection_receive_bytes_async().
+ * Finishes [method@DtlsGo.Connection.receive_bytes_async], with the errors
+ * of [method@DtlsGo.Connection.receive_bytes].
  *
  * Returns: (transfer full) (nullable): the record's payload, or %NULL at
  *   the end of the stream (the peer's close_notify) or on error

@@ -23,6 +23,10 @@
  * of range with %G_IO_ERROR_INVALID_ARGUMENT. It keeps working after the
  * connection is closed.
  *
+ * ```python
+ * secret = conn.export_keying_material("EXPERIMENTAL-my-protocol", None, 32)
+ * ```
+ *
  * Returns: (transfer full): @length bytes of keying material, or %NULL on
  *   error
  */
@@ -47,7 +51,12 @@ dtls_go_connection_export_keying_material (DtlsGoConnection  *self,
  * @profiles: (array zero-terminated=1) (nullable): the DTLS-SRTP profiles
  *   to offer or accept, most preferred first, or %NULL for none
  *
- * Sets #DtlsGoConnection:srtp-profiles.
+ * Sets [property@DtlsGo.Connection:srtp-profiles], before the handshake.
+ *
+ * ```c
+ * const gchar *profiles[] = { "SRTP_AEAD_AES_128_GCM", "SRTP_AES128_CM_HMAC_SHA1_80", NULL };
+ * dtls_go_connection_set_srtp_profiles (conn, profiles);
+ * ```
  */
 void
 dtls_go_connection_set_srtp_profiles (DtlsGoConnection    *self,
@@ -62,8 +71,8 @@ dtls_go_connection_set_srtp_profiles (DtlsGoConnection    *self,
  * dtls_go_connection_get_srtp_profile:
  * @self: a #DtlsGoConnection
  *
- * Gets #DtlsGoConnection:srtp-profile: the DTLS-SRTP protection profile
- * the handshake selected.
+ * Gets [property@DtlsGo.Connection:srtp-profile]: the DTLS-SRTP
+ * protection profile the handshake selected.
  *
  * Returns: (nullable): the profile's IANA name, or %NULL before the
  *   handshake or when none was negotiated
@@ -103,6 +112,12 @@ dtls_go_connection_get_srtp_profile (DtlsGoConnection *self)
  * %G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE before the handshake and with
  * %G_TLS_CHANNEL_BINDING_ERROR_NOT_AVAILABLE when no profile was
  * negotiated.
+ *
+ * From languages that use introspection the four come back as a tuple:
+ *
+ * ```python
+ * local_key, local_salt, remote_key, remote_salt = conn.get_srtp_keys()
+ * ```
  *
  * Returns: (skip): %TRUE when the keys were derived
  */

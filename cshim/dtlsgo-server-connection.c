@@ -231,8 +231,17 @@ dtls_go_server_connection_class_init (DtlsGoServerConnectionClass *klass)
    * the handshake. A server with a handler connected when its handshake
    * starts accepts PSK cipher suites (and needs no certificate for them);
    * handlers run in the handshake's main context, like
-   * #GDtlsConnection::accept-certificate, and the first one that returns a
-   * key ends the emission. With no key the handshake fails.
+   * [signal@Gio.DtlsConnection::accept-certificate], and the first one that
+   * returns a key ends the emission. With no key the handshake fails with
+   * %G_TLS_ERROR_HANDSHAKE (and the client with %G_TLS_ERROR_MISC, for
+   * the alert it receives).
+   *
+   * ```python
+   * def find_key(conn, identity):
+   *     return keys.get(identity)  # a GLib.Bytes, or None
+   *
+   * server.connect("psk-requested", find_key)
+   * ```
    *
    * Returns: (transfer full) (nullable): the key, or %NULL for an identity
    *   the handler does not know

@@ -21,8 +21,9 @@ dtls_go_get_version (void)
  *
  * The cipher suites dtlsgo negotiates, by IANA name, in its order of
  * preference: the certificate suites, then the pre-shared key suites (used
- * only when a PSK is configured). #GTlsConnection:ciphersuite-name is one
- * of them after a handshake.
+ * only when a PSK is configured).
+ * [property@Gio.TlsConnection:ciphersuite-name] is one of them after a
+ * handshake.
  *
  * Returns: (transfer full) (array zero-terminated=1): the suites' names
  */
@@ -36,7 +37,7 @@ dtls_go_get_cipher_suites (void)
  * dtls_go_get_srtp_profiles:
  *
  * The DTLS-SRTP protection profiles dtlsgo supports, by IANA name, most
- * secure first: what #DtlsGoConnection:srtp-profiles accepts.
+ * secure first: what [property@DtlsGo.Connection:srtp-profiles] accepts.
  *
  * Returns: (transfer full) (array zero-terminated=1): the profiles' names
  */

@@ -17,9 +17,13 @@ G_BEGIN_DECLS
 /**
  * DtlsGoBackend:
  *
- * dtlsgo's #GTlsBackend, registered as the `dtlsgo` extension of the
- * `gio-tls-backend` extension point when GIO loads the module. It serves
- * DTLS only: stream TLS connections fail with %G_IO_ERROR_NOT_SUPPORTED.
+ * The [iface@Gio.TlsBackend] of dtlsgo, registered as the `dtlsgo`
+ * extension of the `gio-tls-backend` extension point when GIO loads the
+ * module. It serves DTLS only: stream TLS connections fail with
+ * %G_IO_ERROR_NOT_SUPPORTED.
+ *
+ * [func@Gio.TlsBackend.get_default] returns it while dtlsgo is GIO's TLS
+ * backend (`GIO_USE_TLS=dtlsgo`, or the only module in `GIO_MODULE_DIR`).
  */
 #define DTLS_GO_TYPE_BACKEND (dtls_go_backend_get_type ())
 G_DECLARE_FINAL_TYPE (DtlsGoBackend, dtls_go_backend, DTLS_GO, BACKEND, GObject)
@@ -27,12 +31,20 @@ G_DECLARE_FINAL_TYPE (DtlsGoBackend, dtls_go_backend, DTLS_GO, BACKEND, GObject)
 /**
  * DtlsGoCertificate:
  *
- * dtlsgo's #GTlsCertificate: an X.509 certificate, its private key when it
- * has one, and its issuer. Create it through #GTlsCertificate's
- * constructors while dtlsgo is the default backend, or else with
- * g_object_new() and its properties (#GTlsCertificate:certificate-pem holds
- * one certificate; link #GTlsCertificate:issuer yourself). dtlsgo's
- * connections take the certificates of any backend, though.
+ * The [class@Gio.TlsCertificate] of dtlsgo: an X.509 certificate, its
+ * private key when it has one, and its issuer. Create it through
+ * [class@Gio.TlsCertificate]'s constructors while dtlsgo is the default
+ * backend, or else with g_object_new() and its properties
+ * ([property@Gio.TlsCertificate:certificate-pem] holds one certificate;
+ * link [property@Gio.TlsCertificate:issuer] yourself); dtlsgo's connections
+ * take the certificates of any backend, though. Data that holds no
+ * certificate, or one that cannot be parsed, fails with
+ * %G_TLS_ERROR_BAD_CERTIFICATE.
+ *
+ * ```python
+ * cert = Gio.TlsCertificate.new_from_files("server.pem", "server-key.pem")
+ * assert isinstance(cert, DtlsGo.Certificate)
+ * ```
  */
 #define DTLS_GO_TYPE_CERTIFICATE (dtls_go_certificate_get_type ())
 G_DECLARE_FINAL_TYPE (DtlsGoCertificate, dtls_go_certificate, DTLS_GO, CERTIFICATE, GTlsCertificate)
@@ -40,8 +52,9 @@ G_DECLARE_FINAL_TYPE (DtlsGoCertificate, dtls_go_certificate, DTLS_GO, CERTIFICA
 /**
  * DtlsGoDatabase:
  *
- * dtlsgo's #GTlsDatabase: a set of trust anchors that verifies certificate
- * chains. The backend's default database is the system's CA store.
+ * The [class@Gio.TlsDatabase] of dtlsgo: a set of trust anchors that
+ * verifies certificate chains. The backend's default database
+ * ([method@Gio.TlsBackend.get_default_database]) is the system's CA store.
  */
 #define DTLS_GO_TYPE_DATABASE (dtls_go_database_get_type ())
 G_DECLARE_DERIVABLE_TYPE (DtlsGoDatabase, dtls_go_database, DTLS_GO, DATABASE, GTlsDatabase)
@@ -54,8 +67,13 @@ struct _DtlsGoDatabaseClass
 /**
  * DtlsGoFileDatabase:
  *
- * dtlsgo's #GTlsFileDatabase: a #DtlsGoDatabase trusting the certificates
- * of one PEM file.
+ * The [iface@Gio.TlsFileDatabase] of dtlsgo: a [class@DtlsGo.Database]
+ * trusting the certificates of one PEM file. A relative path, or a file holding no
+ * certificate, fails with %G_TLS_ERROR_MISC.
+ *
+ * ```python
+ * client.set_database(Gio.TlsFileDatabase.new("/etc/my-service/ca.pem"))
+ * ```
  */
 #define DTLS_GO_TYPE_FILE_DATABASE (dtls_go_file_database_get_type ())
 G_DECLARE_FINAL_TYPE (DtlsGoFileDatabase, dtls_go_file_database, DTLS_GO, FILE_DATABASE, DtlsGoDatabase)
@@ -63,13 +81,25 @@ G_DECLARE_FINAL_TYPE (DtlsGoFileDatabase, dtls_go_file_database, DTLS_GO, FILE_D
 /**
  * DtlsGoConnection:
  *
- * The base of dtlsgo's DTLS connections. It is a #GDtlsConnection and a
- * #GDatagramBased (and, as in glib-networking, a #GTlsConnection), so
- * everything GIO documents works on it unchanged; this type adds what GIO
- * has no API for.
+ * The base of dtlsgo's DTLS connections. It is a [iface@Gio.DtlsConnection]
+ * and a [iface@Gio.DatagramBased] (and, as in glib-networking, a
+ * [class@Gio.TlsConnection]), so everything GIO documents works on it
+ * unchanged; this type adds what GIO has no API for.
  *
  * The settings here are read when the handshake starts, like GIO's own
  * connection properties.
+ *
+ * GIO's constructors return a dtlsgo connection only while dtlsgo is GIO's
+ * TLS backend; another backend's connection has none of these methods, so
+ * check the type before using them:
+ *
+ * ```python
+ * conn = Gio.DtlsClientConnection.new(sock, None)
+ * if not isinstance(conn, DtlsGo.Connection):
+ *     raise RuntimeError("dtlsgo is not GIO's TLS backend")
+ * conn.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
+ * conn.send_bytes(GLib.Bytes.new(b"hello"), 5_000_000, None)
+ * ```
  */
 /* The class structures of the connection types are private (their
  * instances come from GIO's constructors and the roles are final), so the
@@ -80,9 +110,16 @@ G_DECLARE_DERIVABLE_TYPE (DtlsGoConnection, dtls_go_connection, DTLS_GO, CONNECT
 /**
  * DtlsGoClientConnection:
  *
- * A dtlsgo DTLS client connection, what g_dtls_client_connection_new()
- * returns while dtlsgo is the default backend. Besides certificates it can
- * authenticate with a pre-shared key (RFC 4279).
+ * A dtlsgo DTLS client connection, what
+ * [func@Gio.DtlsClientConnection.new] returns while dtlsgo is the default
+ * backend. Besides certificates it can authenticate with a pre-shared key
+ * (RFC 4279):
+ *
+ * ```python
+ * client = Gio.DtlsClientConnection.new(sock, None)
+ * client.set_psk("sensor-17", GLib.Bytes.new(key))
+ * client.send_bytes(GLib.Bytes.new(b"hello"), 5_000_000, None)
+ * ```
  */
 #define DTLS_GO_TYPE_CLIENT_CONNECTION (dtls_go_client_connection_get_type ())
 typedef struct _DtlsGoClientConnection DtlsGoClientConnection;
@@ -103,10 +140,18 @@ DTLS_GO_IS_CLIENT_CONNECTION (gpointer ptr)
 /**
  * DtlsGoServerConnection:
  *
- * A dtlsgo DTLS server connection, what g_dtls_server_connection_new()
- * returns while dtlsgo is the default backend. Besides a certificate it
- * can accept clients by pre-shared key (RFC 4279), looked up through the
- * #DtlsGoServerConnection::psk-requested signal.
+ * A dtlsgo DTLS server connection, what
+ * [func@Gio.DtlsServerConnection.new] returns while dtlsgo is the default
+ * backend. Besides a certificate it can accept clients by pre-shared key
+ * (RFC 4279), looked up through the
+ * [signal@DtlsGo.ServerConnection::psk-requested] signal:
+ *
+ * ```python
+ * keys = {"sensor-17": GLib.Bytes.new(key)}  # identity: key
+ * server = Gio.DtlsServerConnection.new(sock, None)  # no certificate
+ * server.connect("psk-requested", lambda conn, identity: keys.get(identity))
+ * data = server.receive_bytes(0, 5_000_000, None)
+ * ```
  */
 #define DTLS_GO_TYPE_SERVER_CONNECTION (dtls_go_server_connection_get_type ())
 typedef struct _DtlsGoServerConnection DtlsGoServerConnection;

@@ -119,16 +119,28 @@ def test_stream_tls_server_fails_cleanly(pki):
     assert "dtlsgo" in exc.value.message and "DTLS" in exc.value.message
 
 
-@pytest.mark.skipif(os.environ.get("DTLSGO_SKIP_INSTALL_TEST") == "1",
-                    reason="DTLSGO_SKIP_INSTALL_TEST=1")
-def test_meson_install_into_a_scratch_prefix(tmp_path):
-    """meson install puts the module into GIO's module dir under the prefix
-    and writes the module cache there."""
+SKIP_INSTALL = pytest.mark.skipif(os.environ.get("DTLSGO_SKIP_INSTALL_TEST") == "1",
+                                  reason="DTLSGO_SKIP_INSTALL_TEST=1")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A scratch prefix that meson installed a build of this tree into,
+    with the API reference."""
+    tmp_path = tmp_path_factory.mktemp("install")
     build, prefix = tmp_path / "build", tmp_path / "prefix"
-    subprocess.run(["meson", "setup", str(build), str(REPO), f"--prefix={prefix}"],
+    subprocess.run(["meson", "setup", str(build), str(REPO), f"--prefix={prefix}", "-Ddocs=true"],
                    check=True, capture_output=True, timeout=300)
     subprocess.run(["meson", "install", "-C", str(build)], check=True, capture_output=True,
                    timeout=900)
+    return prefix
+
+
+@SKIP_INSTALL
+def test_meson_install_into_a_scratch_prefix(installed):
+    """meson install puts the module into GIO's module dir under the prefix
+    and writes the module cache there."""
+    prefix = installed
     modules = list(prefix.rglob("gio/modules/libgiodtlsgo.so"))
     assert len(modules) == 1, list(prefix.rglob("*"))
     cache = modules[0].parent / "giomodule.cache"
@@ -168,3 +180,42 @@ def test_a_refused_stream_connection_goes_quietly():
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "refused"
     assert "internal error" not in out.stderr, out.stderr
+
+
+@SKIP_INSTALL
+def test_c_program_builds_with_pkg_config_against_the_install(installed, tmp_path):
+    """`pkg-config --cflags --libs dtlsgo-1.0` is all a C program needs: it
+    compiles against the installed dtlsgo.h, links the installed module
+    (found again at run time through the run path), and echoes a datagram
+    over a PSK handshake with that module as GIO's backend."""
+    (pc,) = installed.rglob("pkgconfig/dtlsgo-1.0.pc")
+    env = {**os.environ, "PKG_CONFIG_PATH": str(pc.parent)}
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "dtlsgo-1.0"], env=env,
+                           capture_output=True, text=True, check=True).stdout.split()
+    module_dir = subprocess.run(["pkg-config", "--variable=giomoduledir", "dtlsgo-1.0"], env=env,
+                                capture_output=True, text=True, check=True).stdout.strip()
+    module = pathlib.Path(module_dir, "libgiodtlsgo.so").resolve()
+    assert module.is_relative_to(installed)
+    program = tmp_path / "consumer"
+    cc = subprocess.run(["cc", "-Wall", "-Werror", "-o", str(program),
+                         str(REPO / "tests-c" / "pkgconfig-consumer.c"), *flags],
+                        capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+    # As a program beside glib-networking asks for dtlsgo by name.
+    env = {**os.environ, "GIO_EXTRA_MODULES": module_dir, "GIO_USE_TLS": "dtlsgo",
+           "G_DEBUG": "fatal-warnings"}
+    env.pop("GIO_MODULE_DIR", None)
+    out = subprocess.run([str(program), str(module)], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("dtlsgo "), out.stdout
+    assert 'echoed "ping" over TLS_ECDHE_PSK_' in out.stdout, out.stdout
+
+
+@SKIP_INSTALL
+def test_api_reference_is_installed_for_devhelp(installed):
+    """The reference lands in share/doc, in a directory devhelp reads: its
+    index is named like the directory."""
+    (book,) = installed.rglob("share/doc/dtlsgo-1.0")
+    assert (book / "dtlsgo-1.0.devhelp2").is_file()
+    assert (book / "index.html").is_file() and (book / "class.Connection.html").is_file()
