@@ -3,6 +3,7 @@ package dtlsgo
 import (
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"io"
 	"net"
 
@@ -68,7 +69,7 @@ type handshakeFacts struct {
 func handshakeError(ctx context.Context, err error, facts handshakeFacts) error {
 	// Our own verdicts (a rejected certificate, an interaction that failed,
 	// a key that stayed locked) already carry their kind.
-	var coded *codedError
+	var coded *errkind.Error
 	if errors.As(err, &coded) {
 		return coded
 	}

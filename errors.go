@@ -1,79 +1,47 @@
 package dtlsgo
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/dtlsgo/dtlsgo/internal/errkind"
 
-// Sentinel errors, one per failure a GLib caller can tell apart. Package
-// export maps each to its GError domain and code in one place; everything the
-// core returns wraps exactly one of them (test with errors.Is).
+// The error kinds (internal/errkind), under the names export/ and the rest
+// of the façade's callers use; each is the same value, so errors.Is holds
+// across the two names.
 var (
 	// G_TLS_ERROR
-	ErrTLSUnavailable         = errors.New("TLS unavailable")
-	ErrTLSMisc                = errors.New("TLS error")
-	ErrBadCertificate         = errors.New("bad certificate")
-	ErrNotTLS                 = errors.New("not TLS")
-	ErrHandshake              = errors.New("handshake failed")
-	ErrCertificateRequired    = errors.New("certificate required")
-	ErrEOF                    = errors.New("TLS connection closed unexpectedly")
-	ErrInappropriateFallback  = errors.New("inappropriate fallback")
-	ErrBadCertificatePassword = errors.New("bad certificate password")
-	ErrChannelBindingNotImpl  = errors.New("channel binding type not implemented")
-	ErrChannelBindingInvalid  = errors.New("channel binding data not available in this state")
-	ErrChannelBindingNotAvail = errors.New("channel binding data not available")
-	ErrChannelBindingNotSupp  = errors.New("channel binding type not supported")
-	ErrChannelBindingGeneral  = errors.New("channel binding error")
+	ErrTLSUnavailable         = errkind.ErrTLSUnavailable
+	ErrTLSMisc                = errkind.ErrTLSMisc
+	ErrBadCertificate         = errkind.ErrBadCertificate
+	ErrNotTLS                 = errkind.ErrNotTLS
+	ErrHandshake              = errkind.ErrHandshake
+	ErrCertificateRequired    = errkind.ErrCertificateRequired
+	ErrEOF                    = errkind.ErrEOF
+	ErrInappropriateFallback  = errkind.ErrInappropriateFallback
+	ErrBadCertificatePassword = errkind.ErrBadCertificatePassword
+	ErrChannelBindingNotImpl  = errkind.ErrChannelBindingNotImpl
+	ErrChannelBindingInvalid  = errkind.ErrChannelBindingInvalid
+	ErrChannelBindingNotAvail = errkind.ErrChannelBindingNotAvail
+	ErrChannelBindingNotSupp  = errkind.ErrChannelBindingNotSupp
+	ErrChannelBindingGeneral  = errkind.ErrChannelBindingGeneral
 
 	// G_IO_ERROR
-	ErrFailed          = errors.New("operation failed")
-	ErrNotFound        = errors.New("not found")
-	ErrInvalidArgument = errors.New("invalid argument")
-	ErrNotSupported    = errors.New("not supported")
-	ErrClosed          = errors.New("connection is closed")
-	ErrCancelled       = errors.New("operation was cancelled")
-	ErrTimedOut        = errors.New("operation timed out")
-	ErrWouldBlock      = errors.New("operation would block")
-	ErrMessageTooLarge = errors.New("message too large")
-	ErrBrokenPipe      = errors.New("broken pipe")
-	ErrInvalidData     = errors.New("invalid data")
-	ErrPermission      = errors.New("permission denied")
+	ErrFailed          = errkind.ErrFailed
+	ErrNotFound        = errkind.ErrNotFound
+	ErrInvalidArgument = errkind.ErrInvalidArgument
+	ErrNotSupported    = errkind.ErrNotSupported
+	ErrClosed          = errkind.ErrClosed
+	ErrCancelled       = errkind.ErrCancelled
+	ErrTimedOut        = errkind.ErrTimedOut
+	ErrWouldBlock      = errkind.ErrWouldBlock
+	ErrMessageTooLarge = errkind.ErrMessageTooLarge
+	ErrBrokenPipe      = errkind.ErrBrokenPipe
+	ErrInvalidData     = errkind.ErrInvalidData
+	ErrPermission      = errkind.ErrPermission
 )
-
-// codedError carries a caller-facing message while still matching its
-// sentinel and, through Unwrap, the underlying cause.
-type codedError struct {
-	kind  error
-	msg   string
-	cause error
-}
-
-func (e *codedError) Error() string        { return e.msg }
-func (e *codedError) Is(target error) bool { return target == e.kind }
-func (e *codedError) Unwrap() error        { return e.cause }
 
 // Errorf returns an error matching kind whose message is the formatted text.
 // A %w verb in format also records the cause.
 func Errorf(kind error, format string, args ...any) error {
-	formatted := fmt.Errorf(format, args...)
-	return &codedError{kind: kind, msg: formatted.Error(), cause: errors.Unwrap(formatted)}
+	return errkind.Errorf(kind, format, args...)
 }
 
 // Kind returns the sentinel err matches, or ErrFailed when it matches none.
-func Kind(err error) error {
-	for _, k := range allKinds {
-		if errors.Is(err, k) {
-			return k
-		}
-	}
-	return ErrFailed
-}
-
-var allKinds = []error{
-	ErrTLSUnavailable, ErrTLSMisc, ErrBadCertificate, ErrNotTLS, ErrHandshake,
-	ErrCertificateRequired, ErrEOF, ErrInappropriateFallback, ErrBadCertificatePassword,
-	ErrChannelBindingNotImpl, ErrChannelBindingInvalid, ErrChannelBindingNotAvail,
-	ErrChannelBindingNotSupp, ErrChannelBindingGeneral,
-	ErrFailed, ErrNotFound, ErrInvalidArgument, ErrNotSupported, ErrClosed, ErrCancelled,
-	ErrTimedOut, ErrWouldBlock, ErrMessageTooLarge, ErrBrokenPipe, ErrInvalidData, ErrPermission,
-}
+func Kind(err error) error { return errkind.Kind(err) }
