@@ -309,7 +309,7 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 		if err != nil {
 			return nil, err
 		}
-		tc, err := cert.tlsCertificate()
+		tc, err := tlsCertificate(cert)
 		if err != nil {
 			return nil, err
 		}
@@ -348,7 +348,7 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 			if err != nil {
 				return nil, err
 			}
-			tc, err := cert.tlsCertificate()
+			tc, err := tlsCertificate(cert)
 			if err != nil {
 				return nil, err
 			}

@@ -1,8 +1,9 @@
-package dtlsgo
+package trust
 
 import (
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"github.com/dtlsgo/dtlsgo/internal/testpki"
 	"math/big"
 	"testing"
 	"time"
@@ -11,9 +12,9 @@ import (
 // A cached verdict is used only for the same chain and purpose, within the
 // validity of its path; the identity is judged every time.
 func TestVerifyCache(t *testing.T) {
-	p := newTestPKI(t)
-	chain := chainOf(t, p.server, p.intermediate)
-	set := anchorsOf(p.root)
+	p := testpki.New(t)
+	chain := chainOf(t, p.Server, p.Intermediate)
+	set := anchorsOf(p.Root)
 	db := &Database{anchors: func() (*anchorSet, error) { return set, nil }}
 	in2050 := time.Date(2050, 6, 1, 0, 0, 0, 0, time.UTC)
 	defer func(saved func() time.Time) { timeNow = saved }(timeNow)
@@ -30,7 +31,7 @@ func TestVerifyCache(t *testing.T) {
 		{chain, PurposeAuthenticateServer, HostIdentity("localhost"), in2050, 0}, // cached
 		{chain, PurposeAuthenticateServer, HostIdentity("other.example"), in2050, FlagBadIdentity},
 		{chain, PurposeAuthenticateClient, Identity{}, in2050, FlagGenericError},
-		{chainOf(t, p.server), PurposeAuthenticateServer, Identity{}, in2050, FlagUnknownCA},
+		{chainOf(t, p.Server), PurposeAuthenticateServer, Identity{}, in2050, FlagUnknownCA},
 		{chain, PurposeAuthenticateServer, Identity{}, time.Date(2099, 6, 1, 0, 0, 0, 0, time.UTC), FlagExpired},
 		{chain, PurposeAuthenticateServer, Identity{}, time.Date(2019, 6, 1, 0, 0, 0, 0, time.UTC), FlagNotActivated},
 		{chain, PurposeAuthenticateServer, Identity{}, in2050, 0},
@@ -46,7 +47,7 @@ func TestVerifyCache(t *testing.T) {
 
 	// The cache is what answers: a verdict planted for an untrusted chain
 	// is returned as it is.
-	stranger := issue(t, leafTemplate("stranger", x509.ExtKeyUsageServerAuth), newTestKey(t, "ecdsa"), nil)
+	stranger := testpki.Issue(t, testpki.LeafTemplate("stranger", x509.ExtKeyUsageServerAuth), testpki.NewKey(t, "ecdsa"), nil)
 	strangerChain := chainOf(t, stranger)
 	if got := set.verify(strangerChain, PurposeAuthenticateServer, in2050); got != FlagUnknownCA {
 		t.Fatalf("stranger: %#x", got)
@@ -58,14 +59,14 @@ func TestVerifyCache(t *testing.T) {
 }
 
 func TestVerifyCacheIsBounded(t *testing.T) {
-	p := newTestPKI(t)
-	set := anchorsOf(p.root)
-	key := newTestKey(t, "ecdsa")
+	p := testpki.New(t)
+	set := anchorsOf(p.Root)
+	key := testpki.NewKey(t, "ecdsa")
 	for i := range maxVerifyCache + 10 {
-		tmpl := leafTemplate("localhost", x509.ExtKeyUsageServerAuth, "localhost")
+		tmpl := testpki.LeafTemplate("localhost", x509.ExtKeyUsageServerAuth, "localhost")
 		tmpl.Subject = pkix.Name{CommonName: "localhost", SerialNumber: big.NewInt(int64(i)).String()}
-		leaf := issue(t, tmpl, key, p.intermediate)
-		if got := set.verify(chainOf(t, leaf, p.intermediate), "", time.Now()); got != 0 {
+		leaf := testpki.Issue(t, tmpl, key, p.Intermediate)
+		if got := set.verify(chainOf(t, leaf, p.Intermediate), "", time.Now()); got != 0 {
 			t.Fatalf("leaf %d: %#x", i, got)
 		}
 		if n := len(set.verified.entries); n > maxVerifyCache {

@@ -1,10 +1,11 @@
-package dtlsgo
+package trust
 
 import (
 	"bytes"
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"net"
 	"time"
 )
@@ -34,30 +35,30 @@ type CertificateSource struct {
 }
 
 // NewCertificate builds a Certificate from what GTlsCertificate's
-// construct properties say; every failure is an ErrBadCertificate naming
+// construct properties say; every failure is an errkind.ErrBadCertificate naming
 // the problem.
 func NewCertificate(src CertificateSource) (*Certificate, error) {
 	var leaf *x509.Certificate
 	var err error
 	switch {
 	case src.DER != nil && src.PEM != "":
-		return nil, Errorf(ErrBadCertificate, "Both DER and PEM certificate data provided")
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Both DER and PEM certificate data provided")
 	case src.DER != nil:
 		if leaf, err = x509.ParseCertificate(src.DER); err != nil {
-			return nil, Errorf(ErrBadCertificate, "Could not parse DER certificate: %v", err)
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse DER certificate: %v", err)
 		}
 	case src.PEM != "":
 		if leaf, err = parseCertificatePEM(src.PEM); err != nil {
 			return nil, err
 		}
 	default:
-		return nil, Errorf(ErrBadCertificate, "No certificate data provided")
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "No certificate data provided")
 	}
 
 	c := &Certificate{leaf: leaf, issuer: src.Issuer}
 	switch {
 	case src.KeyDER != nil && src.KeyPEM != "":
-		return nil, Errorf(ErrBadCertificate, "Both DER and PEM private key data provided")
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Both DER and PEM private key data provided")
 	case src.KeyDER != nil && isEncryptedPrivateKey(src.KeyDER):
 		c.lockedKey = src.KeyDER
 	case src.KeyDER != nil:
@@ -86,14 +87,14 @@ func parseCertificatePEM(text string) (*x509.Certificate, error) {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, Errorf(ErrBadCertificate, "Could not parse PEM certificate: no PEM-encoded certificate found")
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse PEM certificate: no PEM-encoded certificate found")
 		}
 		if block.Type != "CERTIFICATE" && block.Type != "X509 CERTIFICATE" {
 			continue
 		}
 		leaf, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, Errorf(ErrBadCertificate, "Could not parse PEM certificate: %v", err)
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse PEM certificate: %v", err)
 		}
 		return leaf, nil
 	}
@@ -106,13 +107,13 @@ func certificateFromX509(leaf *x509.Certificate) *Certificate { return &Certific
 // rest out of order or with extras, so each issuer is found by name.
 func ParseCertificateChainDER(ders [][]byte) (*Certificate, error) {
 	if len(ders) == 0 {
-		return nil, Errorf(ErrBadCertificate, "No certificate data provided")
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "No certificate data provided")
 	}
 	certs := make([]*x509.Certificate, len(ders))
 	for i, der := range ders {
 		c, err := x509.ParseCertificate(der)
 		if err != nil {
-			return nil, Errorf(ErrBadCertificate, "Could not parse DER certificate %d of the chain: %v", i, err)
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse DER certificate %d of the chain: %v", i, err)
 		}
 		certs[i] = c
 	}
@@ -173,14 +174,14 @@ func (c *Certificate) NeedsPassword() bool { return c.lockedKey != nil }
 // checkKey refuses a private key that is not the leaf's.
 func (c *Certificate) checkKey(key crypto.Signer) error {
 	if !keyMatches(c.leaf, key) {
-		return Errorf(ErrBadCertificate, "Private key does not match the certificate (subject %s)", c.SubjectName())
+		return errkind.Errorf(errkind.ErrBadCertificate, "Private key does not match the certificate (subject %s)", c.SubjectName())
 	}
 	return nil
 }
 
 // Unlock returns the certificate with its encrypted private key opened by
 // password (c itself when it has no locked key). A wrong password is
-// ErrBadCertificatePassword.
+// errkind.ErrBadCertificatePassword.
 func (c *Certificate) Unlock(password []byte) (*Certificate, error) {
 	if c.lockedKey == nil {
 		return c, nil

@@ -1,8 +1,9 @@
-package dtlsgo
+package trust
 
 import (
 	"crypto/x509"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -93,7 +94,7 @@ func loadSystemAnchors() (*anchorSet, error) {
 		if firstErr == nil {
 			firstErr = errors.New("no CA certificates found (set SSL_CERT_FILE or SSL_CERT_DIR)")
 		}
-		return newAnchorSet(nil), Errorf(ErrTLSMisc, "Failed to load system trust store: %v", firstErr)
+		return newAnchorSet(nil), errkind.Errorf(errkind.ErrTLSMisc, "Failed to load system trust store: %v", firstErr)
 	}
 	return newAnchorSet(certs), nil
 }

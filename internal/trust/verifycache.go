@@ -1,4 +1,4 @@
-package dtlsgo
+package trust
 
 import (
 	"crypto/sha256"

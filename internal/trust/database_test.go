@@ -1,7 +1,9 @@
-package dtlsgo
+package trust
 
 import (
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
+	"github.com/dtlsgo/dtlsgo/internal/testpki"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,39 +21,39 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 func TestFileDatabase(t *testing.T) {
-	p := newTestPKI(t)
-	other := issue(t, caTemplate("Other Root"), newTestKey(t, "ecdsa"), nil)
+	p := testpki.New(t)
+	other := testpki.Issue(t, testpki.CATemplate("Other Root"), testpki.NewKey(t, "ecdsa"), nil)
 	// Non-CA certificates load too (glib-networking's tests rely on it),
 	// and a block that does not parse is skipped.
-	path := writeFile(t, "anchors.pem", p.root.pem()+pemOf("CERTIFICATE", []byte("junk"))+other.pem()+p.client.pem()+p.root.pem())
+	path := writeFile(t, "anchors.pem", p.Root.PEM()+pemOf("CERTIFICATE", []byte("junk"))+other.PEM()+p.Client.PEM()+p.Root.PEM())
 	db, err := NewFileDatabase(path, "file://"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	flags, err := db.VerifyChain(chainOf(t, p.server, p.intermediate), PurposeAuthenticateServer, HostIdentity("localhost"))
+	flags, err := db.VerifyChain(chainOf(t, p.Server, p.Intermediate), PurposeAuthenticateServer, HostIdentity("localhost"))
 	if err != nil || flags != 0 {
 		t.Errorf("good chain: %#x, %v", flags, err)
 	}
-	flags, _ = db.VerifyChain(chainOf(t, p.server, p.intermediate), PurposeAuthenticateServer, HostIdentity("nope"))
+	flags, _ = db.VerifyChain(chainOf(t, p.Server, p.Intermediate), PurposeAuthenticateServer, HostIdentity("nope"))
 	if flags != FlagBadIdentity {
 		t.Errorf("wrong host: %#x", flags)
 	}
 	// A trusted leaf verifies as itself.
-	flags, _ = db.VerifyChain(chainOf(t, p.client), PurposeAuthenticateClient, Identity{})
+	flags, _ = db.VerifyChain(chainOf(t, p.Client), PurposeAuthenticateClient, Identity{})
 	if flags != 0 {
 		t.Errorf("anchored leaf: %#x", flags)
 	}
 
-	handle := db.CertificateHandle(p.root.parsed(t))
+	handle := db.CertificateHandle(certOf(t, p.Root))
 	if !strings.HasPrefix(handle, "file://"+path+"#") || len(handle) != len("file://"+path+"#")+64 {
 		t.Errorf("handle %q", handle)
 	}
 	got, err := db.LookupHandle(handle)
-	if err != nil || got == nil || !got.IsSame(p.root.parsed(t)) {
+	if err != nil || got == nil || !got.IsSame(certOf(t, p.Root)) {
 		t.Errorf("lookup of %q: %v, %v", handle, got, err)
 	}
-	if h := db.CertificateHandle(p.intermediate.parsed(t)); h != "" {
+	if h := db.CertificateHandle(certOf(t, p.Intermediate)); h != "" {
 		t.Errorf("handle for a certificate not in the database: %q", h)
 	}
 	for _, bad := range []string{"blah:blah", handle[:len(handle)-2], "file:///other#" + handle[len(handle)-64:], ""} {
@@ -60,23 +62,23 @@ func TestFileDatabase(t *testing.T) {
 		}
 	}
 
-	issuer, err := db.LookupIssuer(p.intermediate.parsed(t), false)
-	if err != nil || issuer == nil || !issuer.IsSame(p.root.parsed(t)) {
+	issuer, err := db.LookupIssuer(certOf(t, p.Intermediate), false)
+	if err != nil || issuer == nil || !issuer.IsSame(certOf(t, p.Root)) {
 		t.Errorf("issuer of the intermediate: %v, %v", issuer, err)
 	}
-	if issuer, _ := db.LookupIssuer(p.intermediate.parsed(t), true); issuer != nil {
+	if issuer, _ := db.LookupIssuer(certOf(t, p.Intermediate), true); issuer != nil {
 		t.Error("key-pair lookup found an anchor (anchors have no keys)")
 	}
-	if issuer, _ := db.LookupIssuer(p.server.parsed(t), false); issuer != nil {
+	if issuer, _ := db.LookupIssuer(certOf(t, p.Server), false); issuer != nil {
 		t.Error("found an issuer the database does not hold")
 	}
 
-	issued, err := db.LookupIssuedBy(p.intermediate.x.RawSubject, false)
-	if err != nil || len(issued) != 1 || !issued[0].IsSame(p.client.parsed(t)) {
+	issued, err := db.LookupIssuedBy(p.Intermediate.X.RawSubject, false)
+	if err != nil || len(issued) != 1 || !issued[0].IsSame(certOf(t, p.Client)) {
 		t.Errorf("issued by the intermediate: %v, %v", issued, err)
 	}
-	issued, _ = db.LookupIssuedBy(p.root.x.RawSubject, false)
-	if len(issued) != 1 || !issued[0].IsSame(p.root.parsed(t)) {
+	issued, _ = db.LookupIssuedBy(p.Root.X.RawSubject, false)
+	if len(issued) != 1 || !issued[0].IsSame(certOf(t, p.Root)) {
 		t.Errorf("issued by the root (itself only, once): %d", len(issued))
 	}
 	if issued, _ := db.LookupIssuedBy([]byte("nothing"), false); len(issued) != 0 {
@@ -97,8 +99,8 @@ func TestFileDatabaseErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			db, err := NewFileDatabase(tc.path, "x")
-			if db != nil || !errors.Is(err, ErrTLSMisc) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("got %v, %v; want ErrTLSMisc saying %q", db, err, tc.want)
+			if db != nil || !errors.Is(err, errkind.ErrTLSMisc) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, %v; want errkind.ErrTLSMisc saying %q", db, err, tc.want)
 			}
 		})
 	}
@@ -115,9 +117,9 @@ func resetSystemStore(t *testing.T) {
 }
 
 func TestSystemStoreLoadsOnceFromSSLCertFile(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	resetSystemStore(t)
-	t.Setenv("SSL_CERT_FILE", writeFile(t, "bundle.pem", p.root.pem()))
+	t.Setenv("SSL_CERT_FILE", writeFile(t, "bundle.pem", p.Root.PEM()))
 	t.Setenv("SSL_CERT_DIR", "")
 	loads := 0
 	systemLoadLog = func(string, int) { loads++ }
@@ -130,7 +132,7 @@ func TestSystemStoreLoadsOnceFromSSLCertFile(t *testing.T) {
 		t.Error("the system store loaded before its first use")
 	}
 	for range 3 {
-		flags, err := db.VerifyChain(chainOf(t, p.server, p.intermediate), PurposeAuthenticateServer, HostIdentity("localhost"))
+		flags, err := db.VerifyChain(chainOf(t, p.Server, p.Intermediate), PurposeAuthenticateServer, HostIdentity("localhost"))
 		if err != nil || flags != 0 {
 			t.Fatalf("flags %#x, %v", flags, err)
 		}
@@ -138,31 +140,31 @@ func TestSystemStoreLoadsOnceFromSSLCertFile(t *testing.T) {
 	if loads != 1 {
 		t.Errorf("the system store loaded %d times", loads)
 	}
-	if h := db.CertificateHandle(p.root.parsed(t)); !strings.HasPrefix(h, "system-trust:#") {
+	if h := db.CertificateHandle(certOf(t, p.Root)); !strings.HasPrefix(h, "system-trust:#") {
 		t.Errorf("system handle %q", h)
 	}
 }
 
 func TestSystemStoreFromSSLCertDir(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	resetSystemStore(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "root.pem"), []byte(p.root.pem()), 0o600)
+	os.WriteFile(filepath.Join(dir, "root.pem"), []byte(p.Root.PEM()), 0o600)
 	t.Setenv("SSL_CERT_FILE", filepath.Join(dir, "absent.pem"))
 	t.Setenv("SSL_CERT_DIR", dir)
-	flags, err := SystemDatabase().VerifyChain(chainOf(t, p.server, p.intermediate), "", Identity{})
+	flags, err := SystemDatabase().VerifyChain(chainOf(t, p.Server, p.Intermediate), "", Identity{})
 	if err != nil || flags != 0 {
 		t.Errorf("flags %#x, %v", flags, err)
 	}
 }
 
 func TestSystemStoreFailureIsAnError(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	resetSystemStore(t)
 	t.Setenv("SSL_CERT_FILE", filepath.Join(t.TempDir(), "absent.pem"))
 	t.Setenv("SSL_CERT_DIR", "")
-	flags, err := SystemDatabase().VerifyChain(chainOf(t, p.server), "", Identity{})
-	if flags != FlagGenericError || !errors.Is(err, ErrTLSMisc) || !strings.Contains(err.Error(), "system trust store") {
+	flags, err := SystemDatabase().VerifyChain(chainOf(t, p.Server), "", Identity{})
+	if flags != FlagGenericError || !errors.Is(err, errkind.ErrTLSMisc) || !strings.Contains(err.Error(), "system trust store") {
 		t.Errorf("flags %#x, %v", flags, err)
 	}
 }
@@ -192,11 +194,11 @@ func BenchmarkSystemStoreLoad(b *testing.B) {
 }
 
 func BenchmarkVerifyChain(b *testing.B) {
-	p := newTestPKI(b)
-	chain := chainOf(b, p.server, p.intermediate)
-	anchors := anchorsOf(p.root)
+	p := testpki.New(b)
+	chain := chainOf(b, p.Server, p.Intermediate)
+	anchors := anchorsOf(p.Root)
 	for b.Loop() {
-		if verifyChain(chain, anchors, PurposeAuthenticateServer, testNotBefore.AddDate(1, 0, 0)) != 0 {
+		if verifyChain(chain, anchors, PurposeAuthenticateServer, testpki.NotBefore.AddDate(1, 0, 0)) != 0 {
 			b.Fatal("did not verify")
 		}
 	}

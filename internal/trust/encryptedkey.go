@@ -1,4 +1,4 @@
-package dtlsgo
+package trust
 
 import (
 	"crypto/aes"
@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"hash"
 )
 
@@ -60,26 +61,26 @@ func isEncryptedPrivateKey(der []byte) bool {
 }
 
 // decryptPrivateKey opens an EncryptedPrivateKeyInfo with password. A
-// wrong password is ErrBadCertificatePassword; a scheme it does not know,
-// ErrBadCertificate.
+// wrong password is errkind.ErrBadCertificatePassword; a scheme it does not know,
+// errkind.ErrBadCertificate.
 func decryptPrivateKey(der, password []byte) (any, error) {
 	var info encryptedPrivateKeyInfo
 	if _, err := asn1.Unmarshal(der, &info); err != nil {
-		return nil, Errorf(ErrBadCertificate, "Could not parse encrypted private key: %v", err)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse encrypted private key: %v", err)
 	}
 	if !info.Algorithm.Algorithm.Equal(oidPBES2) {
-		return nil, Errorf(ErrBadCertificate, "Unsupported private key encryption %v (only PKCS #5 PBES2 is supported)", info.Algorithm.Algorithm)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Unsupported private key encryption %v (only PKCS #5 PBES2 is supported)", info.Algorithm.Algorithm)
 	}
 	var params pbes2Params
 	if _, err := asn1.Unmarshal(info.Algorithm.Parameters.FullBytes, &params); err != nil {
-		return nil, Errorf(ErrBadCertificate, "Could not parse PBES2 parameters: %v", err)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse PBES2 parameters: %v", err)
 	}
 	if !params.KeyDerivationFunc.Algorithm.Equal(oidPBKDF2) {
-		return nil, Errorf(ErrBadCertificate, "Unsupported key derivation %v (only PBKDF2 is supported)", params.KeyDerivationFunc.Algorithm)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Unsupported key derivation %v (only PBKDF2 is supported)", params.KeyDerivationFunc.Algorithm)
 	}
 	var kdf pbkdf2Params
 	if _, err := asn1.Unmarshal(params.KeyDerivationFunc.Parameters.FullBytes, &kdf); err != nil {
-		return nil, Errorf(ErrBadCertificate, "Could not parse PBKDF2 parameters: %v", err)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse PBKDF2 parameters: %v", err)
 	}
 	prf, err := pbkdf2PRF(kdf.PRF.Algorithm)
 	if err != nil {
@@ -91,28 +92,28 @@ func decryptPrivateKey(der, password []byte) (any, error) {
 	}
 	var iv []byte
 	if _, err := asn1.Unmarshal(params.EncryptionScheme.Parameters.FullBytes, &iv); err != nil {
-		return nil, Errorf(ErrBadCertificate, "Could not parse the encryption IV: %v", err)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse the encryption IV: %v", err)
 	}
 	if kdf.KeyLength != 0 && kdf.KeyLength != keyLen {
-		return nil, Errorf(ErrBadCertificate, "PBKDF2 key length %d does not fit the cipher", kdf.KeyLength)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "PBKDF2 key length %d does not fit the cipher", kdf.KeyLength)
 	}
 	key, err := pbkdf2.Key(prf, string(password), kdf.Salt, kdf.IterationCount, keyLen)
 	if err != nil {
-		return nil, Errorf(ErrBadCertificate, "Could not derive the key: %v", err)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not derive the key: %v", err)
 	}
 	block, err := newCipher(key)
 	if err != nil || len(iv) != block.BlockSize() || len(info.EncryptedData)%block.BlockSize() != 0 {
-		return nil, Errorf(ErrBadCertificate, "Malformed encrypted private key")
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Malformed encrypted private key")
 	}
 	plain := make([]byte, len(info.EncryptedData))
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, info.EncryptedData)
 	plain, ok := unpad(plain, block.BlockSize())
 	if !ok {
-		return nil, Errorf(ErrBadCertificatePassword, "Incorrect password for the private key")
+		return nil, errkind.Errorf(errkind.ErrBadCertificatePassword, "Incorrect password for the private key")
 	}
 	k, err := x509.ParsePKCS8PrivateKey(plain)
 	if err != nil {
-		return nil, Errorf(ErrBadCertificatePassword, "Incorrect password for the private key")
+		return nil, errkind.Errorf(errkind.ErrBadCertificatePassword, "Incorrect password for the private key")
 	}
 	return k, nil
 }
@@ -130,7 +131,7 @@ func pbkdf2PRF(oid asn1.ObjectIdentifier) (func() hash.Hash, error) {
 	case oid.Equal(oidHMACSHA512):
 		return sha512.New, nil
 	}
-	return nil, Errorf(ErrBadCertificate, "Unsupported PBKDF2 function %v", oid)
+	return nil, errkind.Errorf(errkind.ErrBadCertificate, "Unsupported PBKDF2 function %v", oid)
 }
 
 func pbes2Cipher(oid asn1.ObjectIdentifier) (func([]byte) (cipher.Block, error), int, error) {
@@ -144,7 +145,7 @@ func pbes2Cipher(oid asn1.ObjectIdentifier) (func([]byte) (cipher.Block, error),
 	case oid.Equal(oidDESEDE3CBC):
 		return des.NewTripleDESCipher, 24, nil
 	}
-	return nil, 0, Errorf(ErrBadCertificate, "Unsupported private key cipher %v", oid)
+	return nil, 0, errkind.Errorf(errkind.ErrBadCertificate, "Unsupported private key cipher %v", oid)
 }
 
 // unpad removes PKCS #7 padding; false when it is not valid (most often, a

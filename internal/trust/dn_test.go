@@ -1,4 +1,4 @@
-package dtlsgo
+package trust
 
 import (
 	"encoding/asn1"

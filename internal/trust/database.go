@@ -1,10 +1,11 @@
-package dtlsgo
+package trust
 
 import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,15 +27,15 @@ type Database struct {
 // the file's URI.
 func NewFileDatabase(path, handlePrefix string) (*Database, error) {
 	if !filepath.IsAbs(path) {
-		return nil, Errorf(ErrTLSMisc, "The anchor file name used with a GTlsFileDatabase must be an absolute path, and not relative: %q", path)
+		return nil, errkind.Errorf(errkind.ErrTLSMisc, "The anchor file name used with a GTlsFileDatabase must be an absolute path, and not relative: %q", path)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, Errorf(ErrTLSMisc, "Failed to populate trust list from %s: %v", path, err)
+		return nil, errkind.Errorf(errkind.ErrTLSMisc, "Failed to populate trust list from %s: %v", path, err)
 	}
 	certs := parseAnchorsPEM(data)
 	if len(certs) == 0 {
-		return nil, Errorf(ErrTLSMisc, "Failed to populate trust list from %s: no certificate found", path)
+		return nil, errkind.Errorf(errkind.ErrTLSMisc, "Failed to populate trust list from %s: no certificate found", path)
 	}
 	set := newAnchorSet(certs)
 	return &Database{handlePrefix: handlePrefix, anchors: func() (*anchorSet, error) { return set, nil }}, nil

@@ -1,4 +1,4 @@
-package dtlsgo
+package trust
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
+	"github.com/dtlsgo/dtlsgo/internal/testpki"
 	"strings"
 	"testing"
 )
@@ -46,11 +48,11 @@ func keyEncodings(t *testing.T, key crypto.Signer) map[string]CertificateSource 
 
 func TestNewCertificateKeyFormats(t *testing.T) {
 	for _, alg := range []string{"rsa", "ecdsa", "ed25519"} {
-		key := newTestKey(t, alg)
-		cert := issue(t, leafTemplate("localhost", x509.ExtKeyUsageServerAuth, "localhost"), key, nil)
+		key := testpki.NewKey(t, alg)
+		cert := testpki.Issue(t, testpki.LeafTemplate("localhost", x509.ExtKeyUsageServerAuth, "localhost"), key, nil)
 		for name, src := range keyEncodings(t, key) {
 			t.Run(alg+"/"+name, func(t *testing.T) {
-				src.PEM = cert.pem()
+				src.PEM = cert.PEM()
 				c, err := NewCertificate(src)
 				if err != nil {
 					t.Fatal(err)
@@ -72,8 +74,8 @@ func TestNewCertificateKeyFormats(t *testing.T) {
 }
 
 func TestNewCertificateErrors(t *testing.T) {
-	p := newTestPKI(t)
-	otherKey, _ := x509.MarshalPKCS8PrivateKey(p.client.key)
+	p := testpki.New(t)
+	otherKey, _ := x509.MarshalPKCS8PrivateKey(p.Client.Key)
 	encrypted := "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n"
 	legacyEncrypted := "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00000000000000000000000000000000\n\nMAA=\n-----END RSA PRIVATE KEY-----\n"
 	for name, tc := range map[string]struct {
@@ -81,29 +83,29 @@ func TestNewCertificateErrors(t *testing.T) {
 		want string
 	}{
 		"nothing":        {CertificateSource{}, "No certificate data provided"},
-		"der and pem":    {CertificateSource{DER: p.server.der(), PEM: p.server.pem()}, "Both DER and PEM certificate"},
+		"der and pem":    {CertificateSource{DER: p.Server.DER(), PEM: p.Server.PEM()}, "Both DER and PEM certificate"},
 		"empty der":      {CertificateSource{DER: []byte{}}, "Could not parse DER certificate"},
 		"garbage der":    {CertificateSource{DER: []byte("garbage")}, "Could not parse DER certificate"},
-		"trailing der":   {CertificateSource{DER: append(p.server.der(), 0)}, "Could not parse DER certificate"},
+		"trailing der":   {CertificateSource{DER: append(p.Server.DER(), 0)}, "Could not parse DER certificate"},
 		"no pem block":   {CertificateSource{PEM: "I am not a very good certificate."}, "no PEM-encoded certificate found"},
 		"bad pem body":   {CertificateSource{PEM: pemOf("CERTIFICATE", []byte{0x30, 0x03, 1, 2, 3})}, "Could not parse PEM certificate"},
-		"key mismatch":   {CertificateSource{DER: p.server.der(), KeyDER: otherKey}, "Private key does not match the certificate"},
-		"two keys":       {CertificateSource{DER: p.server.der(), KeyDER: otherKey, KeyPEM: pemOf("PRIVATE KEY", otherKey)}, "Both DER and PEM private key"},
-		"garbage key":    {CertificateSource{DER: p.server.der(), KeyDER: []byte("xx")}, "Could not parse DER private key"},
-		"empty key":      {CertificateSource{DER: p.server.der(), KeyDER: []byte{}}, "Could not parse DER private key"},
-		"no key block":   {CertificateSource{DER: p.server.der(), KeyPEM: "nothing"}, "no PEM-encoded private key found"},
-		"encrypted key":  {CertificateSource{DER: p.server.der(), KeyPEM: encrypted}, "Cannot decrypt PEM-encoded private key"},
-		"legacy encrypt": {CertificateSource{DER: p.server.der(), KeyPEM: legacyEncrypted}, "Cannot decrypt PEM-encoded private key"},
-		"bad key body":   {CertificateSource{DER: p.server.der(), KeyPEM: pemOf("PRIVATE KEY", []byte{1, 2})}, "Could not parse PEM private key"},
-		"dsa key":        {CertificateSource{DER: p.server.der(), KeyPEM: pemOf("DSA PRIVATE KEY", []byte{1, 2})}, "unsupported key type"},
+		"key mismatch":   {CertificateSource{DER: p.Server.DER(), KeyDER: otherKey}, "Private key does not match the certificate"},
+		"two keys":       {CertificateSource{DER: p.Server.DER(), KeyDER: otherKey, KeyPEM: pemOf("PRIVATE KEY", otherKey)}, "Both DER and PEM private key"},
+		"garbage key":    {CertificateSource{DER: p.Server.DER(), KeyDER: []byte("xx")}, "Could not parse DER private key"},
+		"empty key":      {CertificateSource{DER: p.Server.DER(), KeyDER: []byte{}}, "Could not parse DER private key"},
+		"no key block":   {CertificateSource{DER: p.Server.DER(), KeyPEM: "nothing"}, "no PEM-encoded private key found"},
+		"encrypted key":  {CertificateSource{DER: p.Server.DER(), KeyPEM: encrypted}, "Cannot decrypt PEM-encoded private key"},
+		"legacy encrypt": {CertificateSource{DER: p.Server.DER(), KeyPEM: legacyEncrypted}, "Cannot decrypt PEM-encoded private key"},
+		"bad key body":   {CertificateSource{DER: p.Server.DER(), KeyPEM: pemOf("PRIVATE KEY", []byte{1, 2})}, "Could not parse PEM private key"},
+		"dsa key":        {CertificateSource{DER: p.Server.DER(), KeyPEM: pemOf("DSA PRIVATE KEY", []byte{1, 2})}, "unsupported key type"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, err := NewCertificate(tc.src)
 			if c != nil || err == nil {
 				t.Fatalf("got %v, %v; want an error", c, err)
 			}
-			if !errors.Is(err, ErrBadCertificate) || Kind(err) != ErrBadCertificate {
-				t.Errorf("error %v is not ErrBadCertificate", err)
+			if !errors.Is(err, errkind.ErrBadCertificate) || errkind.Kind(err) != errkind.ErrBadCertificate {
+				t.Errorf("error %v is not errkind.ErrBadCertificate", err)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not say %q", err, tc.want)
@@ -113,10 +115,10 @@ func TestNewCertificateErrors(t *testing.T) {
 }
 
 func TestCertificateProperties(t *testing.T) {
-	p := newTestPKI(t)
-	c := chainOf(t, p.serverIP, p.intermediate, p.root)
+	p := testpki.New(t)
+	c := chainOf(t, p.ServerIP, p.Intermediate, p.Root)
 
-	if c.PEM() != p.serverIP.pem() || !bytes.Equal(c.DER(), p.serverIP.der()) {
+	if c.PEM() != p.ServerIP.PEM() || !bytes.Equal(c.DER(), p.ServerIP.DER()) {
 		t.Error("PEM/DER do not read back as given")
 	}
 	again, err := NewCertificate(CertificateSource{PEM: "junk before\n" + c.PEM() + "junk after"})
@@ -124,7 +126,7 @@ func TestCertificateProperties(t *testing.T) {
 		t.Errorf("PEM with surrounding text: %v", err)
 	}
 	ders := c.ChainDER()
-	if len(ders) != 3 || !bytes.Equal(ders[0], p.serverIP.der()) || !bytes.Equal(ders[1], p.intermediate.der()) || !bytes.Equal(ders[2], p.root.der()) {
+	if len(ders) != 3 || !bytes.Equal(ders[0], p.ServerIP.DER()) || !bytes.Equal(ders[1], p.Intermediate.DER()) || !bytes.Equal(ders[2], p.Root.DER()) {
 		t.Error("ChainDER is not leaf, intermediate, root")
 	}
 	if c.Issuer().Issuer().Issuer() != nil {
@@ -137,7 +139,7 @@ func TestCertificateProperties(t *testing.T) {
 	if len(ips) != 2 || len(ips[0]) != 4 || ips[0].String() != "127.0.0.1" || len(ips[1]) != 16 || ips[1].String() != "::1" {
 		t.Errorf("IP addresses %v", ips)
 	}
-	if !c.NotBefore().Equal(testNotBefore) || !c.NotAfter().Equal(testNotAfter) {
+	if !c.NotBefore().Equal(testpki.NotBefore) || !c.NotAfter().Equal(testpki.NotAfter) {
 		t.Errorf("validity %v – %v", c.NotBefore(), c.NotAfter())
 	}
 	if got, want := c.SubjectName(), "O=dtlsgo tests,CN=ip"; got != want {
@@ -146,31 +148,31 @@ func TestCertificateProperties(t *testing.T) {
 	if got, want := c.IssuerName(), "O=dtlsgo tests,CN=Test Intermediate"; got != want {
 		t.Errorf("issuer %q, want %q", got, want)
 	}
-	if names := chainOf(t, p.server).DNSNames(); len(names) != 1 || names[0] != "localhost" {
+	if names := chainOf(t, p.Server).DNSNames(); len(names) != 1 || names[0] != "localhost" {
 		t.Errorf("DNS names %v", names)
 	}
-	if c.IsSame(chainOf(t, p.server)) || !c.IsSame(chainOf(t, p.serverIP)) || c.IsSame(nil) {
+	if c.IsSame(chainOf(t, p.Server)) || !c.IsSame(chainOf(t, p.ServerIP)) || c.IsSame(nil) {
 		t.Error("IsSame does not compare DER")
 	}
 }
 
 func TestParseCertificateChainDER(t *testing.T) {
-	p := newTestPKI(t)
+	p := testpki.New(t)
 	for name, tc := range map[string]struct {
-		in   []*pkiCert
-		want []*pkiCert
+		in   []*testpki.Cert
+		want []*testpki.Cert
 	}{
-		"in order":         {[]*pkiCert{p.server, p.intermediate, p.root}, []*pkiCert{p.server, p.intermediate, p.root}},
-		"out of order":     {[]*pkiCert{p.server, p.root, p.intermediate}, []*pkiCert{p.server, p.intermediate, p.root}},
-		"duplicates":       {[]*pkiCert{p.server, p.intermediate, p.intermediate, p.server}, []*pkiCert{p.server, p.intermediate}},
-		"unrelated extra":  {[]*pkiCert{p.server, p.client, p.intermediate}, []*pkiCert{p.server, p.intermediate}},
-		"leaf only":        {[]*pkiCert{p.server}, []*pkiCert{p.server}},
-		"self-signed root": {[]*pkiCert{p.root, p.root}, []*pkiCert{p.root}},
+		"in order":         {[]*testpki.Cert{p.Server, p.Intermediate, p.Root}, []*testpki.Cert{p.Server, p.Intermediate, p.Root}},
+		"out of order":     {[]*testpki.Cert{p.Server, p.Root, p.Intermediate}, []*testpki.Cert{p.Server, p.Intermediate, p.Root}},
+		"duplicates":       {[]*testpki.Cert{p.Server, p.Intermediate, p.Intermediate, p.Server}, []*testpki.Cert{p.Server, p.Intermediate}},
+		"unrelated extra":  {[]*testpki.Cert{p.Server, p.Client, p.Intermediate}, []*testpki.Cert{p.Server, p.Intermediate}},
+		"leaf only":        {[]*testpki.Cert{p.Server}, []*testpki.Cert{p.Server}},
+		"self-signed root": {[]*testpki.Cert{p.Root, p.Root}, []*testpki.Cert{p.Root}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var ders [][]byte
 			for _, c := range tc.in {
-				ders = append(ders, c.der())
+				ders = append(ders, c.DER())
 			}
 			c, err := ParseCertificateChainDER(ders)
 			if err != nil {
@@ -181,18 +183,18 @@ func TestParseCertificateChainDER(t *testing.T) {
 				t.Fatalf("chain of %d, want %d", len(got), len(tc.want))
 			}
 			for i, w := range tc.want {
-				if !bytes.Equal(got[i], w.der()) {
-					t.Errorf("link %d is not %s", i, w.x.Subject.CommonName)
+				if !bytes.Equal(got[i], w.DER()) {
+					t.Errorf("link %d is not %s", i, w.X.Subject.CommonName)
 				}
 			}
 		})
 	}
 
-	if _, err := ParseCertificateChainDER(nil); !errors.Is(err, ErrBadCertificate) {
+	if _, err := ParseCertificateChainDER(nil); !errors.Is(err, errkind.ErrBadCertificate) {
 		t.Errorf("empty chain: %v", err)
 	}
-	_, err := ParseCertificateChainDER([][]byte{p.server.der(), []byte("junk")})
-	if !errors.Is(err, ErrBadCertificate) || !strings.Contains(err.Error(), "certificate 1") {
+	_, err := ParseCertificateChainDER([][]byte{p.Server.DER(), []byte("junk")})
+	if !errors.Is(err, errkind.ErrBadCertificate) || !strings.Contains(err.Error(), "certificate 1") {
 		t.Errorf("bad second certificate: %v", err)
 	}
 }
@@ -205,8 +207,8 @@ func FuzzNewCertificatePEM(f *testing.F) {
 		if (c == nil) == (err == nil) {
 			t.Fatalf("got %v and %v", c, err)
 		}
-		if err != nil && Kind(err) != ErrBadCertificate {
-			t.Fatalf("error of kind %v", Kind(err))
+		if err != nil && errkind.Kind(err) != errkind.ErrBadCertificate {
+			t.Fatalf("error of kind %v", errkind.Kind(err))
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package dtlsgo
+package trust
 
 import (
 	"crypto"
@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"strings"
 )
 
@@ -15,7 +16,7 @@ import (
 // two, and openssl writes the third for EC keys.
 func ParsePrivateKeyDER(der []byte) (crypto.Signer, error) {
 	if len(der) == 0 {
-		return nil, Errorf(ErrBadCertificate, "Could not parse DER private key: no data")
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse DER private key: no data")
 	}
 	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
 		return asSigner(k)
@@ -26,7 +27,7 @@ func ParsePrivateKeyDER(der []byte) (crypto.Signer, error) {
 	if k, err := x509.ParseECPrivateKey(der); err == nil {
 		return k, nil
 	}
-	return nil, Errorf(ErrBadCertificate, "Could not parse DER private key: not a PKCS #8, PKCS #1 or SEC 1 private key")
+	return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse DER private key: not a PKCS #8, PKCS #1 or SEC 1 private key")
 }
 
 // ParsePrivateKeyPEM parses the first "… PRIVATE KEY" block of text, as
@@ -37,13 +38,13 @@ func ParsePrivateKeyPEM(text string) (crypto.Signer, error) {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return nil, Errorf(ErrBadCertificate, "Could not parse PEM private key: no PEM-encoded private key found")
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse PEM private key: no PEM-encoded private key found")
 		}
 		if !strings.HasSuffix(block.Type, "PRIVATE KEY") {
 			continue
 		}
 		if block.Type == "ENCRYPTED PRIVATE KEY" || block.Headers["Proc-Type"] != "" {
-			return nil, Errorf(ErrBadCertificate, "Cannot decrypt PEM-encoded private key")
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Cannot decrypt PEM-encoded private key")
 		}
 		var k any
 		var err error
@@ -55,10 +56,10 @@ func ParsePrivateKeyPEM(text string) (crypto.Signer, error) {
 		case "PRIVATE KEY":
 			k, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 		default:
-			return nil, Errorf(ErrBadCertificate, "Could not parse PEM private key: unsupported key type %q", block.Type)
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse PEM private key: unsupported key type %q", block.Type)
 		}
 		if err != nil {
-			return nil, Errorf(ErrBadCertificate, "Could not parse PEM private key: %v", err)
+			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse PEM private key: %v", err)
 		}
 		return asSigner(k)
 	}
@@ -89,7 +90,7 @@ func asSigner(k any) (crypto.Signer, error) {
 	case ed25519.PrivateKey:
 		return k, nil
 	}
-	return nil, Errorf(ErrBadCertificate, "Unsupported private key type %T", k)
+	return nil, errkind.Errorf(errkind.ErrBadCertificate, "Unsupported private key type %T", k)
 }
 
 // keyMatches reports whether key is the private half of the certificate's
@@ -102,7 +103,7 @@ func keyMatches(cert *x509.Certificate, key crypto.Signer) bool {
 func marshalPrivateKey(key crypto.Signer) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
-		return nil, Errorf(ErrBadCertificate, "Could not encode private key: %v", err)
+		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not encode private key: %v", err)
 	}
 	return der, nil
 }
