@@ -1,6 +1,12 @@
-// Package dtlsgo is the Go core of dtlsgo, a GIO TLS backend that gives GLib
-// programs GDtlsConnection over pion/dtls v3. It knows nothing of cgo:
-// package export adapts it to the C shim.
+// Package dtlsgo is the connection façade of dtlsgo, a GIO TLS backend that
+// gives GLib programs GDtlsConnection over pion/dtls v3. It knows nothing of
+// cgo: package export adapts it to the C shim.
+//
+// Layers, each importing only those below it (layers_test.go checks): export/
+// (the cgo boundary) imports this package and no internal/ one; this package
+// drives the engine under internal/; no internal/ package imports this one or
+// export/. Names export/ uses from the engine (error kinds, the trust store)
+// are re-exported here.
 package dtlsgo
 
 import (
