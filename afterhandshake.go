@@ -2,6 +2,7 @@ package dtlsgo
 
 import (
 	"bytes"
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"io"
 	"sync"
 	"time"
@@ -44,7 +45,7 @@ const (
 // pion decrypted meanwhile are queued for receive.
 func (c *Conn) retirePion(pc *dtls.Conn) {
 	c.tr.retire(c.control, func() { c.endOfStream(c.tr.endError()) })
-	buf := make([]byte, readSlot)
+	buf := make([]byte, socket.ReadSlot)
 	for {
 		n, err := pc.Read(buf)
 		if err != nil {

@@ -1,155 +1,21 @@
 package dtlsgo
 
 import (
-	"context"
-	"errors"
-	"io"
 	"net"
-	"os"
-	"syscall"
-	"time"
+
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 )
 
-// BaseSocket is the datagram transport under a connection: GIO's base
-// GDatagramBased in the module, a UDP socket in Go tests. Implementations
-// deliver whole datagrams and never close what they were built on.
-type BaseSocket interface {
-	// ReadDatagram blocks until one datagram is copied into p and returns its
-	// length; io.EOF at end of stream; net.ErrClosed once Close was called.
-	ReadDatagram(p []byte) (int, error)
-	// WriteDatagram sends p as one datagram.
-	WriteDatagram(p []byte) error
-	// Close releases this adapter's hold on the socket and wakes a blocked
-	// ReadDatagram. The socket it was built on stays open.
-	Close() error
-}
+// The base socket (internal/socket) under the names the façade's callers
+// use, documented there.
 
-// batchBaseSocket is a BaseSocket that also moves datagrams in batches
-// and reads without a goroutine of its own (see batchSocket).
-type batchBaseSocket interface {
-	BaseSocket
-	// WriteDatagrams sends each of ds as one datagram and returns how many
-	// went; an error only when none did.
-	WriteDatagrams(ds [][]byte) (int, error)
-	// StartReading hands datagrams that arrive while no ReadInline runs to
-	// use, on a shared goroutine: use must not block, and returns true to
-	// pause until ResumeReading. ended is called once if reading fails.
-	StartReading(use func(ds [][]byte) (pause bool), ended func(error)) error
-	ResumeReading()
-	// ReadInline reads on the calling thread, handing datagrams to use,
-	// until ready() or ctx ends; with once it never sleeps. errReaderBusy
-	// when the background reader is reading.
-	ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error
-	// WakeInline ends the sleep of a ReadInline in progress.
-	WakeInline()
-	// ReadPolled reads datagrams for the handshake on the calling
-	// goroutine, waiting in Go's poller, until SetPolledDeadline's deadline
-	// (os.ErrDeadlineExceeded) or StopPolled (net.ErrClosed).
-	ReadPolled(use func(ds [][]byte)) error
-	SetPolledDeadline(d time.Time)
-	StopPolled()
-}
+type (
+	BaseSocket          = socket.BaseSocket
+	AddressedBaseSocket = socket.AddressedBaseSocket
+)
 
-// errReaderBusy says the reader goroutine has the socket: wait for what
-// it delivers instead.
-var errReaderBusy = errors.New("dtlsgo: the reader goroutine is reading")
+const MaxDatagramSize = socket.MaxDatagramSize
 
-// readSlot is the most one datagram may be read as: pion reads 8192 bytes
-// at most, so nothing a DTLS peer can use is longer.
-const readSlot = 8192
+func NewNetBaseSocket(conn net.Conn) BaseSocket { return socket.NewNetBaseSocket(conn) }
 
-// MaxDatagramSize bounds the datagrams a BaseSocket reads: the largest UDP
-// payload, so no record is ever cut for lack of buffer.
-const MaxDatagramSize = 65535
-
-// netBaseSocket serves a connected datagram net.Conn that this adapter owns,
-// e.g. a duplicate of a GSocket's descriptor: closing it closes only the
-// duplicate.
-type netBaseSocket struct{ conn net.Conn }
-
-// NewNetBaseSocket adapts a connected datagram socket. Close closes conn.
-// A socket with a descriptor is taken over as a batch socket (conn is
-// closed at once, its duplicate kept).
-func NewNetBaseSocket(conn net.Conn) BaseSocket {
-	if b := newBatchSocket(conn); b != nil {
-		return &netBatchSocket{b}
-	}
-	return &netBaseSocket{conn: conn}
-}
-
-type netBatchSocket struct{ b *batchSocket }
-
-func (s *netBatchSocket) ReadDatagram(p []byte) (int, error) { return s.b.readDatagram(p) }
-func (s *netBatchSocket) WriteDatagram(p []byte) error {
-	_, err := s.b.writeBatch([][]byte{p})
-	return err
-}
-func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.b.writeBatch(ds) }
-func (s *netBatchSocket) StartReading(use func(ds [][]byte) bool, ended func(error)) error {
-	return s.b.startReading(use, ended)
-}
-func (s *netBatchSocket) ResumeReading() { s.b.resumeReading() }
-func (s *netBatchSocket) ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
-	return s.b.readInline(ctx, ready, once, use)
-}
-func (s *netBatchSocket) WakeInline()                            { s.b.wakeInline() }
-func (s *netBatchSocket) ReadPolled(use func(ds [][]byte)) error { return s.b.readPolled(use) }
-func (s *netBatchSocket) SetPolledDeadline(d time.Time)          { s.b.setPolledDeadline(d) }
-func (s *netBatchSocket) StopPolled()                            { s.b.stopPolled() }
-func (s *netBatchSocket) Close() error                           { return s.b.close() }
-
-// NewFDBaseSocket adapts a duplicate of the datagram socket fd; fd itself
-// is left alone. An unconnected UDP socket serves the peer that speaks
-// first (see AddressedBaseSocket).
-func NewFDBaseSocket(fd int) (BaseSocket, error) {
-	if b := connectedBatchSocket(fd); b != nil {
-		return &netBatchSocket{b}, nil
-	}
-	dup, err := syscall.Dup(fd)
-	if err != nil {
-		return nil, Errorf(ErrFailed, "cannot duplicate the base socket: %w", err)
-	}
-	syscall.CloseOnExec(dup)
-	f := os.NewFile(uintptr(dup), "dtlsgo-base")
-	defer f.Close() // FileConn duplicates again
-	conn, err := net.FileConn(f)
-	if err != nil {
-		return nil, Errorf(ErrNotSupported, "the base socket is not a datagram socket Go can use: %w", err)
-	}
-	if udp, ok := conn.(*net.UDPConn); ok && udp.RemoteAddr() == nil {
-		return &udpBaseSocket{conn: udp}, nil
-	}
-	return NewNetBaseSocket(conn), nil
-}
-
-func (s *netBaseSocket) ReadDatagram(p []byte) (int, error) {
-	for {
-		n, err := s.conn.Read(p)
-		if err == nil {
-			return n, nil
-		}
-		// An ICMP port-unreachable for an earlier send surfaces here on a
-		// connected UDP socket; a datagram transport shrugs it off, as
-		// GLib's own datagram users do.
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			continue
-		}
-		if errors.Is(err, net.ErrClosed) {
-			return 0, net.ErrClosed
-		}
-		if errors.Is(err, io.EOF) {
-			return 0, io.EOF
-		}
-		return 0, err
-	}
-}
-
-func (s *netBaseSocket) WriteDatagram(p []byte) error {
-	_, err := s.conn.Write(p)
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return nil // the peer is not (yet) listening; datagrams may be lost
-	}
-	return err
-}
-
-func (s *netBaseSocket) Close() error { return s.conn.Close() }
+func NewFDBaseSocket(fd int) (BaseSocket, error) { return socket.NewFDBaseSocket(fd) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"net"
 	"os"
 	"path/filepath"
@@ -184,7 +185,7 @@ func TestServerFollowsMovingClient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			client, server := NewConn(NewNetBaseSocket(cs), true), NewConn(&udpBaseSocket{conn: ss}, false)
+			client, server := NewConn(NewNetBaseSocket(cs), true), NewConn(socket.NewAddressedBaseSocket(ss), false)
 			defer client.Close()
 			defer server.Close()
 			ccfg, scfg := Config{IsClient: true}, Config{Certificate: cert}

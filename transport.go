@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"io"
 	"net"
 	"os"
@@ -29,7 +30,7 @@ type transport struct {
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
 	hello               serverHelloWatch
 
-	polled  batchBaseSocket           // a batch socket pion reads itself until the takeover
+	polled  socket.BatchBaseSocket    // a batch socket pion reads itself until the takeover
 	secrets *sessionSecrets           // set before start: watches the handshake
 	flight  *lastFlight               // set before start on a server: its last flight
 	app     atomic.Pointer[appLayer]  // set once the record layer took over
@@ -87,7 +88,7 @@ func newTransport(base BaseSocket) *transport {
 // other base socket gets a reader goroutine.
 func (t *transport) start() {
 	t.startOnce.Do(func() {
-		if bb, ok := t.base.(batchBaseSocket); ok {
+		if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 			t.polled = bb
 			return
 		}
@@ -143,7 +144,7 @@ func (t *transport) background(ds [][]byte) bool {
 }
 
 func (t *transport) resumeReading() {
-	if bb, ok := t.base.(batchBaseSocket); ok {
+	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 		bb.ResumeReading()
 	}
 }
@@ -349,7 +350,7 @@ func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool) bool) {
 // cannot (no record layer, no batch socket, the reader goroutine busy), and
 // the caller waits for the reader goroutine instead.
 func (t *transport) readInline(ctx context.Context, wait <-chan struct{}, once bool) (handled bool, err error) {
-	bb, ok := t.base.(batchBaseSocket)
+	bb, ok := t.base.(socket.BatchBaseSocket)
 	if !ok || t.app.Load() == nil {
 		return false, nil
 	}
@@ -362,7 +363,7 @@ func (t *transport) readInline(ctx context.Context, wait <-chan struct{}, once b
 		}
 	}
 	err = bb.ReadInline(ctx, ready, once, t.inline)
-	if errors.Is(err, errReaderBusy) || errors.Is(err, net.ErrClosed) {
+	if errors.Is(err, socket.ErrReaderBusy) || errors.Is(err, net.ErrClosed) {
 		// Closed: how the stream ended comes through the connection.
 		return false, nil
 	}
@@ -371,7 +372,7 @@ func (t *transport) readInline(ctx context.Context, wait <-chan struct{}, once b
 
 // wakeInline ends the sleep of an inline reader: the connection changed.
 func (t *transport) wakeInline() {
-	if bb, ok := t.base.(batchBaseSocket); ok {
+	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 		bb.WakeInline()
 	}
 }
@@ -529,7 +530,7 @@ func (t *transport) writeDatagrams(ds [][]byte) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	if bb, ok := t.base.(batchBaseSocket); ok {
+	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 		return bb.WriteDatagrams(ds)
 	}
 	for i, d := range ds {

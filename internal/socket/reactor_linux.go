@@ -1,6 +1,7 @@
-package dtlsgo
+package socket
 
 import (
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -28,7 +29,7 @@ func sharedReactor() (*reactor, error) {
 	reactorOnce.Do(func() {
 		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 		if err != nil {
-			reactorOnce.err = Errorf(ErrFailed, "cannot create the socket poller: %v", err)
+			reactorOnce.err = errkind.Errorf(errkind.ErrFailed, "cannot create the socket poller: %v", err)
 			return
 		}
 		r := &reactor{epfd: fd, socks: make(map[uint32]*batchSocket)}
@@ -49,7 +50,7 @@ func (r *reactor) add(b *batchSocket) error {
 		r.mu.Lock()
 		delete(r.socks, b.id)
 		r.mu.Unlock()
-		return Errorf(ErrFailed, "cannot poll the base socket: %v", err)
+		return errkind.Errorf(errkind.ErrFailed, "cannot poll the base socket: %v", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package dtlsgo
+package socket
 
 import (
 	"context"
@@ -194,7 +194,7 @@ func (b *batchSocket) waitWritable() error {
 type readBatch struct {
 	hdrs [readBatchLen]mmsghdr
 	iov  [readBatchLen]unix.Iovec
-	bufs [readBatchLen][readSlot]byte
+	bufs [readBatchLen][ReadSlot]byte
 	ids  [readBatchLen][]byte // what datagrams returns
 }
 
@@ -204,7 +204,7 @@ const readBatchLen = 16
 // is read into again.
 func (rb *readBatch) datagrams(n int) [][]byte {
 	for i := range n {
-		rb.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), readSlot)]
+		rb.ids[i] = rb.bufs[i][:min(int(rb.hdrs[i].n), ReadSlot)]
 	}
 	return rb.ids[:n]
 }
@@ -213,7 +213,7 @@ var readBatches = sync.Pool{New: func() any {
 	rb := new(readBatch)
 	for i := range rb.hdrs {
 		rb.iov[i].Base = &rb.bufs[i][0]
-		rb.iov[i].SetLen(readSlot)
+		rb.iov[i].SetLen(ReadSlot)
 		rb.hdrs[i].hdr.Iov = &rb.iov[i]
 		rb.hdrs[i].hdr.SetIovlen(1)
 	}
@@ -343,7 +343,7 @@ func recvmmsg(fd int, rb *readBatch) (int, error) {
 // readInline reads datagrams on the calling thread, handing them to use,
 // until ready() holds or ctx ends; with once it reads what is queued and
 // never sleeps. It sleeps in ppoll on the socket and an eventfd that
-// interrupt() signals. errReaderBusy when the poller is reading.
+// interrupt() signals. ErrReaderBusy when the poller is reading.
 func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
 	b.fdMu.RLock()
 	defer b.fdMu.RUnlock()
@@ -359,7 +359,7 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 		defer stop()
 	}
 	if !b.rdMu.TryLock() {
-		return errReaderBusy
+		return ErrReaderBusy
 	}
 	rb := readBatches.Get().(*readBatch)
 	defer b.releaseInline(rb, use)
@@ -573,7 +573,7 @@ func (b *batchSocket) readDatagram(p []byte) (int, error) {
 				n = copy(p, ds[0])
 			}
 		})
-		if errors.Is(err, errReaderBusy) {
+		if errors.Is(err, ErrReaderBusy) {
 			time.Sleep(time.Millisecond)
 			continue
 		}
@@ -609,4 +609,43 @@ func (b *batchSocket) close() error {
 	}
 	b.wakeMu.Unlock()
 	return err
+}
+
+// netBatchSocket is a batchSocket as a BatchBaseSocket.
+type netBatchSocket struct{ b *batchSocket }
+
+func (s *netBatchSocket) ReadDatagram(p []byte) (int, error) { return s.b.readDatagram(p) }
+func (s *netBatchSocket) WriteDatagram(p []byte) error {
+	_, err := s.b.writeBatch([][]byte{p})
+	return err
+}
+func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.b.writeBatch(ds) }
+func (s *netBatchSocket) StartReading(use func(ds [][]byte) bool, ended func(error)) error {
+	return s.b.startReading(use, ended)
+}
+func (s *netBatchSocket) ResumeReading() { s.b.resumeReading() }
+func (s *netBatchSocket) ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
+	return s.b.readInline(ctx, ready, once, use)
+}
+func (s *netBatchSocket) WakeInline()                            { s.b.wakeInline() }
+func (s *netBatchSocket) ReadPolled(use func(ds [][]byte)) error { return s.b.readPolled(use) }
+func (s *netBatchSocket) SetPolledDeadline(d time.Time)          { s.b.setPolledDeadline(d) }
+func (s *netBatchSocket) StopPolled()                            { s.b.stopPolled() }
+func (s *netBatchSocket) Close() error                           { return s.b.close() }
+
+// batchSocketOf is c as a batch socket, or nil when c has no descriptor.
+func batchSocketOf(c net.Conn) BatchBaseSocket {
+	if b := newBatchSocket(c); b != nil {
+		return &netBatchSocket{b}
+	}
+	return nil
+}
+
+// connectedBatchSocketOf is a batch socket over a duplicate of fd, or nil
+// when fd is not a connected datagram socket.
+func connectedBatchSocketOf(fd int) BatchBaseSocket {
+	if b := connectedBatchSocket(fd); b != nil {
+		return &netBatchSocket{b}
+	}
+	return nil
 }

@@ -1,9 +1,9 @@
-package dtlsgo
+package socket
 
 import (
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"net"
-	"sync"
 	"syscall"
 )
 
@@ -22,6 +22,11 @@ type AddressedBaseSocket interface {
 // udpBaseSocket serves an unconnected UDP socket this adapter owns (a
 // duplicate of a GSocket's descriptor).
 type udpBaseSocket struct{ conn *net.UDPConn }
+
+// NewAddressedBaseSocket adapts an unconnected UDP socket. Close closes conn.
+func NewAddressedBaseSocket(conn *net.UDPConn) AddressedBaseSocket {
+	return &udpBaseSocket{conn: conn}
+}
 
 func (s *udpBaseSocket) ReadDatagramFrom(p []byte) (int, net.Addr, error) {
 	n, addr, err := s.conn.ReadFromUDP(p)
@@ -48,60 +53,17 @@ func (s *udpBaseSocket) WriteDatagramTo(p []byte, addr net.Addr) error {
 }
 
 func (s *udpBaseSocket) WriteDatagram([]byte) error {
-	return Errorf(ErrNotSupported, "The unconnected base socket has no peer to send to")
+	return errkind.Errorf(errkind.ErrNotSupported, "The unconnected base socket has no peer to send to")
 }
 
 func (s *udpBaseSocket) Close() error { return s.conn.Close() }
 
-// sameAddr compares two UDP addresses by value.
-func sameAddr(a, b net.Addr) bool {
+// SameAddr compares two UDP addresses by value.
+func SameAddr(a, b net.Addr) bool {
 	ua, ok1 := a.(*net.UDPAddr)
 	ub, ok2 := b.(*net.UDPAddr)
 	if !ok1 || !ok2 {
 		return a == b
 	}
 	return ua.Port == ub.Port && ua.IP.Equal(ub.IP) && ua.Zone == ub.Zone
-}
-
-// contentTypeCID is the record type of RFC 9146 records (tls12_cid).
-const contentTypeCID = 25
-
-// peerFilter keeps an unconnected socket's traffic to one peer, as a
-// connected socket's kernel filter would, except for records carrying a
-// connection ID, which pion authenticates and may move the peer to.
-type peerFilter struct {
-	mu   sync.Mutex
-	peer net.Addr // nil until the first DTLS datagram
-}
-
-// admit decides on a datagram from addr and returns the address pion
-// should see: peerAddr{} for the current peer, addr for another.
-func (f *peerFilter) admit(d []byte, addr net.Addr) (net.Addr, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch {
-	case f.peer == nil && looksLikeDTLS(d):
-		f.peer = addr
-		return peerAddr{}, true
-	case f.peer != nil && sameAddr(addr, f.peer):
-		return peerAddr{}, true
-	case f.peer != nil && len(d) > 0 && d[0] == contentTypeCID:
-		return addr, true
-	}
-	return nil, false
-}
-
-// destination is where pion's write to addr goes; a real address means
-// pion moved the peer there.
-func (f *peerFilter) destination(addr net.Addr) (net.Addr, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := addr.(*net.UDPAddr); ok {
-		f.peer = addr
-		return addr, nil
-	}
-	if f.peer == nil {
-		return nil, Errorf(ErrFailed, "No peer has sent a datagram to the unconnected base socket yet")
-	}
-	return f.peer, nil
 }
