@@ -422,13 +422,18 @@ op_enter_private_context (HandshakeOp *op)
     g_main_context_push_thread_default (op->context);
 }
 
+/* The peer's verification flags; identity_text: what it was checked
+ * against, for the message of a refusal. */
 static GTlsCertificateFlags
-verify_peer (DtlsGoConnection *self, GTlsCertificate *peer, GCancellable *cancellable)
+verify_peer (DtlsGoConnection *self, GTlsCertificate *peer, GCancellable *cancellable,
+             gchar **identity_text)
 {
   DtlsGoConnectionClass *klass = DTLS_GO_CONNECTION_GET_CLASS (self);
   g_autoptr(GTlsDatabase) database = get_database (self);
   g_autoptr(GSocketConnectable) identity = klass->get_peer_identity (self);
   GTlsCertificateFlags errors = 0;
+
+  *identity_text = dtlsgo_identity_from_connectable (identity);
 
   if (klass->is_client && identity == NULL)
     errors |= G_TLS_CERTIFICATE_BAD_IDENTITY;
@@ -466,15 +471,16 @@ run_verify (HandshakeOp *op, DtlsGoHandle request)
   g_autoptr(GPtrArray) chain = dtlsgo_core_verify_chain (request);
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsCertificate) peer = dtlsgo_certificate_new_from_der_chain (chain, &error);
+  g_autofree gchar *identity = NULL;
   GTlsCertificateFlags errors;
   gboolean accepted;
 
   if (peer == NULL)
     {
-      dtlsgo_core_verify_reply (request, FALSE, error);
+      dtlsgo_core_verify_reply (request, FALSE, 0, NULL, error);
       return;
     }
-  errors = verify_peer (self, peer, op->cancellable);
+  errors = verify_peer (self, peer, op->cancellable, &identity);
 
   op_leave_private_context (op);
   accepted = DTLS_GO_CONNECTION_GET_CLASS (self)->accept_peer (self, peer, errors);
@@ -488,7 +494,7 @@ run_verify (HandshakeOp *op, DtlsGoHandle request)
   g_object_notify (G_OBJECT (self), "peer-certificate");
   g_object_notify (G_OBJECT (self), "peer-certificate-errors");
 
-  dtlsgo_core_verify_reply (request, accepted, NULL);
+  dtlsgo_core_verify_reply (request, accepted, errors, identity, NULL);
 }
 
 static void

@@ -169,7 +169,10 @@ gboolean dtlsgo_core_connection_handshake (DtlsGoHandle conn, DtlsGoHandshakePar
 gboolean dtlsgo_core_handshake_result (DtlsGoHandle request, GError **error);
 
 GPtrArray *dtlsgo_core_verify_chain (DtlsGoHandle request); /* GBytes DER, leaf first */
-void dtlsgo_core_verify_reply (DtlsGoHandle request, gboolean accepted, GError *error);
+/* errors: the verification's flags; identity: what the peer was checked
+ * against (NULL for none). A refusal's message says why from both. */
+void dtlsgo_core_verify_reply (DtlsGoHandle request, gboolean accepted, GTlsCertificateFlags errors,
+                               DtlsGoConstChar *identity, GError *error);
 GPtrArray *dtlsgo_core_certificate_request_cas (DtlsGoHandle request); /* GBytes DER names */
 /* A certificate's encrypted private key needs its password: the subject
  * (g_free) to describe it, tries (TRUE: the key opened), then one reply:

@@ -276,14 +276,18 @@ func dtlsgo_core_verify_chain(req C.DtlsGoHandle) (arr *C.GPtrArray) {
 }
 
 //export dtlsgo_core_verify_reply
-func dtlsgo_core_verify_reply(req C.DtlsGoHandle, accepted C.gboolean, gerr *C.GError) {
+func dtlsgo_core_verify_reply(req C.DtlsGoHandle, accepted C.gboolean, flags C.GTlsCertificateFlags, identity *C.DtlsGoConstChar, gerr *C.GError) {
 	defer guard(nil)
 	r := answered[*verifyRequest](req)
 	switch {
 	case gerr != nil:
 		r.reply <- errorFromC(gerr)
 	case accepted == 0:
-		r.reply <- dtlsgo.Errorf(dtlsgo.ErrBadCertificate, "Unacceptable TLS certificate")
+		id := ""
+		if identity != nil {
+			id = C.GoString(identity)
+		}
+		r.reply <- dtlsgo.RejectionError(dtlsgo.CertificateFlags(flags), r.chain, id)
 	default:
 		r.reply <- nil
 	}
