@@ -65,6 +65,30 @@ dtls_go_backend_iface_init (GTlsBackendInterface *iface)
   iface->get_dtls_server_connection_type = dtls_go_server_connection_get_type;
 }
 
+/**
+ * dtls_go_is_default_backend:
+ *
+ * Whether dtlsgo is GIO's default TLS backend in this process, the one
+ * g_tls_backend_get_default() returns and GIO's constructors
+ * (g_dtls_client_connection_new(), g_tls_certificate_new_from_file()...)
+ * use. It is not when another backend (glib-networking) has a higher
+ * priority and `GIO_USE_TLS=dtlsgo` was not set: GIO's connections are
+ * then that backend's, and DtlsGo methods called on them fail as calls on
+ * an object of the wrong type do, without an error of their own.
+ *
+ * To know whether one connection is dtlsgo's, check its type instead:
+ * `isinstance(conn, DtlsGo.Connection)` in Python,
+ * `conn instanceof DtlsGo.Connection` in JavaScript,
+ * `DTLS_GO_IS_CONNECTION (conn)` in C.
+ *
+ * Returns: %TRUE when g_tls_backend_get_default() is dtlsgo's backend
+ */
+gboolean
+dtls_go_is_default_backend (void)
+{
+  return DTLS_GO_IS_BACKEND (g_tls_backend_get_default ());
+}
+
 void
 dtlsgo_backend_register (void)
 {

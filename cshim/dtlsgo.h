@@ -124,6 +124,7 @@ DTLS_GO_IS_SERVER_CONNECTION (gpointer ptr)
 /* Library */
 
 const gchar  *dtls_go_get_version          (void);
+gboolean      dtls_go_is_default_backend   (void);
 gchar       **dtls_go_get_cipher_suites    (void);
 gchar       **dtls_go_get_srtp_profiles    (void);
 guint         dtls_go_debug_goroutine_count (void);

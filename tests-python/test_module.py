@@ -168,3 +168,17 @@ def test_a_refused_stream_connection_goes_quietly():
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "refused"
     assert "internal error" not in out.stderr, out.stderr
+
+
+IS_DEFAULT = ("import gi; gi.require_version('DtlsGo', '1.0'); from gi.repository import DtlsGo, Gio\n"
+              "print(DtlsGo.is_default_backend(), type(Gio.TlsBackend.get_default()).__gtype__.name)")
+
+
+@pytest.mark.parametrize("env, expect", [
+    ({}, "True DtlsGoBackend"),
+    ({"GIO_MODULE_DIR": None, "GIO_EXTRA_MODULES": str(MODULE_DIR)}, "False GTlsBackendGnutls"),
+    ({"GIO_MODULE_DIR": None, "GIO_EXTRA_MODULES": str(MODULE_DIR), "GIO_USE_TLS": "dtlsgo"},
+     "True DtlsGoBackend"),
+], ids=["module-dir", "beside-glib-networking", "gio-use-tls"])
+def test_is_default_backend_says_whether_gio_uses_dtlsgo(env, expect):
+    assert run(IS_DEFAULT, **env) == expect
