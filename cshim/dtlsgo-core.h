@@ -249,4 +249,12 @@ guint dtlsgo_core_goroutine_count (void);
 /* Bytes of live Go heap objects, after a full collection (leak tests). */
 guint64 dtlsgo_core_live_heap (void);
 
+/* ---- Handshake trace (export/trace.go, cshim/dtlsgo-trace.c) ------------ */
+
+/* Whether GLib's default writer would print a debug message of the
+ * "dtlsgo" domain (G_MESSAGES_DEBUG, g_log_set_debug_enabled). */
+gboolean dtlsgo_shim_trace_enabled (void);
+/* Writes one debug line about connection id, on any thread. */
+void dtlsgo_shim_trace (guint64 id, gboolean client, const char *line);
+
 G_END_DECLS
