@@ -67,6 +67,13 @@ G_DECLARE_FINAL_TYPE (DtlsGoFileDatabase, dtls_go_file_database, DTLS_GO, FILE_D
  *
  * The settings here are read when the handshake starts, like GIO's own
  * connection properties.
+ *
+ * GIO's constructors return one only while dtlsgo is GIO's default TLS
+ * backend (dtls_go_is_default_backend()); otherwise they return another
+ * backend's connection, on which this type's methods cannot work. Check
+ * before using them: `isinstance(conn, DtlsGo.Connection)` in Python,
+ * `conn instanceof DtlsGo.Connection` in JavaScript,
+ * `DTLS_GO_IS_CONNECTION (conn)` in C.
  */
 /* The class structures of the connection types are private (their
  * instances come from GIO's constructors and the roles are final), so the
