@@ -118,6 +118,10 @@ func (tr *tracer) describe(d []byte, sent bool) (string, flightKey, bool) {
 	var names []string
 	first := true
 	for r := range records(d) {
+		if r.typ == contentTypeCID {
+			// Its header is longer than nextRecord knows: the walk ends here.
+			break
+		}
 		if first {
 			key.typ, key.epoch = r.typ, r.epoch
 		}
