@@ -312,21 +312,6 @@ func (tr *tracer) verdict(chain [][]byte, flags CertificateFlags, err error) {
 	}
 }
 
-// String names the flags as GLib does, "none" for none.
-func (f CertificateFlags) String() string {
-	names := []string{"UNKNOWN_CA", "BAD_IDENTITY", "NOT_ACTIVATED", "EXPIRED", "REVOKED", "INSECURE", "GENERIC_ERROR"}
-	var set []string
-	for i, n := range names {
-		if f&(1<<i) != 0 {
-			set = append(set, n)
-		}
-	}
-	if len(set) == 0 {
-		return "none"
-	}
-	return strings.Join(set, "|")
-}
-
 // begin traces what the handshake sets out with.
 func (tr *tracer) begin(cfg Config) {
 	alpn := "none"
