@@ -81,6 +81,9 @@ func (c *Conn) control(d []byte) {
 
 // peerAlert acts on an authentic alert from the peer.
 func (c *Conn) peerAlert(level, desc byte) {
+	if c.trace != nil {
+		c.trace.printf("received alert %s %s", alert.Level(level), alert.Description(desc))
+	}
 	switch {
 	case desc == alertCloseNotify:
 		c.mu.Lock()
@@ -116,6 +119,9 @@ func (c *Conn) peerEnded(err error) {
 
 // sendAlert seals an alert under the record layer's keys and sends it.
 func (c *Conn) sendAlert(level, desc byte) {
+	if c.trace != nil {
+		c.trace.printf("sent alert %s %s", alert.Level(level), alert.Description(desc))
+	}
 	app := c.tr.app.Load()
 	rec, err := app.seal(nil, contentAlert, []byte{level, desc}, new(aeadScratch))
 	if err == nil {
@@ -132,6 +138,9 @@ func (c *Conn) resendFlight(app *appLayer) {
 		return
 	}
 	ds := c.tr.flight.get()
+	if c.trace != nil {
+		c.trace.printf("peer sent its last flight again (it missed ours): sending flight 6 again (%d datagrams)", len(ds))
+	}
 	go func() {
 		for _, d := range ds {
 			if err := c.tr.write(app.reseal(d), nil); err != nil {

@@ -36,8 +36,9 @@ const (
 // HandshakeHooks are the handshake's calls up to the GLib side. They run on
 // pion's goroutines and must hand the work to the right main context.
 type HandshakeHooks interface {
-	// VerifyPeer judges the peer's chain (DER, leaf first); nil accepts.
-	VerifyPeer(ctx context.Context, chain [][]byte) error
+	// VerifyPeer judges the peer's chain (DER, leaf first): the
+	// verification's flags, and nil when the chain is accepted.
+	VerifyPeer(ctx context.Context, chain [][]byte) (CertificateFlags, error)
 	// RequestCertificate is asked, on a client with no certificate, when the
 	// server requests one. It returns the certificate to send, or nil; an
 	// error is the interaction's (the handshake goes on without one).
@@ -91,6 +92,7 @@ type Conn struct {
 	sendDgrams [][]byte   // the datagrams in sendBuf
 
 	lastResend atomic.Int64 // when the last flight was last sent again (UnixNano)
+	trace      *tracer      // set when the handshake begins; nil: no trace
 }
 
 // NewConn wraps base; nothing is read or sent before the first handshake.
@@ -189,7 +191,15 @@ func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHook
 	if closed {
 		err = Errorf(ErrClosed, "Connection is closed")
 	} else {
+		c.trace = newTracer(c.isClient)
+		c.tr.trace = c.trace
+		if c.trace != nil {
+			c.trace.begin(cfg)
+		}
 		err = c.handshake(ctx, cfg, hooks, &facts)
+		if err != nil && c.trace != nil {
+			c.trace.printf("handshake failed after %s: %v", c.trace.elapsed(), err)
+		}
 		dumpStacksOnTimeout(err)
 	}
 
@@ -257,6 +267,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	info := c.infoFrom(pc, &keys, cfg, sec)
 	app := c.takeOver(&keys, cfg, sec)
+	if c.trace != nil {
+		c.trace.completed(info, app != nil)
+	}
 	c.mu.Lock()
 	info.AcceptableCAs = facts.acceptableCAs
 	c.info = info
@@ -298,7 +311,9 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 		// accept-certificate), made through hooks.VerifyPeer.
 		dtls.WithInsecureSkipVerify(true),
 		dtls.WithVerifyPeerCertificate(func(raw [][]byte, _ [][]*x509.Certificate) error {
-			return hooks.VerifyPeer(ctx, raw)
+			flags, err := hooks.VerifyPeer(ctx, raw)
+			c.trace.verdict(raw, flags, err)
+			return err
 		}),
 		dtls.WithExtendedMasterSecret(dtls.RequestExtendedMasterSecret),
 		// P-256 first: Go's P-256 has a precomputed base table and

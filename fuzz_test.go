@@ -3,7 +3,7 @@ package dtlsgo
 // Fuzz targets for everything dtlsgo decodes itself: datagrams and records
 // on their way to pion (the transport adapter, the forged-record filter,
 // the record splitter, the record layer's open and replay window, the
-// ServerHello watch) and an established connection under injected
+// ServerHello watch, the handshake trace) and an established connection under injected
 // datagrams; certificates, keys, PKCS #12, PEM bundles, database handles
 // and names, host names, SRTP profile names. Seeds: testdata/fuzz/<target>
 // (real handshakes' datagrams, the test PKI's files) and the f.Add calls.
@@ -204,6 +204,19 @@ func FuzzServerHelloEMS(f *testing.F) {
 			serverHelloEMS(r.raw)
 			rest = next
 		}
+	})
+}
+
+// The handshake trace reads every handshake datagram, the peer's too, when
+// it is on: whatever comes, it names it without failing.
+func FuzzTraceDatagram(f *testing.F) {
+	f.Add(rawRecord(contentHandshake, 0, 1, []byte{1, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 40}))
+	f.Add(cat(rawRecord(contentAlert, 0, 2, []byte{2, 42}), rawRecord(contentTypeCID, 1, 1, []byte{1})))
+	f.Fuzz(func(t *testing.T, d []byte) {
+		tr := &tracer{sink: &discardSink{}, seen: make(map[flightKey]time.Time)}
+		tr.datagram(d, false)
+		tr.datagram(d, true)
+		_ = tr.connectionIDs()
 	})
 }
 

@@ -37,6 +37,7 @@ type transport struct {
 	deliver func([]queued, bool) bool // set before app
 	inline  func(ds [][]byte)         // readInline's use
 	appRecs []queued                  // opened, not yet delivered (reader only)
+	trace   *tracer                   // set before start; nil: no trace
 
 	// Set for an unconnected base socket (see peersocket.go).
 	addressed AddressedBaseSocket
@@ -225,8 +226,11 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 		}
 		// Keep order: data before the alert that may follow it.
 		t.flushApp(wait)
-	} else if t.secrets != nil {
-		t.secrets.observe(d, true)
+	} else {
+		if t.secrets != nil {
+			t.secrets.observe(d, true)
+		}
+		t.traced(d, false)
 	}
 	if ctl := t.toPion(datagram{data: bytes.Clone(d), from: from}, wait); ctl != nil {
 		// pion is retired: what it would have read is the record layer's.
@@ -503,11 +507,20 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		if t.flight != nil {
 			t.flight.observe(p)
 		}
+		t.traced(p, true)
 	}
 	if err := t.write(d, addr); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// traced hands a handshake datagram to the trace, when there is one: off,
+// it costs a nil check (BenchmarkTraceDisabled).
+func (t *transport) traced(d []byte, sent bool) {
+	if t.trace != nil {
+		t.trace.datagram(d, sent)
+	}
 }
 
 // write sends one datagram to addr: the peer unless pion names another.

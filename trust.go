@@ -55,3 +55,7 @@ func SystemDatabase() *Database { return trust.SystemDatabase() }
 func FormatDN(raw []byte) (string, bool) { return trust.FormatDN(raw) }
 
 func HostIdentity(host string) Identity { return trust.HostIdentity(host) }
+
+func RejectionError(flags CertificateFlags, chain [][]byte, identity string) error {
+	return trust.RejectionError(flags, chain, identity)
+}

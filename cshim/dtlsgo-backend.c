@@ -8,6 +8,7 @@
 #include "dtlsgo-database.h"
 #include "dtlsgo-file-database.h"
 #include "dtlsgo-server-connection.h"
+#include "dtlsgo-copies.h"
 
 struct _DtlsGoBackend
 {
@@ -16,9 +17,15 @@ struct _DtlsGoBackend
 
 static void dtls_go_backend_iface_init (GTlsBackendInterface *iface);
 
+/* This copy's own type; the public dtls_go_backend_get_type() answers with the
+ * first copy's in a later copy (dtlsgo-copies.h). */
+#define dtls_go_backend_get_type dtls_go_backend_get_type_here
+static GType dtls_go_backend_get_type_here (void);
 G_DEFINE_FINAL_TYPE_WITH_CODE (DtlsGoBackend, dtls_go_backend, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_TLS_BACKEND,
                                                       dtls_go_backend_iface_init))
+#undef dtls_go_backend_get_type
+DTLSGO_PUBLIC_GET_TYPE (dtls_go_backend)
 
 static void
 dtls_go_backend_init (DtlsGoBackend *self)
@@ -63,6 +70,31 @@ dtls_go_backend_iface_init (GTlsBackendInterface *iface)
   iface->get_server_connection_type = dtls_go_server_connection_get_type;
   iface->get_dtls_client_connection_type = dtls_go_client_connection_get_type;
   iface->get_dtls_server_connection_type = dtls_go_server_connection_get_type;
+}
+
+/**
+ * dtls_go_is_default_backend:
+ *
+ * Whether dtlsgo is GIO's default TLS backend in this process, the one
+ * g_tls_backend_get_default() returns and GIO's constructors
+ * (g_dtls_client_connection_new(), g_tls_certificate_new_from_file()...)
+ * use. It is not when another backend (glib-networking) has a higher
+ * priority and `GIO_USE_TLS=dtlsgo` was not set: GIO's connections are
+ * then that backend's, and DtlsGo methods called on them fail as calls on
+ * an object of the wrong type do, without an error of their own.
+ *
+ * To know whether one connection is dtlsgo's, check its type instead:
+ * `isinstance(conn, DtlsGo.Connection)` in Python,
+ * `conn instanceof DtlsGo.Connection` in JavaScript,
+ * `DTLS_GO_IS_CONNECTION (conn)` in C.
+ *
+ * Returns: %TRUE when g_tls_backend_get_default() is dtlsgo's backend
+ */
+gboolean
+dtls_go_is_default_backend (void)
+{
+  DTLSGO_FORWARD (dtls_go_is_default_backend, ());
+  return DTLS_GO_IS_BACKEND (g_tls_backend_get_default ());
 }
 
 void

@@ -4,6 +4,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-client-connection.h"
+#include "dtlsgo-copies.h"
 
 enum
 {
@@ -35,11 +36,17 @@ struct _DtlsGoClientConnection
 static void dtls_go_client_connection_dtls_iface_init (GDtlsClientConnectionInterface *iface);
 static void dtls_go_client_connection_tls_iface_init (GTlsClientConnectionInterface *iface);
 
+/* This copy's own type; the public dtls_go_client_connection_get_type() answers with the
+ * first copy's in a later copy (dtlsgo-copies.h). */
+#define dtls_go_client_connection_get_type dtls_go_client_connection_get_type_here
+static GType dtls_go_client_connection_get_type_here (void);
 G_DEFINE_FINAL_TYPE_WITH_CODE (DtlsGoClientConnection, dtls_go_client_connection, DTLS_GO_TYPE_CONNECTION,
                                G_IMPLEMENT_INTERFACE (G_TYPE_TLS_CLIENT_CONNECTION,
                                                       dtls_go_client_connection_tls_iface_init)
                                G_IMPLEMENT_INTERFACE (G_TYPE_DTLS_CLIENT_CONNECTION,
                                                       dtls_go_client_connection_dtls_iface_init))
+#undef dtls_go_client_connection_get_type
+DTLSGO_PUBLIC_GET_TYPE (dtls_go_client_connection)
 
 static void
 dtls_go_client_connection_init (DtlsGoClientConnection *self)
@@ -327,6 +334,7 @@ dtls_go_client_connection_new (GDatagramBased     *base_socket,
                                GSocketConnectable *server_identity,
                                GError            **error)
 {
+  DTLSGO_FORWARD (dtls_go_client_connection_new, (base_socket, server_identity, error));
   g_return_val_if_fail (G_IS_DATAGRAM_BASED (base_socket), NULL);
   g_return_val_if_fail (server_identity == NULL || G_IS_SOCKET_CONNECTABLE (server_identity), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -353,6 +361,7 @@ dtls_go_client_connection_set_psk (DtlsGoClientConnection *self,
                                    const gchar            *identity,
                                    GBytes                 *key)
 {
+  DTLSGO_FORWARD_VOID (dtls_go_client_connection_set_psk, (self, identity, key));
   g_return_if_fail (DTLS_GO_IS_CLIENT_CONNECTION (self));
 
   g_object_set (self, "psk-identity", identity, "psk", key, NULL);

@@ -8,6 +8,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-connection.h"
+#include "dtlsgo-copies.h"
 
 /* No record is larger than a UDP datagram: a bigger buffer holds nothing
  * more. */
@@ -50,6 +51,7 @@ dtls_go_connection_send_bytes (DtlsGoConnection  *self,
                                GCancellable      *cancellable,
                                GError           **error)
 {
+  DTLSGO_FORWARD (dtls_go_connection_send_bytes, (self, bytes, timeout, cancellable, error));
   GOutputVector vector;
   GOutputMessage message = { NULL, &vector, 1, 0, NULL, 0 };
   gint sent;
@@ -105,6 +107,7 @@ dtls_go_connection_receive_bytes (DtlsGoConnection  *self,
                                   GCancellable      *cancellable,
                                   GError           **error)
 {
+  DTLSGO_FORWARD (dtls_go_connection_receive_bytes, (self, max_size, timeout, cancellable, error));
   gsize size = (max_size == 0 || max_size > LARGEST_RECORD) ? LARGEST_RECORD : max_size;
   g_autofree guint8 *buffer = NULL;
   GInputVector vector;
@@ -249,6 +252,7 @@ dtls_go_connection_send_bytes_async (DtlsGoConnection    *self,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
+  DTLSGO_FORWARD_VOID (dtls_go_connection_send_bytes_async, (self, bytes, io_priority, cancellable, callback, user_data));
   g_autoptr(GTask) task = NULL;
   IOData *data;
 
@@ -280,6 +284,7 @@ dtls_go_connection_send_bytes_finish (DtlsGoConnection  *self,
                                       GAsyncResult      *result,
                                       GError           **error)
 {
+  DTLSGO_FORWARD (dtls_go_connection_send_bytes_finish, (self, result, error));
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == dtls_go_connection_send_bytes_async,
                         FALSE);
@@ -317,6 +322,7 @@ dtls_go_connection_receive_bytes_async (DtlsGoConnection    *self,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data)
 {
+  DTLSGO_FORWARD_VOID (dtls_go_connection_receive_bytes_async, (self, max_size, io_priority, cancellable, callback, user_data));
   g_autoptr(GTask) task = NULL;
   IOData *data;
 
@@ -348,6 +354,7 @@ dtls_go_connection_receive_bytes_finish (DtlsGoConnection  *self,
                                          GAsyncResult      *result,
                                          GError           **error)
 {
+  DTLSGO_FORWARD (dtls_go_connection_receive_bytes_finish, (self, result, error));
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == dtls_go_connection_receive_bytes_async,
                         NULL);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dtlsgo-certificate.h"
+#include "dtlsgo-copies.h"
 
 enum
 {
@@ -98,6 +99,10 @@ static void dtls_go_connection_initable_iface_init (GInitableIface *iface);
 static void dtls_go_connection_datagram_based_iface_init (GDatagramBasedInterface *iface);
 static void dtls_go_connection_dtls_connection_iface_init (GDtlsConnectionInterface *iface);
 
+/* This copy's own type; the public dtls_go_connection_get_type() answers with the
+ * first copy's in a later copy (dtlsgo-copies.h). */
+#define dtls_go_connection_get_type dtls_go_connection_get_type_here
+static GType dtls_go_connection_get_type_here (void);
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (DtlsGoConnection, dtls_go_connection, G_TYPE_TLS_CONNECTION,
                                   G_ADD_PRIVATE (DtlsGoConnection)
                                   G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE,
@@ -106,6 +111,8 @@ G_DEFINE_ABSTRACT_TYPE_WITH_CODE (DtlsGoConnection, dtls_go_connection, G_TYPE_T
                                                          dtls_go_connection_datagram_based_iface_init)
                                   G_IMPLEMENT_INTERFACE (G_TYPE_DTLS_CONNECTION,
                                                          dtls_go_connection_dtls_connection_iface_init))
+#undef dtls_go_connection_get_type
+DTLSGO_PUBLIC_GET_TYPE (dtls_go_connection)
 
 #define PRIV(self) ((DtlsGoConnectionPrivate *) dtls_go_connection_get_instance_private (DTLS_GO_CONNECTION (self)))
 
@@ -422,13 +429,18 @@ op_enter_private_context (HandshakeOp *op)
     g_main_context_push_thread_default (op->context);
 }
 
+/* The peer's verification flags; identity_text: what it was checked
+ * against, for the message of a refusal. */
 static GTlsCertificateFlags
-verify_peer (DtlsGoConnection *self, GTlsCertificate *peer, GCancellable *cancellable)
+verify_peer (DtlsGoConnection *self, GTlsCertificate *peer, GCancellable *cancellable,
+             gchar **identity_text)
 {
   DtlsGoConnectionClass *klass = DTLS_GO_CONNECTION_GET_CLASS (self);
   g_autoptr(GTlsDatabase) database = get_database (self);
   g_autoptr(GSocketConnectable) identity = klass->get_peer_identity (self);
   GTlsCertificateFlags errors = 0;
+
+  *identity_text = dtlsgo_identity_from_connectable (identity);
 
   if (klass->is_client && identity == NULL)
     errors |= G_TLS_CERTIFICATE_BAD_IDENTITY;
@@ -466,15 +478,16 @@ run_verify (HandshakeOp *op, DtlsGoHandle request)
   g_autoptr(GPtrArray) chain = dtlsgo_core_verify_chain (request);
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsCertificate) peer = dtlsgo_certificate_new_peer_chain (chain, &error);
+  g_autofree gchar *identity = NULL;
   GTlsCertificateFlags errors;
   gboolean accepted;
 
   if (peer == NULL)
     {
-      dtlsgo_core_verify_reply (request, FALSE, error);
+      dtlsgo_core_verify_reply (request, FALSE, 0, NULL, error);
       return;
     }
-  errors = verify_peer (self, peer, op->cancellable);
+  errors = verify_peer (self, peer, op->cancellable, &identity);
 
   op_leave_private_context (op);
   accepted = DTLS_GO_CONNECTION_GET_CLASS (self)->accept_peer (self, peer, errors);
@@ -488,7 +501,7 @@ run_verify (HandshakeOp *op, DtlsGoHandle request)
   g_object_notify (G_OBJECT (self), "peer-certificate");
   g_object_notify (G_OBJECT (self), "peer-certificate-errors");
 
-  dtlsgo_core_verify_reply (request, accepted, NULL);
+  dtlsgo_core_verify_reply (request, accepted, errors, identity, NULL);
 }
 
 static void

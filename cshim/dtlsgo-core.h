@@ -169,7 +169,10 @@ gboolean dtlsgo_core_connection_handshake (DtlsGoHandle conn, DtlsGoHandshakePar
 gboolean dtlsgo_core_handshake_result (DtlsGoHandle request, GError **error);
 
 GPtrArray *dtlsgo_core_verify_chain (DtlsGoHandle request); /* GBytes DER, leaf first */
-void dtlsgo_core_verify_reply (DtlsGoHandle request, gboolean accepted, GError *error);
+/* errors: the verification's flags; identity: what the peer was checked
+ * against (NULL for none). A refusal's message says why from both. */
+void dtlsgo_core_verify_reply (DtlsGoHandle request, gboolean accepted, GTlsCertificateFlags errors,
+                               DtlsGoConstChar *identity, GError *error);
 GPtrArray *dtlsgo_core_certificate_request_cas (DtlsGoHandle request); /* GBytes DER names */
 /* A certificate's encrypted private key needs its password: the subject
  * (g_free) to describe it, tries (TRUE: the key opened), then one reply:
@@ -245,5 +248,13 @@ gchar **dtlsgo_core_srtp_profiles (void);
 guint dtlsgo_core_goroutine_count (void);
 /* Bytes of live Go heap objects, after a full collection (leak tests). */
 guint64 dtlsgo_core_live_heap (void);
+
+/* ---- Handshake trace (export/trace.go, cshim/dtlsgo-trace.c) ------------ */
+
+/* Whether GLib's default writer would print a debug message of the
+ * "dtlsgo" domain (G_MESSAGES_DEBUG, g_log_set_debug_enabled). */
+gboolean dtlsgo_shim_trace_enabled (void);
+/* Writes one debug line about connection id, on any thread. */
+void dtlsgo_shim_trace (guint64 id, gboolean client, const char *line);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-connection.h"
+#include "dtlsgo-copies.h"
 
 /**
  * dtls_go_connection_export_keying_material:
@@ -37,6 +38,7 @@ dtls_go_connection_export_keying_material (DtlsGoConnection  *self,
                                            gsize              length,
                                            GError           **error)
 {
+  DTLSGO_FORWARD (dtls_go_connection_export_keying_material, (self, label, context, length, error));
   g_return_val_if_fail (DTLS_GO_IS_CONNECTION (self), NULL);
   g_return_val_if_fail (label != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -62,6 +64,7 @@ void
 dtls_go_connection_set_srtp_profiles (DtlsGoConnection    *self,
                                       const gchar * const *profiles)
 {
+  DTLSGO_FORWARD_VOID (dtls_go_connection_set_srtp_profiles, (self, profiles));
   g_return_if_fail (DTLS_GO_IS_CONNECTION (self));
 
   g_object_set (self, "srtp-profiles", profiles, NULL);
@@ -80,6 +83,7 @@ dtls_go_connection_set_srtp_profiles (DtlsGoConnection    *self,
 const gchar *
 dtls_go_connection_get_srtp_profile (DtlsGoConnection *self)
 {
+  DTLSGO_FORWARD (dtls_go_connection_get_srtp_profile, (self));
   g_autofree gchar *profile = NULL;
 
   g_return_val_if_fail (DTLS_GO_IS_CONNECTION (self), NULL);
@@ -129,6 +133,7 @@ dtls_go_connection_get_srtp_keys (DtlsGoConnection  *self,
                                   GBytes           **remote_salt,
                                   GError           **error)
 {
+  DTLSGO_FORWARD (dtls_go_connection_get_srtp_keys, (self, local_key, local_salt, remote_key, remote_salt, error));
   g_autoptr(GBytes) lk = NULL;
   g_autoptr(GBytes) ls = NULL;
   g_autoptr(GBytes) rk = NULL;

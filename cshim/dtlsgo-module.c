@@ -4,10 +4,12 @@
 #include <gio/gio.h>
 
 #include "dtlsgo-backend.h"
+#include "dtlsgo-copies.h"
 
 G_MODULE_EXPORT void
 g_io_module_load (GIOModule *module)
 {
+  DTLSGO_FORWARD_VOID (g_io_module_load, (module));
   static gsize registered = 0;
 
   /* The Go runtime cannot be unloaded (the library is NODELETE) nor started
@@ -24,10 +26,12 @@ g_io_module_load (GIOModule *module)
 G_MODULE_EXPORT void
 g_io_module_unload (GIOModule *module)
 {
+  DTLSGO_FORWARD_VOID (g_io_module_unload, (module));
 }
 
 G_MODULE_EXPORT gchar **
 g_io_module_query (void)
 {
+  DTLSGO_FORWARD (g_io_module_query, ());
   return g_strsplit (G_TLS_BACKEND_EXTENSION_POINT_NAME, "!", -1);
 }

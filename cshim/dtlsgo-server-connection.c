@@ -6,6 +6,7 @@
 #include "dtlsgo-server-connection.h"
 
 #include "dtlsgo-database.h"
+#include "dtlsgo-copies.h"
 
 enum
 {
@@ -38,11 +39,17 @@ struct _DtlsGoServerConnection
 static void dtls_go_server_connection_dtls_iface_init (GDtlsServerConnectionInterface *iface);
 static void dtls_go_server_connection_tls_iface_init (GTlsServerConnectionInterface *iface);
 
+/* This copy's own type; the public dtls_go_server_connection_get_type() answers with the
+ * first copy's in a later copy (dtlsgo-copies.h). */
+#define dtls_go_server_connection_get_type dtls_go_server_connection_get_type_here
+static GType dtls_go_server_connection_get_type_here (void);
 G_DEFINE_FINAL_TYPE_WITH_CODE (DtlsGoServerConnection, dtls_go_server_connection, DTLS_GO_TYPE_CONNECTION,
                                G_IMPLEMENT_INTERFACE (G_TYPE_TLS_SERVER_CONNECTION,
                                                       dtls_go_server_connection_tls_iface_init)
                                G_IMPLEMENT_INTERFACE (G_TYPE_DTLS_SERVER_CONNECTION,
                                                       dtls_go_server_connection_dtls_iface_init))
+#undef dtls_go_server_connection_get_type
+DTLSGO_PUBLIC_GET_TYPE (dtls_go_server_connection)
 
 static void
 dtls_go_server_connection_init (DtlsGoServerConnection *self)
@@ -284,6 +291,7 @@ dtls_go_server_connection_new (GDatagramBased   *base_socket,
                                GTlsCertificate  *certificate,
                                GError          **error)
 {
+  DTLSGO_FORWARD (dtls_go_server_connection_new, (base_socket, certificate, error));
   g_return_val_if_fail (G_IS_DATAGRAM_BASED (base_socket), NULL);
   g_return_val_if_fail (certificate == NULL || G_IS_TLS_CERTIFICATE (certificate), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

@@ -2,6 +2,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-connection.h"
+#include "dtlsgo-copies.h"
 
 /**
  * dtls_go_get_version:
@@ -13,6 +14,7 @@
 const gchar *
 dtls_go_get_version (void)
 {
+  DTLSGO_FORWARD (dtls_go_get_version, ());
   return dtlsgo_core_version ();
 }
 
@@ -30,6 +32,7 @@ dtls_go_get_version (void)
 gchar **
 dtls_go_get_cipher_suites (void)
 {
+  DTLSGO_FORWARD (dtls_go_get_cipher_suites, ());
   return dtlsgo_core_cipher_suites ();
 }
 
@@ -44,6 +47,7 @@ dtls_go_get_cipher_suites (void)
 gchar **
 dtls_go_get_srtp_profiles (void)
 {
+  DTLSGO_FORWARD (dtls_go_get_srtp_profiles, ());
   return dtlsgo_core_srtp_profiles ();
 }
 
@@ -61,6 +65,7 @@ dtls_go_get_srtp_profiles (void)
 guint
 dtls_go_debug_goroutine_count (void)
 {
+  DTLSGO_FORWARD (dtls_go_debug_goroutine_count, ());
   return dtlsgo_core_goroutine_count ();
 }
 
@@ -77,5 +82,6 @@ dtls_go_debug_goroutine_count (void)
 guint64
 dtls_go_debug_live_heap (void)
 {
+  DTLSGO_FORWARD (dtls_go_debug_live_heap, ());
   return dtlsgo_core_live_heap ();
 }

@@ -89,9 +89,13 @@ G_DECLARE_FINAL_TYPE (DtlsGoFileDatabase, dtls_go_file_database, DTLS_GO, FILE_D
  * The settings here are read when the handshake starts, like GIO's own
  * connection properties.
  *
- * GIO's constructors return a dtlsgo connection only while dtlsgo is GIO's
- * TLS backend; another backend's connection has none of these methods, so
- * check the type before using them:
+ * GIO's constructors return one only while dtlsgo is GIO's default TLS
+ * backend (dtls_go_is_default_backend()); otherwise they return another
+ * backend's connection, on which this type's methods cannot work (the
+ * DtlsGo constructors, such as dtls_go_client_connection_new(), work
+ * whatever the default backend). Check before using them:
+ * `conn instanceof DtlsGo.Connection` in JavaScript,
+ * `DTLS_GO_IS_CONNECTION (conn)` in C, and in Python:
  *
  * ```python
  * conn = Gio.DtlsClientConnection.new(sock, None)
@@ -183,6 +187,7 @@ DtlsGoFileDatabase     *dtls_go_file_database_new     (const gchar        *ancho
 /* Library */
 
 const gchar  *dtls_go_get_version          (void);
+gboolean      dtls_go_is_default_backend   (void);
 gchar       **dtls_go_get_cipher_suites    (void);
 gchar       **dtls_go_get_srtp_profiles    (void);
 guint         dtls_go_debug_goroutine_count (void);

@@ -180,16 +180,21 @@ func answered[T any](req C.DtlsGoHandle) T {
 
 type verifyRequest struct {
 	chain [][]byte
-	reply chan error
+	reply chan verifyVerdict
 }
 
-func (u *upcalls) VerifyPeer(ctx context.Context, chain [][]byte) error {
-	req := &verifyRequest{chain: chain, reply: make(chan error, 1)}
-	verdict, err := ask(ctx, u, C.DTLSGO_UPCALL_VERIFY, req, req.reply)
+type verifyVerdict struct {
+	flags dtlsgo.CertificateFlags
+	err   error // nil: accepted
+}
+
+func (u *upcalls) VerifyPeer(ctx context.Context, chain [][]byte) (dtlsgo.CertificateFlags, error) {
+	req := &verifyRequest{chain: chain, reply: make(chan verifyVerdict, 1)}
+	v, err := ask(ctx, u, C.DTLSGO_UPCALL_VERIFY, req, req.reply)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return verdict
+	return v.flags, v.err
 }
 
 type certificateRequest struct {
@@ -276,17 +281,21 @@ func dtlsgo_core_verify_chain(req C.DtlsGoHandle) (arr *C.GPtrArray) {
 }
 
 //export dtlsgo_core_verify_reply
-func dtlsgo_core_verify_reply(req C.DtlsGoHandle, accepted C.gboolean, gerr *C.GError) {
+func dtlsgo_core_verify_reply(req C.DtlsGoHandle, accepted C.gboolean, flags C.GTlsCertificateFlags, identity *C.DtlsGoConstChar, gerr *C.GError) {
 	defer guard(nil)
 	r := answered[*verifyRequest](req)
+	v := verifyVerdict{flags: dtlsgo.CertificateFlags(flags)}
 	switch {
 	case gerr != nil:
-		r.reply <- errorFromC(gerr)
+		v.err = errorFromC(gerr)
 	case accepted == 0:
-		r.reply <- dtlsgo.Errorf(dtlsgo.ErrBadCertificate, "Unacceptable TLS certificate")
-	default:
-		r.reply <- nil
+		id := ""
+		if identity != nil {
+			id = C.GoString(identity)
+		}
+		v.err = dtlsgo.RejectionError(v.flags, r.chain, id)
 	}
+	r.reply <- v
 }
 
 //export dtlsgo_core_certificate_request_cas

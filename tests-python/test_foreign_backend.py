@@ -296,23 +296,3 @@ def test_module_loads_once_whoever_loads_it(pki):
     assert result["extensions"].count("dtlsgo") == 1
     assert len(result["mappings"]) == 1
     assert result["exchange"] == {"server_got": "ping", "client_got": "pong"}
-
-
-
-def test_readme_example(pki, tmp_path):
-    """The README's "Keeping glib-networking for TLS" example runs beside
-    glib-networking and prints what its comments say."""
-    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## Keeping glib-networking for TLS", 1)[1]
-    code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    shutil.copy(pki.server_ecdsa.chain, tmp_path / "server.pem")
-    shutil.copy(pki.server_ecdsa.key, tmp_path / "server-key.pem")
-    shutil.copy(pki.root.cert, tmp_path / "ca.pem")
-    printed = fixtures.run_python(f"""
-        import contextlib, io
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            exec(compile({code!r}, "README.md", "exec"), {{}})
-        result = out.getvalue()
-    """, backend="beside", env=FATAL_WARNINGS, cwd=tmp_path)
-    assert printed.splitlines() == ["b'hello'", "GTlsBackendGnutls", "False"]

@@ -2,6 +2,7 @@
 and reloading, what the library exports, and installation (issue 3)."""
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -109,6 +110,21 @@ def test_only_module_entry_points_and_api_are_exported():
     assert {"g_io_module_load", "g_io_module_unload", "g_io_module_query"} <= symbols
     stray = {s for s in symbols if not (s.startswith("g_io_module_") or s.startswith("dtls_go_"))}
     assert not stray, sorted(stray)[:20]
+
+
+def test_every_exported_function_forwards_to_the_first_copy():
+    # A later copy of the module must not run its own code on the first
+    # copy's objects (see cshim/dtlsgo-copies.h): each public function
+    # starts with DTLSGO_FORWARD, each public get_type is
+    # DTLSGO_PUBLIC_GET_TYPE.
+    out = subprocess.run(["nm", "-D", "--defined-only", str(MODULE)], capture_output=True,
+                         text=True, check=True).stdout
+    symbols = {line.split()[-1] for line in out.splitlines() if line.strip()}
+    source = "".join(p.read_text() for p in (REPO / "cshim").glob("*.c"))
+    forwarded = set(re.findall(r"DTLSGO_FORWARD(?:_VOID)? \((\w+),", source))
+    forwarded |= {t + "_get_type" for t in re.findall(r"DTLSGO_PUBLIC_GET_TYPE \((\w+)\)", source)}
+    public = {s for s in symbols if s.startswith(("g_io_module_", "dtls_go_"))}
+    assert public - forwarded == set()
 
 
 def test_stream_tls_server_fails_cleanly(pki):
@@ -219,3 +235,67 @@ def test_api_reference_is_installed_for_devhelp(installed):
     (book,) = installed.rglob("share/doc/dtlsgo-1.0")
     assert (book / "dtlsgo-1.0.devhelp2").is_file()
     assert (book / "index.html").is_file() and (book / "class.Connection.html").is_file()
+
+
+IS_DEFAULT = ("import gi; gi.require_version('DtlsGo', '1.0'); from gi.repository import DtlsGo, Gio\n"
+              "print(DtlsGo.is_default_backend(), type(Gio.TlsBackend.get_default()).__gtype__.name)")
+
+
+@pytest.mark.parametrize("env, expect", [
+    ({}, "True DtlsGoBackend"),
+    ({"GIO_MODULE_DIR": None, "GIO_EXTRA_MODULES": str(MODULE_DIR)}, "False GTlsBackendGnutls"),
+    ({"GIO_MODULE_DIR": None, "GIO_EXTRA_MODULES": str(MODULE_DIR), "GIO_USE_TLS": "dtlsgo"},
+     "True DtlsGoBackend"),
+], ids=["module-dir", "beside-glib-networking", "gio-use-tls"])
+def test_is_default_backend_says_whether_gio_uses_dtlsgo(env, expect):
+    assert run(IS_DEFAULT, **env) == expect
+
+
+TWO_COPIES = """
+import sys
+sys.path.insert(0, {here!r})
+import gi
+gi.require_version("Gio", "2.0")
+gi.require_version("DtlsGo", "1.0")
+from gi.repository import Gio, GLib
+if {gi_first!r}:
+    from gi.repository import DtlsGo
+    DtlsGo.get_version()  # GI opens the typelib's module now
+backend = type(Gio.TlsBackend.get_default()).__gtype__.name
+from gi.repository import DtlsGo
+import conns
+client, server, _, _ = conns.pair(Gio.TlsCertificate.new_from_files({cert!r}, {key!r}))
+for conn in (client, server):
+    conn.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
+assert conns.handshake_both(client, server) == (None, None)
+client.send_bytes(GLib.Bytes.new(b"through the first copy"), -1, None)
+got = server.receive_bytes(100, 5_000_000, None).get_data()
+print("RESULT", backend, DtlsGo.is_default_backend(), isinstance(client, DtlsGo.ClientConnection),
+      client.get_srtp_profile(), got.decode())
+"""
+
+
+@pytest.mark.parametrize("gi_first", [False, True], ids=["gio-loads-first", "gi-loads-first"])
+def test_a_second_copy_of_the_module_is_reported_and_the_first_serves(pki, tmp_path, gi_first):
+    # GIO loads a copy of the module from another directory; GI loads the
+    # build tree's, which the typelib names.
+    copy_dir = tmp_path / "modules"
+    copy_dir.mkdir()
+    (copy_dir / "libgiodtlsgo.so").write_bytes(MODULE.read_bytes())
+    (copy_dir / "giomodule.cache").write_text((MODULE_DIR / "giomodule.cache").read_text())
+    cred = pki.server_ecdsa
+    code = TWO_COPIES.format(here=str(pathlib.Path(__file__).parent), gi_first=gi_first,
+                             cert=str(cred.chain or cred.cert), key=str(cred.key))
+    env = dict(os.environ, GIO_MODULE_DIR=str(copy_dir), G_DEBUG="fatal-warnings")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith(
+        "RESULT DtlsGoBackend True True SRTP_AEAD_AES_128_GCM through the first copy"), out.stdout
+    first, second = ((MODULE, copy_dir / "libgiodtlsgo.so") if gi_first
+                     else (copy_dir / "libgiodtlsgo.so", MODULE))
+    reports = [l for l in out.stderr.splitlines() if "second copy of dtlsgo" in l]
+    assert len(reports) == 1, out.stderr
+    assert f"{second.resolve()}" in reports[0] and f"{first.resolve()}" in reports[0], reports
+    assert "GI_TYPELIB_PATH" in reports[0]  # what to do
+    assert "Warning" not in out.stderr and "CRITICAL" not in out.stderr, out.stderr

@@ -119,6 +119,33 @@ def test_no_handler_means_bad_certificate(pki, certs, mode):
     assert_error(again.value, TLS, Gio.TlsError.BAD_CERTIFICATE)
 
 
+# What a refusal's message says, per problem (the domain and code stay
+# BAD_CERTIFICATE): fixture, identity, the message's end.
+REFUSALS = [
+    ("self_signed", "localhost", ": signed by an unknown authority"),
+    ("server", "example.com", ": does not match the expected identity example.com"),
+    ("expired", "localhost", ": expired on 2002-01-01 00:00:00 UTC"),
+    ("future", "localhost", ": not valid before 2090-01-01 00:00:00 UTC"),
+]
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=lambda c: c[0] + "-" + c[1])
+def test_a_refused_certificate_says_why(pki, certs, case):
+    name, identity, reason = case
+    client, server, _, _ = pair(pki, certs, name, identity, answer=None)
+    c, _ = handshake(client, server, "sync")
+    assert_error(c.error, TLS, Gio.TlsError.BAD_CERTIFICATE)
+    assert c.error.message == "Unacceptable TLS certificate" + reason
+
+
+def test_a_refused_client_certificate_says_why(pki, certs):
+    client, server, _, _ = pair(pki, certs, "server", mode=AUTH.REQUIRED, client_cert="client",
+                                server_answer=False, server_database=None)
+    _, s = handshake(client, server, "sync")
+    assert_error(s.error, TLS, Gio.TlsError.BAD_CERTIFICATE)
+    assert s.error.message == "Unacceptable TLS certificate: signed by an unknown authority"
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_peer_certificate_is_set_and_notified_after_accept_certificate(pki, certs, mode):
     client, server, crec, _ = pair(pki, certs, "expired", answer=True)

@@ -133,11 +133,12 @@ func New(t testing.TB) *PKI {
 	return p
 }
 
-// SelfSigned is a self-signed server certificate for "localhost", valid
+// SelfSigned is a self-signed server certificate, CN=localhost, valid
 // for an hour either side of now, for tests that verify nothing.
 func SelfSigned(t testing.TB) *Cert {
 	t.Helper()
 	tmpl := LeafTemplate("localhost", x509.ExtKeyUsageServerAuth, "localhost")
+	tmpl.Subject = pkix.Name{CommonName: "localhost"}
 	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
 	return Issue(t, tmpl, NewKey(t, "ecdsa"), nil)
 }

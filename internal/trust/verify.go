@@ -22,6 +22,21 @@ const (
 	FlagGenericError
 )
 
+// String names the flags as GLib does, "none" for none.
+func (f CertificateFlags) String() string {
+	names := []string{"UNKNOWN_CA", "BAD_IDENTITY", "NOT_ACTIVATED", "EXPIRED", "REVOKED", "INSECURE", "GENERIC_ERROR"}
+	var set []string
+	for i, n := range names {
+		if f&(1<<i) != 0 {
+			set = append(set, n)
+		}
+	}
+	if len(set) == 0 {
+		return "none"
+	}
+	return strings.Join(set, "|")
+}
+
 // The purposes of g_tls_database_verify_chain: extended key usage OIDs.
 const (
 	PurposeAuthenticateServer = "1.3.6.1.5.5.7.3.1"

@@ -1,0 +1,123 @@
+"""The README's code runs. Every fenced code block in README.md is a file,
+named on its first line (`# server.py: ...`, `/* client.c: ... */`,
+`// client.js: ...`), and each named file has a test here that runs it as
+a reader would, so the README cannot drift from what works. A block without
+a name, or a name no test runs, fails."""
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import fixtures
+import netem
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
+NAME = re.compile(r"^(?:#|//|/\*) ([\w.-]+\.(?:py|c|js|sh)):")
+EXAMPLE_PORT = "4433"
+RUN_HERE = {"certs.sh", "server.py", "client.py", "client.c", "client.js", "beside.py", "psk.py"}
+
+
+def readme_files():
+    """{name: text} of the README's code blocks."""
+    files, unnamed = {}, []
+    for lang, body in FENCE.findall(README.read_text()):
+        m = NAME.match(body)
+        if m is None:
+            unnamed.append(f"{lang}: {body.splitlines()[0] if body else ''}")
+            continue
+        assert m.group(1) not in files, f"two README blocks are named {m.group(1)}"
+        files[m.group(1)] = body
+    assert not unnamed, f"README code blocks without a file name on their first line: {unnamed}"
+    return files
+
+
+def test_every_code_block_is_a_file_a_test_runs():
+    assert set(readme_files()) == RUN_HERE
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """The README's files, the example's port replaced by a free one, and
+    the certificates its certs.sh makes."""
+    d = tmp_path_factory.mktemp("readme")
+    port = str(netem.free_udp_port())
+    for name, text in readme_files().items():
+        (d / name).write_text(text.replace(EXAMPLE_PORT, port))
+    made = subprocess.run(["bash", "-e", "certs.sh"], cwd=d, capture_output=True, text=True,
+                          timeout=60)
+    assert made.returncode == 0, made.stderr
+    return d
+
+
+def run_with_server(workdir, client_argv):
+    """Starts server.py, waits until it listens, runs the client; returns the
+    client's output lines once both exited cleanly."""
+    env = dict(os.environ, G_DEBUG="fatal-criticals")
+    server = subprocess.Popen([sys.executable, "server.py"], cwd=workdir, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "listening", server.stderr.read()
+        client = subprocess.run(client_argv, cwd=workdir, env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert client.returncode == 0, client.stderr
+        _, err = server.communicate(timeout=30)
+        assert server.returncode == 0, err
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    return client.stdout.splitlines()
+
+
+def assert_echoed(lines):
+    assert lines[:2] == ["HELLO", "DTLS"], lines
+    assert lines[2].startswith("TLS_ECDHE_ECDSA_WITH_"), lines
+
+
+def test_python_client_and_server(workdir):
+    assert_echoed(run_with_server(workdir, [sys.executable, "client.py"]))
+
+
+def test_c_client(workdir):
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "gio-2.0"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    cc = subprocess.run(["cc", "-Wall", "-Werror", "-o", "client", "client.c", *flags],
+                        cwd=workdir, capture_output=True, text=True, timeout=120)
+    assert cc.returncode == 0, cc.stderr
+    assert_echoed(run_with_server(workdir, ["./client"]))
+
+
+def test_gjs_client(workdir):
+    assert_echoed(run_with_server(workdir, ["gjs", "client.js"]))
+
+
+def test_psk_and_srtp_program(workdir):
+    out = subprocess.run([sys.executable, "psk.py"], cwd=workdir, capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ, G_DEBUG="fatal-criticals"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "b'hello'"
+    assert lines[1].startswith("TLS_ECDHE_PSK_WITH_") and lines[1].endswith(" SRTP_AEAD_AES_128_GCM")
+    assert lines[2:] == ["True", "True"]
+
+
+def test_beside_glib_networking(pki, workdir):
+    """beside.py: glib-networking stays GIO's backend, dtlsgo's DTLS is taken
+    by name, with certificates and databases of either backend."""
+    shutil.copy(pki.server_ecdsa.chain, workdir / "server.pem")
+    shutil.copy(pki.server_ecdsa.key, workdir / "server-key.pem")
+    shutil.copy(pki.root.cert, workdir / "ca.pem")
+    code = (workdir / "beside.py").read_text()
+    printed = fixtures.run_python(f"""
+        import contextlib, io
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile({code!r}, "beside.py", "exec"), {{}})
+        result = out.getvalue()
+    """, backend="beside", env={"G_DEBUG": "fatal-warnings"}, cwd=workdir)
+    assert printed.splitlines() == ["b'hello'", "GTlsBackendGnutls", "False"]
