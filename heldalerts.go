@@ -1,0 +1,98 @@
+package dtlsgo
+
+// The peer's encrypted alerts (close_notify above all) that arrive before
+// dtlsgo's record layer has taken over are held back from pion and handed
+// to the record layer once the records pion read before the takeover have
+// been queued for receive. Were pion given them, it would answer a
+// close_notify with its own at once (ending our direction too, where GLib
+// ends only the peer's: half-close) and close the transport, releasing the
+// base socket under the record layer; and a close_notify read after the
+// takeover could end the stream before the data pion still held was
+// queued, so the last datagram before it seemed lost.
+//
+// Only alerts of a later epoch than 0 are held: until the peer's
+// ChangeCipherSpec pion cannot read them anyway, and a plaintext alert
+// ends a handshake at once, as it must. A connection the record layer does
+// not take over gets them back, in order, before its first read.
+
+// holdAlerts sets whether the transport holds encrypted alerts back from
+// pion; set before start.
+func (t *transport) holdAlerts(on bool) {
+	t.mu.Lock()
+	t.holding = on
+	t.mu.Unlock()
+}
+
+// hold takes the encrypted alert records out of d while alerts are held,
+// and returns the rest.
+func (t *transport) hold(d []byte) []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.holding || !hasHeldAlert(d) {
+		return d
+	}
+	var rest []byte
+	for in := d; len(in) > 0; {
+		r, next, ok := nextRecord(in)
+		if !ok {
+			rest = append(rest, in...)
+			break
+		}
+		in = next
+		if heldAlert(r) {
+			if len(t.held) < maxHeldAlerts {
+				t.held = append(t.held, r.raw...)
+			}
+			continue
+		}
+		rest = append(rest, r.raw...)
+	}
+	return rest
+}
+
+func heldAlert(r record) bool { return r.typ == contentAlert && r.epoch != 0 }
+
+func hasHeldAlert(d []byte) bool {
+	for r := range records(d) {
+		if heldAlert(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxHeldAlerts bounds the bytes of held alerts: a few alerts, and no
+// more from a peer that floods them before the handshake ends.
+const maxHeldAlerts = 16 * (recordHeaderLen + explicitNonce + 2 + gcmTag)
+
+// releaseAlerts ends the hold once pion is retired: the held alerts go to
+// control, and ended is called when the reader has ended (at once if it
+// already has).
+func (t *transport) releaseAlerts(control func(d []byte), ended func()) {
+	t.mu.Lock()
+	held := t.held
+	t.held, t.holding, t.ended = nil, false, ended
+	stopped := isClosed(t.stopped)
+	t.mu.Unlock()
+	if len(held) > 0 {
+		control(held)
+	}
+	if stopped {
+		ended()
+	}
+}
+
+// releaseAlertsToPion ends the hold of a connection that pion keeps: the
+// held alerts are queued for pion after what it has been given.
+func (t *transport) releaseAlertsToPion() {
+	t.mu.Lock()
+	held := t.held
+	t.held, t.holding = nil, false
+	if len(held) > 0 {
+		t.queue = append(t.queue, datagram{data: held})
+	}
+	t.mu.Unlock()
+	if len(held) > 0 {
+		signal(t.queued)
+	}
+}
