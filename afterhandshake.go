@@ -60,7 +60,7 @@ func (c *Conn) retirePion(pc *dtls.Conn) {
 		c.endOfStream(io.EOF)
 	}
 	// Only now, behind every record pion read, the alerts held back.
-	c.tr.releaseAlerts(c.control, func() { c.endOfStream(c.tr.endError()) })
+	c.tr.releaseAlerts(c.heldAlert, func() { c.endOfStream(c.tr.endError()) })
 }
 
 // control takes the records of a datagram that are not application data,
@@ -70,14 +70,29 @@ func (c *Conn) control(d []byte) {
 	for r := range records(d) {
 		switch {
 		case r.typ == contentAlert && r.epoch == app.epoch:
-			if a, ok := app.open(nil, r); ok && len(a) == 2 {
-				c.peerAlert(a[0], a[1])
-			}
+			c.alert(app, r, &app.openScratch)
 		case r.typ == contentHandshake && c.tr.flight != nil:
 			if app.freshHandshake(r) {
 				c.resendFlight(app)
 			}
 		}
+	}
+}
+
+// heldAlert takes an alert record held back from pion (see heldalerts.go),
+// off the transport's reader.
+func (c *Conn) heldAlert(d []byte) {
+	app := c.tr.app.Load()
+	if r, _, ok := nextRecord(d); ok && r.epoch == app.epoch {
+		c.alert(app, r, new(aeadScratch))
+	}
+}
+
+// alert opens an alert record of the current epoch with the scratch sc
+// and acts on it.
+func (c *Conn) alert(app *appLayer, r record, sc *aeadScratch) {
+	if a, ok := app.openWith(nil, r, sc); ok && len(a) == 2 {
+		c.peerAlert(a[0], a[1])
 	}
 }
 

@@ -1,5 +1,7 @@
 package dtlsgo
 
+import "bytes"
+
 // The peer's encrypted alerts (close_notify above all) that arrive before
 // dtlsgo's record layer has taken over are held back from pion and handed
 // to the record layer once the records pion read before the takeover have
@@ -40,9 +42,12 @@ func (t *transport) hold(d []byte) []byte {
 		}
 		in = next
 		if heldAlert(r) {
-			if len(t.held) < maxHeldAlerts {
-				t.held = append(t.held, r.raw...)
+			if len(t.held) == maxHeldAlerts {
+				// Noise spoofed during the handshake goes first: the
+				// peer's real alerts come last, once it has finished.
+				t.held = append(t.held[:0], t.held[1:]...)
 			}
+			t.held = append(t.held, bytes.Clone(r.raw))
 			continue
 		}
 		rest = append(rest, r.raw...)
@@ -61,21 +66,20 @@ func hasHeldAlert(d []byte) bool {
 	return false
 }
 
-// maxHeldAlerts bounds the bytes of held alerts: a few alerts, and no
-// more from a peer that floods them before the handshake ends.
-const maxHeldAlerts = 16 * (recordHeaderLen + explicitNonce + 2 + gcmTag)
+// maxHeldAlerts bounds the alert records held: a peer sends one or two.
+const maxHeldAlerts = 16
 
-// releaseAlerts ends the hold once pion is retired: the held alerts go to
-// control, and ended is called when the reader has ended (at once if it
-// already has).
-func (t *transport) releaseAlerts(control func(d []byte), ended func()) {
+// releaseAlerts ends the hold once pion is retired: each held alert goes
+// to take (later ones go to the transport's control, on its reader), and
+// ended is called when the reader has ended (at once if it already has).
+func (t *transport) releaseAlerts(take func(d []byte), ended func()) {
 	t.mu.Lock()
 	held := t.held
 	t.held, t.holding, t.ended = nil, false, ended
 	stopped := isClosed(t.stopped)
 	t.mu.Unlock()
-	if len(held) > 0 {
-		control(held)
+	for _, r := range held {
+		take(r)
 	}
 	if stopped {
 		ended()
@@ -88,8 +92,8 @@ func (t *transport) releaseAlertsToPion() {
 	t.mu.Lock()
 	held := t.held
 	t.held, t.holding = nil, false
-	if len(held) > 0 {
-		t.queue = append(t.queue, datagram{data: held})
+	for _, r := range held {
+		t.queue = append(t.queue, datagram{data: r})
 	}
 	t.mu.Unlock()
 	if len(held) > 0 {

@@ -47,9 +47,9 @@ type transport struct {
 	room         chan struct{} // signalled when queue has room again
 	retired      bool          // pion reads nothing more (under mu)
 	control      func(d []byte)
-	ended        func() // called once the reader ended, after the hold (see heldalerts.go)
-	holding      bool   // encrypted alerts are held back (heldalerts.go)
-	held         []byte // the alert records held back
+	ended        func()   // called once the reader ended, after the hold (see heldalerts.go)
+	holding      bool     // encrypted alerts are held back (heldalerts.go)
+	held         [][]byte // the alert records held back
 	readDeadline time.Time
 	deadlineSet  chan struct{} // closed and replaced whenever the deadline changes
 	closed       chan struct{}
