@@ -223,6 +223,22 @@ func records(d []byte) iter.Seq[record] {
 	}
 }
 
+// splitOff hands each whole record of d to take and returns, in order,
+// those it did not take and any tail that is not a whole record.
+func splitOff(d []byte, take func(r record) bool) (rest []byte) {
+	for len(d) > 0 {
+		r, next, ok := nextRecord(d)
+		if !ok {
+			return append(rest, d...)
+		}
+		d = next
+		if !take(r) {
+			rest = append(rest, r.raw...)
+		}
+	}
+	return rest
+}
+
 // open decrypts an application-data record of the current epoch into
 // dst (appending), checking and then updating the replay window; ok is
 // false for a record to drop.

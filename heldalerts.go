@@ -33,26 +33,18 @@ func (t *transport) hold(d []byte) []byte {
 	if !t.holding || !hasHeldAlert(d) {
 		return d
 	}
-	var rest []byte
-	for in := d; len(in) > 0; {
-		r, next, ok := nextRecord(in)
-		if !ok {
-			rest = append(rest, in...)
-			break
+	return splitOff(d, func(r record) bool {
+		if !heldAlert(r) {
+			return false
 		}
-		in = next
-		if heldAlert(r) {
-			if len(t.held) == maxHeldAlerts {
-				// Noise spoofed during the handshake goes first: the
-				// peer's real alerts come last, once it has finished.
-				t.held = append(t.held[:0], t.held[1:]...)
-			}
-			t.held = append(t.held, bytes.Clone(r.raw))
-			continue
+		if len(t.held) == maxHeldAlerts {
+			// Noise spoofed during the handshake goes first: the peer's
+			// real alerts come last, once it has finished.
+			t.held = append(t.held[:0], t.held[1:]...)
 		}
-		rest = append(rest, r.raw...)
-	}
-	return rest
+		t.held = append(t.held, bytes.Clone(r.raw))
+		return true
+	})
 }
 
 func heldAlert(r record) bool { return r.typ == contentAlert && r.epoch != 0 }

@@ -301,17 +301,9 @@ func isClosed(ch <-chan struct{}) bool {
 // takeApp opens the datagram's application-data records into t.appRecs and
 // returns what is left for pion.
 func (t *transport) takeApp(app *appLayer, d []byte) []byte {
-	var rest []byte
-	for in := d; len(in) > 0; {
-		r, next, ok := nextRecord(in)
-		if !ok {
-			rest = append(rest, in...)
-			break
-		}
-		in = next
+	return splitOff(d, func(r record) bool {
 		if r.typ != contentAppData || r.epoch != app.epoch {
-			rest = append(rest, r.raw...)
-			continue
+			return false
 		}
 		buf := getRecordBuffer(len(r.body))
 		if rec, ok := app.open((*buf)[:0], r); ok {
@@ -319,8 +311,8 @@ func (t *transport) takeApp(app *appLayer, d []byte) []byte {
 		} else {
 			putRecordBuffer(buf)
 		}
-	}
-	return rest
+		return true
+	})
 }
 
 // flushApp hands the records opened so far to the connection and reports
