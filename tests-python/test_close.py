@@ -3,6 +3,7 @@ datagram sent before the close_notify is lost, the end of stream is 0
 messages with no error every time, and shutting only the write side ends
 only that direction."""
 import os
+import pathlib
 import subprocess
 import sys
 import threading
@@ -13,6 +14,7 @@ from gi.repository import Gio, GLib
 
 import conns
 import dgram
+import fixtures
 from wrapper_base import LossySocket
 
 IO = GLib.quark_to_string(Gio.io_error_quark())
@@ -168,3 +170,45 @@ def test_the_side_that_read_close_notify_closes_with_its_own(server_cert):
     server.close(None)
     assert dgram.receive(client, timeout=5 * SECOND) == []
     client.close(None)
+
+
+HALF_CLOSE = """
+import sys
+sys.path.insert(0, {tests!r})
+import conns, dgram
+cert = Gio.TlsCertificate.new_from_files({chain!r}, {key!r})
+client, server, _, _ = conns.pair(cert)
+assert conns.handshake_both(client, server) == (None, None)
+
+def outcome(fn):
+    try:
+        return repr(fn())
+    except GLib.Error as e:
+        return f"{{e.domain}}:{{e.code}}"
+
+if {mode!r} == "sync":
+    client.shutdown(False, True, None)
+else:
+    done = []
+    client.shutdown_async(False, True, GLib.PRIORITY_DEFAULT, None,
+                          lambda c, r: done.append(c.shutdown_finish(r)))
+    while not done:
+        GLib.MainContext.default().iteration(True)
+result = [outcome(lambda: dgram.receive(server, timeout=2_000_000)),
+          outcome(lambda: dgram.receive(server, timeout=2_000_000)),
+          outcome(lambda: dgram.receive(client, timeout=200_000)),
+          outcome(lambda: dgram.send(client, [b"x"])),
+          outcome(lambda: dgram.send(server, [b"after"])),
+          outcome(lambda: dgram.receive(client, timeout=2_000_000))]
+server.close(None)
+result.append(outcome(lambda: dgram.receive(client, timeout=2_000_000)))
+client.close(None)
+"""
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_half_close_as_glib_networking_does_it(pki, reference, mode):
+    """Every outcome of a half-close, one by one, equals glib-networking's."""
+    code = HALF_CLOSE.format(tests=str(pathlib.Path(__file__).parent), chain=str(pki.server_ecdsa.chain),
+                             key=str(pki.server_ecdsa.key), mode=mode)
+    assert fixtures.run_python(code, backend="dtlsgo") == reference(code)
