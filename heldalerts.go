@@ -15,7 +15,7 @@ import "bytes"
 // Only alerts of a later epoch than 0 are held: until the peer's
 // ChangeCipherSpec pion cannot read them anyway, and a plaintext alert
 // ends a handshake at once, as it must. A connection the record layer does
-// not take over gets them back, in order, before its first read.
+// not take over gets them back, queued for pion behind what it was given.
 
 // holdAlerts sets whether the transport holds encrypted alerts back from
 // pion; set before start.
