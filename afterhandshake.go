@@ -19,13 +19,14 @@ import (
 // which pion's read loop ends without sending anything, and its state
 // machine with it), and the record layer does what pion still did after
 // its handshake:
-//   - the peer's alerts: close_notify ends the stream and is answered with
-//     ours, as pion answers it; a fatal alert ends the stream with an
-//     error; warnings are dropped;
+//   - the peer's alerts: close_notify ends the peer's direction only
+//     (half-close, as glib-networking does: ours ends when the
+//     application shuts it, with our close_notify); a fatal alert ends the
+//     connection with an error; warnings are dropped;
 //   - a server sends its last flight again when the peer sends its own
 //     again, having missed ours (RFC 6347 4.2.4), as pion's finished
 //     state machine does; a client answers nothing;
-//   - close sends our close_notify.
+//   - shutting the write side sends our close_notify.
 // Connections the record layer does not serve keep pion, and its pump.
 
 // resendInterval is the least time between two resends of the last
@@ -44,7 +45,7 @@ const (
 // just taken over, and waits for pion's goroutines to end; the records
 // pion decrypted meanwhile are queued for receive.
 func (c *Conn) retirePion(pc *dtls.Conn) {
-	c.tr.retire(c.control, func() { c.endOfStream(c.tr.endError()) })
+	c.tr.retire(c.control)
 	buf := make([]byte, socket.ReadSlot)
 	for {
 		n, err := pc.Read(buf)
@@ -55,10 +56,12 @@ func (c *Conn) retirePion(pc *dtls.Conn) {
 		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}}, false)
 	}
 	if isClosed(c.tr.closed) {
-		// pion read the peer's close_notify or fatal alert before it
-		// stopped: it has answered and closed the transport.
+		// pion read a plaintext alert before it stopped (encrypted ones
+		// are held back from it): it has closed the transport.
 		c.endOfStream(io.EOF)
 	}
+	// Only now, behind every record pion read, the alerts held back.
+	c.tr.releaseAlerts(c.heldAlert, func() { c.endOfStream(c.tr.endError()) })
 }
 
 // control takes the records of a datagram that are not application data,
@@ -68,14 +71,29 @@ func (c *Conn) control(d []byte) {
 	for r := range records(d) {
 		switch {
 		case r.typ == contentAlert && r.epoch == app.epoch:
-			if a, ok := app.open(nil, r); ok && len(a) == 2 {
-				c.peerAlert(a[0], a[1])
-			}
+			c.alert(app, r, &app.openScratch)
 		case r.typ == contentHandshake && c.tr.flight != nil:
 			if app.freshHandshake(r) {
 				c.resendFlight(app)
 			}
 		}
+	}
+}
+
+// heldAlert takes an alert record held back from pion (see heldalerts.go),
+// off the transport's reader.
+func (c *Conn) heldAlert(d []byte) {
+	app := c.tr.app.Load()
+	if r, _, ok := nextRecord(d); ok && r.epoch == app.epoch {
+		c.alert(app, r, new(aeadScratch))
+	}
+}
+
+// alert opens an alert record of the current epoch with the scratch sc
+// and acts on it.
+func (c *Conn) alert(app *appLayer, r record, sc *aeadScratch) {
+	if a, ok := app.openWith(nil, r, sc); ok && len(a) == 2 {
+		c.peerAlert(a[0], a[1])
 	}
 }
 
@@ -86,13 +104,6 @@ func (c *Conn) peerAlert(level, desc byte) {
 	}
 	switch {
 	case desc == alertCloseNotify:
-		c.mu.Lock()
-		answer := !c.closeNotifySent && !c.eos
-		c.closeNotifySent = true
-		c.mu.Unlock()
-		if answer {
-			go c.sendAlert(alertWarning, alertCloseNotify)
-		}
 		c.peerEnded(nil)
 	case level == alertFatal:
 		c.peerEnded(Errorf(ErrTLSMisc, "Peer sent fatal DTLS alert: %s", alert.Description(desc)))
@@ -100,15 +111,16 @@ func (c *Conn) peerAlert(level, desc byte) {
 }
 
 // peerEnded ends the stream at the peer's alert: queued records stay
-// receivable, later ones are dropped, and err (nil for close_notify) is
-// what receive reports after them.
+// receivable, and err (nil for close_notify) is what receive reports after
+// them. Sends go on after a close_notify, not after a fatal alert.
 func (c *Conn) peerEnded(err error) {
 	c.mu.Lock()
 	if c.eos {
 		c.mu.Unlock()
 		return
 	}
-	c.eos, c.peerClosed = true, true
+	c.eos = true
+	c.peerNotified, c.peerFatal = err == nil, err != nil
 	if !c.readShut {
 		c.eosErr = err
 	}
@@ -151,11 +163,11 @@ func (c *Conn) resendFlight(app *appLayer) {
 }
 
 // closeNotify sends our close_notify when the record layer serves the
-// connection (pion's Close does otherwise): once, and not after the peer
-// ended the stream with an alert (answered already, or fatal).
+// connection (pion's Close does otherwise): once, and not after the
+// peer's fatal alert.
 func (c *Conn) closeNotify() {
 	c.mu.Lock()
-	send := c.state == HandshakeDone && !c.closeNotifySent && !c.peerClosed
+	send := c.state == HandshakeDone && !c.closeNotifySent && !c.peerFatal
 	c.closeNotifySent = true
 	c.mu.Unlock()
 	if send {

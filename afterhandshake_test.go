@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"runtime"
@@ -174,38 +175,64 @@ func probeEcho(t *testing.T, client, server *Conn) {
 	}
 }
 
-// The peer's close_notify ends the stream (0 records, no error, every
-// time), is answered with ours, and close sends no second one.
-func TestPeerCloseNotifyIsAnswered(t *testing.T) {
-	client, server, _, st := tappedPair(t)
-	n := st.count()
-	if err := client.Close(); err != nil {
+// Half-close: shutting the write side sends close_notify at once; it ends
+// the peer's stream (0 records, no error, every time) and nothing else.
+// The peer does not answer it, still sends, and the shut side still
+// receives, until the peer closes too and its close_notify goes out.
+func TestCloseNotifyEndsOneDirection(t *testing.T) {
+	client, server, ct, st := tappedPair(t)
+	n := ct.count()
+	if err := client.Shutdown(false, true); err != nil {
 		t.Fatal(err)
+	}
+	if sent := ct.since(n, 2*time.Second); len(sent) != 1 || !isCloseNotify(server, sent[0]) {
+		t.Fatalf("shutting the write side sent %x, want one close_notify", sent)
 	}
 	for range 2 {
 		if got, err := receiveOne(server); got != 0 || err != nil {
 			t.Fatalf("after close_notify: %d records, %v", got, err)
 		}
 	}
-	answer := st.since(n, 2*time.Second)
-	if len(answer) != 1 {
-		t.Fatalf("the server wrote %d datagrams after the client's close_notify, want its own", len(answer))
-	}
-	r, _, ok := nextRecord(answer[0])
-	if !ok || r.typ != contentAlert || r.epoch != 1 {
-		t.Fatalf("answer %x", answer[0])
-	}
-	if plain, ok := client.app.open(nil, r); !ok || string(plain) != "\x01\x00" {
-		t.Fatalf("answer opens as %x (%v), want close_notify", plain, ok)
-	}
 	n = st.count()
-	if _, err := server.Send(context.Background(), false, [][]byte{[]byte("late")}); !errors.Is(err, ErrBrokenPipe) {
-		t.Errorf("send after the peer's close_notify: %v", err)
+	if got := st.since(n, 100*time.Millisecond); len(got) != 0 {
+		t.Fatalf("the server answered the client's close_notify: %x", got)
+	}
+	if _, err := client.Send(context.Background(), false, [][]byte{[]byte("x")}); !errors.Is(err, ErrClosed) {
+		t.Errorf("send after shutting the write side: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if sent, err := server.Send(ctx, false, [][]byte{[]byte("late")}); sent != 1 {
+		t.Fatalf("send after the peer's close_notify: %d, %v", sent, err)
+	}
+	var got []byte
+	if k, err := client.Receive(ctx, false, 1, func(_ int, rec []byte) { got = bytes.Clone(rec) }); k != 1 || string(got) != "late" {
+		t.Fatalf("the half-closed side received %d %q, %v", k, got, err)
 	}
 	server.Close()
-	if got := st.since(n, 100*time.Millisecond); len(got) != 0 {
-		t.Errorf("close after the peer's close_notify sent %d datagrams", len(got))
+	if sent := st.since(n, 2*time.Second); len(sent) != 2 || !isCloseNotify(client, sent[1]) {
+		t.Fatalf("the server's close sent %x, want its close_notify after the data", sent)
 	}
+	if k, err := receiveOne(client); k != 0 || err != nil {
+		t.Fatalf("after the server's close_notify: %d records, %v", k, err)
+	}
+	n = ct.count()
+	client.Close()
+	if got := ct.since(n, 100*time.Millisecond); len(got) != 0 {
+		t.Errorf("closing after the half-close sent %d more datagrams", len(got))
+	}
+}
+
+// isCloseNotify reports whether d is one record that opens, with the
+// receiver's keys, as a close_notify alert (leaving the receiver's replay
+// window alone: the record is still to arrive).
+func isCloseNotify(receiver *Conn, d []byte) bool {
+	r, rest, ok := nextRecord(d)
+	if !ok || len(rest) != 0 || r.typ != contentAlert || r.epoch != 1 {
+		return false
+	}
+	plain, err := openRecord(receiver.app.remote, &receiver.app.remoteIV, nil, r, new(aeadScratch))
+	return err == nil && string(plain) == "\x01\x00"
 }
 
 // A fatal alert from the peer ends the stream with G_TLS_ERROR_MISC naming

@@ -178,10 +178,32 @@ func records(d []byte) iter.Seq[record] {
 	}
 }
 
+// splitOff hands each whole record of d to take and returns, in order,
+// those it did not take and any tail that is not a whole record.
+func splitOff(d []byte, take func(r record) bool) (rest []byte) {
+	for len(d) > 0 {
+		r, next, ok := nextRecord(d)
+		if !ok {
+			return append(rest, d...)
+		}
+		d = next
+		if !take(r) {
+			rest = append(rest, r.raw...)
+		}
+	}
+	return rest
+}
+
 // open decrypts an application-data record of the current epoch into
 // dst (appending), checking and then updating the replay window; ok is
 // false for a record to drop.
 func (a *appLayer) open(dst []byte, r record) ([]byte, bool) {
+	return a.openWith(dst, r, &a.openScratch)
+}
+
+// openWith is open with the caller's scratch, for a goroutine other than
+// the transport's reader.
+func (a *appLayer) openWith(dst []byte, r record, sc *aeadScratch) ([]byte, bool) {
 	// The additional data spells the version as DTLS 1.2, so check the
 	// record says so: a changed version must not pass as authentic.
 	if len(r.body) < explicitNonce+gcmTag || r.raw[1] != 0xfe || r.raw[2] != 0xfd {
@@ -194,7 +216,7 @@ func (a *appLayer) open(dst []byte, r record) ([]byte, bool) {
 	if !fresh {
 		return dst, false
 	}
-	out, err := openRecord(a.remote, &a.remoteIV, dst, r, &a.openScratch)
+	out, err := openRecord(a.remote, &a.remoteIV, dst, r, sc)
 	if err != nil {
 		return dst, false // forged or corrupt: dropped silently (RFC 6347 4.1.2.7)
 	}

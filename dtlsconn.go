@@ -80,7 +80,8 @@ type Conn struct {
 	readShut        bool
 	writeShut       bool
 	closeNotifySent bool
-	peerClosed      bool // the peer's close_notify (answered) or fatal alert ended the stream
+	peerNotified    bool // the peer's close_notify ended its direction; ours stays open
+	peerFatal       bool // the peer's fatal alert ended the connection
 	requireNotify   bool
 	changed         chan struct{} // closed and replaced at every state change
 	onChange        func()
@@ -237,6 +238,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	opts = append(opts, extra...)
 	c.tr.secrets = sec
+	c.tr.holdAlerts(recordLayerAllowed(cfg))
 	if !c.isClient {
 		c.tr.flight = &lastFlight{}
 	}
@@ -276,7 +278,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.keys = &keys
 	c.app = app
 	c.mu.Unlock()
-	if app != nil {
+	if app == nil {
+		c.tr.releaseAlertsToPion()
+	} else {
 		c.retirePion(pc)
 		// Nothing needs pion's connection now: let it go.
 		c.mu.Lock()
@@ -288,9 +292,8 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 
 // takeOver hands application data to dtlsgo's own record layer when the
 // connection's suite allows (see appLayer); nil leaves it all to pion.
-// DTLSGO_RECORD_LAYER=pion keeps pion's, for comparison.
 func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *sessionSecrets) *appLayer {
-	if os.Getenv("DTLSGO_RECORD_LAYER") == "pion" || cfg.ConnectionIDLength != 0 {
+	if !recordLayerAllowed(cfg) {
 		return nil
 	}
 	app, err := newAppLayer(st, c.isClient, sec)
@@ -299,6 +302,13 @@ func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *sessionSecrets) *appLay
 	}
 	c.tr.takeOver(app, c.push)
 	return app
+}
+
+// recordLayerAllowed reports whether dtlsgo's record layer may take over
+// (if the suite allows): not with connection IDs, nor when
+// DTLSGO_RECORD_LAYER=pion keeps pion's, for comparison.
+func recordLayerAllowed(cfg Config) bool {
+	return os.Getenv("DTLSGO_RECORD_LAYER") != "pion" && cfg.ConnectionIDLength == 0
 }
 
 // options turns cfg into pion options shared by both roles.

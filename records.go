@@ -77,13 +77,13 @@ const sendBatch = 64
 // is sealed into one reused buffer and sent with one system call.
 func (c *Conn) sendApp(app *appLayer, payloads [][]byte) (int, error) {
 	c.mu.Lock()
-	shut, eos := c.writeShut, c.eos
+	shut, ended := c.writeShut, c.eos && !c.peerNotified
 	c.mu.Unlock()
 	if _, err := c.established(shut); err != nil {
 		return 0, err
 	}
-	if eos {
-		// pion has answered the peer's close_notify and is closed.
+	if ended {
+		// A fatal alert or the base socket's end: nothing goes out.
 		return 0, c.writeError(dtls.ErrConnClosed)
 	}
 	sent := 0
@@ -138,7 +138,7 @@ func (c *Conn) writeError(err error) error {
 	switch {
 	case c.writeShut:
 		return Errorf(ErrClosed, "Connection is closed")
-	case c.eos:
+	case c.eos && !c.peerNotified:
 		return Errorf(ErrBrokenPipe, "The peer closed the DTLS connection")
 	case errors.Is(err, dtls.ErrConnClosed), errors.Is(err, net.ErrClosed):
 		return Errorf(ErrBrokenPipe, "The DTLS connection has ended")
@@ -276,13 +276,16 @@ func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error 
 	}
 }
 
-// Shutdown shuts the read side, the write side, or both (close). Closing
-// sends close_notify when a handshake completed, stops a handshake in
-// progress, and releases the base socket adapter; the base socket itself is
-// never closed. Shutting down twice is not an error.
+// Shutdown shuts the read side, the write side, or both (close). Shutting
+// the write side sends close_notify at once when a handshake completed
+// (the peer's receives end; ours go on until the read side is shut too).
+// Closing stops a handshake in progress and releases the base socket
+// adapter; the base socket itself is never closed. Shutting down twice is
+// not an error.
 //
-// pion has no half-close: shutting down only the write side stops sends at
-// once, and the close_notify goes out when the read side is shut too.
+// pion has no half-close: where it keeps the record layer (see takeOver),
+// shutting down only the write side stops sends at once, and the
+// close_notify goes out when the read side is shut too.
 func (c *Conn) Shutdown(read, write bool) error {
 	c.mu.Lock()
 	if read {
@@ -298,6 +301,9 @@ func (c *Conn) Shutdown(read, write bool) error {
 	c.mu.Unlock()
 	c.notify()
 
+	if write && app != nil {
+		c.closeNotify() // pion is retired (see afterhandshake.go)
+	}
 	if !closing {
 		return nil
 	}
@@ -307,7 +313,7 @@ func (c *Conn) Shutdown(read, write bool) error {
 	var err error
 	switch {
 	case app != nil:
-		c.closeNotify() // pion is retired (see afterhandshake.go)
+		c.closeNotify() // sent already if the write side was shut before
 	case pc != nil:
 		// Sends close_notify after a completed handshake, then closes the
 		// transport; a no-op when the peer already closed.

@@ -49,7 +49,9 @@ type transport struct {
 	room         chan struct{} // signalled when queue has room again
 	retired      bool          // pion reads nothing more (under mu)
 	control      func(d []byte)
-	ended        func() // called once the reader ended, after retire
+	ended        func()   // called once the reader ended, after the hold (see heldalerts.go)
+	holding      bool     // encrypted alerts are held back (heldalerts.go)
+	held         [][]byte // the alert records held back
 	readDeadline time.Time
 	deadlineSet  chan struct{} // closed and replaced whenever the deadline changes
 	closed       chan struct{}
@@ -232,6 +234,9 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 		}
 		t.traced(d, false)
 	}
+	if d = t.hold(d); len(d) == 0 {
+		return
+	}
 	if ctl := t.toPion(datagram{data: bytes.Clone(d), from: from}, wait); ctl != nil {
 		// pion is retired: what it would have read is the record layer's.
 		rest := t.takeApp(t.app.Load(), d)
@@ -279,17 +284,14 @@ func signal(ch chan struct{}) {
 // retire ends pion's reads once it has read what was queued for it:
 // pion's read loop then ends (net.ErrClosed: no close_notify) and its
 // handshake state machine with it. From then on the rest of every datagram
-// (after the record layer opened its application data) goes to control,
-// and the end of the base socket to ended.
-func (t *transport) retire(control func(d []byte), ended func()) {
+// (after the record layer opened its application data) goes to control;
+// releaseAlerts then ends the hold of alerts and names what the end of the
+// base socket calls.
+func (t *transport) retire(control func(d []byte)) {
 	t.mu.Lock()
-	t.retired, t.control, t.ended = true, control, ended
-	stopped := isClosed(t.stopped)
+	t.retired, t.control = true, control
 	t.mu.Unlock()
 	signal(t.queued) // a read waiting for pion returns
-	if stopped {
-		ended()
-	}
 }
 
 func isClosed(ch <-chan struct{}) bool {
@@ -304,17 +306,9 @@ func isClosed(ch <-chan struct{}) bool {
 // takeApp opens the datagram's application-data records into t.appRecs and
 // returns what is left for pion.
 func (t *transport) takeApp(app *appLayer, d []byte) []byte {
-	var rest []byte
-	for in := d; len(in) > 0; {
-		r, next, ok := nextRecord(in)
-		if !ok {
-			rest = append(rest, in...)
-			break
-		}
-		in = next
+	return splitOff(d, func(r record) bool {
 		if r.typ != contentAppData || r.epoch != app.epoch {
-			rest = append(rest, r.raw...)
-			continue
+			return false
 		}
 		buf := getRecordBuffer(len(r.body))
 		if rec, ok := app.open((*buf)[:0], r); ok {
@@ -322,8 +316,8 @@ func (t *transport) takeApp(app *appLayer, d []byte) []byte {
 		} else {
 			putRecordBuffer(buf)
 		}
-	}
-	return rest
+		return true
+	})
 }
 
 // flushApp hands the records opened so far to the connection and reports

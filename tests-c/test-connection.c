@@ -2,7 +2,8 @@
  * scenarios: one thread and one main context for both peers, or a server
  * on its own thread and context; sends with timeouts -1, long, 0; reads
  * with timeout 0 while iterating; a silent server; a lossy base socket that
- * drops a peer's first datagram; references back to 1 after teardown. */
+ * drops a peer's first datagram; half-close; references back to 1 after
+ * teardown. */
 #include <gio/gio.h>
 #include <string.h>
 
@@ -115,6 +116,15 @@ lossy_socket_new (GSocket *base, gint drop_first)
 
 /* ---- Fixture --------------------------------------------------------------- */
 
+/* A test's data: which base drops its first datagram, and its options. */
+enum
+{
+  DROP_CLIENT = 1 << 0,
+  DROP_SERVER = 1 << 1,
+  WRAP_BOTH = 1 << 2,    /* both bases are wrappers that drop nothing */
+  ASYNC = 1 << 3,
+};
+
 typedef struct
 {
   GSocket *client_socket, *server_socket;
@@ -132,15 +142,16 @@ accept_any (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags er
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  gint drop_client = GPOINTER_TO_INT (data) & 1, drop_server = (GPOINTER_TO_INT (data) >> 1) & 1;
+  gint flags = GPOINTER_TO_INT (data);
+  gboolean wrap_client = flags & (DROP_CLIENT | WRAP_BOTH), wrap_server = flags & (DROP_SERVER | WRAP_BOTH);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnectable) identity = g_network_address_new ("localhost", 0);
 
   test_udp_pair (&f->client_socket, &f->server_socket);
   f->certificate = test_server_certificate ();
-  f->client_base = drop_client ? G_DATAGRAM_BASED (lossy_socket_new (f->client_socket, 1))
+  f->client_base = wrap_client ? G_DATAGRAM_BASED (lossy_socket_new (f->client_socket, !!(flags & DROP_CLIENT)))
                                : G_DATAGRAM_BASED (g_object_ref (f->client_socket));
-  f->server_base = drop_server ? G_DATAGRAM_BASED (lossy_socket_new (f->server_socket, 1))
+  f->server_base = wrap_server ? G_DATAGRAM_BASED (lossy_socket_new (f->server_socket, !!(flags & DROP_SERVER)))
                                : G_DATAGRAM_BASED (g_object_ref (f->server_socket));
   f->client = G_DTLS_CONNECTION (g_dtls_client_connection_new (f->client_base, identity, &error));
   g_assert_no_error (error);
@@ -225,9 +236,9 @@ handshake_done (GObject *source, GAsyncResult *result, gpointer data)
   (*(gint *) data)++;
 }
 
-/* Both peers in one thread, one main context, async handshakes. */
+/* Handshakes both peers asynchronously in the thread-default context. */
 static void
-test_one_context (Fixture *f, gconstpointer data)
+handshake_both (Fixture *f)
 {
   gint done = 0;
 
@@ -235,6 +246,13 @@ test_one_context (Fixture *f, gconstpointer data)
   g_dtls_connection_handshake_async (f->server, G_PRIORITY_DEFAULT, NULL, handshake_done, &done);
   while (done < 2)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* Both peers in one thread, one main context, async handshakes. */
+static void
+test_one_context (Fixture *f, gconstpointer data)
+{
+  handshake_both (f);
   exchange (f->client, f->server, -1, NULL);
   exchange (f->server, f->client, 0, NULL);
 }
@@ -506,6 +524,91 @@ test_nested_loop_in_accept_certificate (Fixture *f, gconstpointer data)
   g_object_unref (nl.cancellable);
 }
 
+/* Sends text as one message; returns the count (-1 with error set). */
+static gint
+send_text (GDtlsConnection *conn, const gchar *text, GError **error)
+{
+  GOutputVector ov = { text, strlen (text) };
+  GOutputMessage om = { NULL, &ov, 1, 0, NULL, 0 };
+
+  return g_datagram_based_send_messages (G_DATAGRAM_BASED (conn), &om, 1, 0, -1, NULL, error);
+}
+
+/* Receives one message as a string into buf, waiting at most 5 s; returns
+ * the count: 1, 0 at the end of the stream, -1 with error set. */
+static gint
+receive_text (GDtlsConnection *conn, gchar *buf, gsize size, GError **error)
+{
+  GInputVector iv = { buf, size - 1 };
+  GInputMessage im = { NULL, &iv, 1, 0, 0, NULL, NULL };
+  gint n = g_datagram_based_receive_messages (G_DATAGRAM_BASED (conn), &im, 1, 0,
+                                              5 * G_USEC_PER_SEC, NULL, error);
+
+  buf[n == 1 ? im.bytes_received : 0] = '\0';
+  return n;
+}
+
+static void
+shutdown_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_dtls_connection_shutdown_finish (G_DTLS_CONNECTION (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) data = TRUE;
+}
+
+/* Half-close: shutting the client's write side sends close_notify at once.
+ * The server's stream ends (0 messages, no error, every time) and nothing
+ * else: the server still sends and the client still receives, until the
+ * server closes too. The async form is called through the interface:
+ * g_dtls_connection_shutdown_async hands the backend TRUE, TRUE whatever
+ * it is given (GLib 2.74, and GLib's main branch too). */
+static void
+test_half_close (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gchar buf[64];
+
+  handshake_both (f);
+  g_assert_cmpint (send_text (f->client, "before", &error), ==, 1);
+  g_assert_cmpint (receive_text (f->server, buf, sizeof buf, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpstr (buf, ==, "before");
+
+  if (GPOINTER_TO_INT (data) & ASYNC)
+    {
+      gboolean done = FALSE;
+
+      G_DTLS_CONNECTION_GET_INTERFACE (f->client)->shutdown_async (f->client, FALSE, TRUE, G_PRIORITY_DEFAULT,
+                                                                   NULL, shutdown_done, &done);
+      while (!done)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  else
+    g_assert_true (g_dtls_connection_shutdown (f->client, FALSE, TRUE, NULL, &error));
+  g_assert_no_error (error);
+
+  for (gint i = 0; i < 2; i++)
+    {
+      g_assert_cmpint (receive_text (f->server, buf, sizeof buf, &error), ==, 0);
+      g_assert_no_error (error);
+    }
+  g_assert_cmpint (send_text (f->client, "refused", &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED);
+  g_clear_error (&error);
+
+  g_assert_cmpint (send_text (f->server, "to the half-closed side", &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpint (receive_text (f->client, buf, sizeof buf, &error), ==, 1);
+  g_assert_no_error (error);
+  g_assert_cmpstr (buf, ==, "to the half-closed side");
+
+  g_assert_true (g_dtls_connection_close (f->server, NULL, &error));
+  g_assert_cmpint (receive_text (f->client, buf, sizeof buf, &error), ==, 0);
+  g_assert_no_error (error);
+}
+
 /* A server that never answers: a 0.5 s read gives TIMED_OUT in time. */
 static void
 test_silent_server (Fixture *f, gconstpointer data)
@@ -611,9 +714,13 @@ main (int argc, char **argv)
   ADD ("one-context", 0, test_one_context);
   ADD ("implicit-nonblocking", 0, test_implicit_nonblocking);
   ADD ("server-thread", 0, test_server_thread);
-  ADD ("lossy-client", 1, test_lossy);
-  ADD ("lossy-server", 2, test_lossy);
-  ADD ("lossy-both", 3, test_lossy);
+  ADD ("lossy-client", DROP_CLIENT, test_lossy);
+  ADD ("lossy-server", DROP_SERVER, test_lossy);
+  ADD ("lossy-both", DROP_CLIENT | DROP_SERVER, test_lossy);
+  ADD ("half-close", 0, test_half_close);
+  ADD ("half-close-async", ASYNC, test_half_close);
+  ADD ("half-close-wrapper", WRAP_BOTH, test_half_close);
+  ADD ("half-close-wrapper-async", WRAP_BOTH | ASYNC, test_half_close);
   ADD ("silent-server", 0, test_silent_server);
   ADD ("two-sources", 0, test_two_sources);
   ADD ("cancelled-source", 0, test_cancelled_source);
