@@ -1,12 +1,11 @@
 package dtlsgo
 
 import (
-	"bytes"
-	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"io"
-	"sync"
 	"time"
 
+	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/protocol/alert"
 )
@@ -68,12 +67,12 @@ func (c *Conn) retirePion(pc *dtls.Conn) {
 // on the transport's reader.
 func (c *Conn) control(d []byte) {
 	app := c.tr.app.Load()
-	for r := range records(d) {
+	for r := range record.All(d) {
 		switch {
-		case r.typ == contentAlert && r.epoch == app.epoch:
-			c.alert(app, r, &app.openScratch)
-		case r.typ == contentHandshake && c.tr.flight != nil:
-			if app.freshHandshake(r) {
+		case r.Type == record.ContentAlert && r.Epoch == app.Epoch:
+			c.alert(app.Open(nil, r))
+		case r.Type == record.ContentHandshake && c.tr.flight != nil:
+			if app.FreshHandshake(r) {
 				c.resendFlight(app)
 			}
 		}
@@ -84,15 +83,14 @@ func (c *Conn) control(d []byte) {
 // off the transport's reader.
 func (c *Conn) heldAlert(d []byte) {
 	app := c.tr.app.Load()
-	if r, _, ok := nextRecord(d); ok && r.epoch == app.epoch {
-		c.alert(app, r, new(aeadScratch))
+	if r, _, ok := record.Next(d); ok && r.Epoch == app.Epoch {
+		c.alert(app.OpenWith(nil, r, new(record.Scratch)))
 	}
 }
 
-// alert opens an alert record of the current epoch with the scratch sc
-// and acts on it.
-func (c *Conn) alert(app *appLayer, r record, sc *aeadScratch) {
-	if a, ok := app.openWith(nil, r, sc); ok && len(a) == 2 {
+// alert acts on an alert record of the current epoch as it opened (ok).
+func (c *Conn) alert(a []byte, ok bool) {
+	if ok && len(a) == 2 {
 		c.peerAlert(a[0], a[1])
 	}
 }
@@ -135,7 +133,7 @@ func (c *Conn) sendAlert(level, desc byte) {
 		c.trace.printf("sent alert %s %s", alert.Level(level), alert.Description(desc))
 	}
 	app := c.tr.app.Load()
-	rec, err := app.seal(nil, contentAlert, []byte{level, desc}, new(aeadScratch))
+	rec, err := app.Seal(nil, record.ContentAlert, []byte{level, desc}, new(record.Scratch))
 	if err == nil {
 		_ = c.tr.write(rec, nil)
 	}
@@ -143,19 +141,19 @@ func (c *Conn) sendAlert(level, desc byte) {
 
 // resendFlight sends pion's last flight again, its epoch-1 records under
 // new sequence numbers, at most once per resendInterval.
-func (c *Conn) resendFlight(app *appLayer) {
+func (c *Conn) resendFlight(app *record.Layer) {
 	now := time.Now().UnixNano()
 	last := c.lastResend.Load()
 	if now-last < int64(resendInterval) || !c.lastResend.CompareAndSwap(last, now) {
 		return
 	}
-	ds := c.tr.flight.get()
+	ds := c.tr.flight.Get()
 	if c.trace != nil {
 		c.trace.printf("peer sent its last flight again (it missed ours): sending flight 6 again (%d datagrams)", len(ds))
 	}
 	go func() {
 		for _, d := range ds {
-			if err := c.tr.write(app.reseal(d), nil); err != nil {
+			if err := c.tr.write(app.Reseal(d), nil); err != nil {
 				return
 			}
 		}
@@ -173,45 +171,4 @@ func (c *Conn) closeNotify() {
 	if send {
 		c.sendAlert(alertWarning, alertCloseNotify)
 	}
-}
-
-// lastFlight keeps the datagrams of a server's last handshake flight as
-// pion wrote them: the last datagram that holds a ChangeCipherSpec, and
-// the handshake records pion wrote after it (its Finished, if apart).
-type lastFlight struct {
-	mu        sync.Mutex
-	datagrams [][]byte
-}
-
-// observe looks at one datagram pion writes before the takeover.
-func (f *lastFlight) observe(d []byte) {
-	ccs, handshakeOnly := false, true
-	for rest := d; len(rest) > 0; {
-		r, next, ok := nextRecord(rest)
-		if !ok {
-			return // not one of pion's datagrams: keep nothing
-		}
-		rest = next
-		switch r.typ {
-		case contentChangeCipherSpec:
-			ccs = true
-		case contentHandshake:
-		default:
-			handshakeOnly = false
-		}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch {
-	case ccs && handshakeOnly:
-		f.datagrams = [][]byte{bytes.Clone(d)}
-	case handshakeOnly && f.datagrams != nil:
-		f.datagrams = append(f.datagrams, bytes.Clone(d))
-	}
-}
-
-func (f *lastFlight) get() [][]byte {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.datagrams
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"runtime"
 	"strings"
 	"sync"
@@ -72,7 +73,7 @@ func tappedPair(t *testing.T) (client, server *Conn, ct, st *tappedSocket) {
 func firstWith(t *testing.T, ds [][]byte, typ byte, epoch uint16) []byte {
 	t.Helper()
 	for _, d := range ds {
-		if r, _, ok := nextRecord(d); ok && r.typ == typ && r.epoch == epoch {
+		if r, _, ok := record.Next(d); ok && r.Type == typ && r.Epoch == epoch {
 			return d
 		}
 	}
@@ -119,30 +120,30 @@ func TestRetiredPionLeavesNoGoroutine(t *testing.T) {
 // client answers nothing.
 func TestServerResendsItsLastFlight(t *testing.T) {
 	client, server, ct, st := tappedPair(t)
-	clientFlight := firstWith(t, ct.since(0, 0), contentHandshake, 0)
+	clientFlight := firstWith(t, ct.since(0, 0), record.ContentHandshake, 0)
 	n := st.count()
 	st.inject(clientFlight)
 	resent := st.since(n, 2*time.Second)
 	if len(resent) == 0 {
 		t.Fatal("the server did not send its last flight again")
 	}
-	if r, _, ok := nextRecord(resent[0]); !ok || r.typ != contentChangeCipherSpec {
+	if r, _, ok := record.Next(resent[0]); !ok || r.Type != record.ContentChangeCipherSpec {
 		t.Fatalf("resent %x, not the ChangeCipherSpec flight", resent[0])
 	}
 	finished := 0
 	for _, d := range resent {
 		for rest := d; len(rest) > 0; {
-			r, next, _ := nextRecord(rest)
+			r, next, _ := record.Next(rest)
 			rest = next
-			if r.epoch != 1 {
+			if r.Epoch != 1 {
 				continue
 			}
 			finished++
-			if r.epochSeq&maxSeq < seqGap {
-				t.Errorf("an epoch-1 record went out under pion's sequence number %d", r.epochSeq&maxSeq)
+			if r.EpochSeq&record.MaxSeq < record.SeqGap {
+				t.Errorf("an epoch-1 record went out under pion's sequence number %d", r.EpochSeq&record.MaxSeq)
 			}
-			if _, ok := client.app.open(nil, r); !ok {
-				t.Errorf("the client cannot open the resent %d-byte record", len(r.raw))
+			if _, ok := client.app.Open(nil, r); !ok {
+				t.Errorf("the client cannot open the resent %d-byte record", len(r.Raw))
 			}
 		}
 	}
@@ -156,7 +157,7 @@ func TestServerResendsItsLastFlight(t *testing.T) {
 		t.Errorf("a replayed flight was answered: %x", got)
 	}
 	n = ct.count()
-	ct.inject(firstWith(t, st.since(0, 0), contentHandshake, 0))
+	ct.inject(firstWith(t, st.since(0, 0), record.ContentHandshake, 0))
 	if got := ct.since(n, 3*resendInterval); len(got) != 0 {
 		t.Errorf("the client answered a server flight: %x", got)
 	}
@@ -227,23 +228,23 @@ func TestCloseNotifyEndsOneDirection(t *testing.T) {
 // receiver's keys, as a close_notify alert (leaving the receiver's replay
 // window alone: the record is still to arrive).
 func isCloseNotify(receiver *Conn, d []byte) bool {
-	r, rest, ok := nextRecord(d)
-	if !ok || len(rest) != 0 || r.typ != contentAlert || r.epoch != 1 {
+	r, rest, ok := record.Next(d)
+	if !ok || len(rest) != 0 || r.Type != record.ContentAlert || r.Epoch != 1 {
 		return false
 	}
-	plain, err := openRecord(receiver.app.remote, &receiver.app.remoteIV, nil, r, new(aeadScratch))
-	return err == nil && string(plain) == "\x01\x00"
+	plain, ok := receiver.app.Peek(r)
+	return ok && string(plain) == "\x01\x00"
 }
 
 // A fatal alert from the peer ends the stream with G_TLS_ERROR_MISC naming
 // it; a warning alert changes nothing.
 func TestPeerAlerts(t *testing.T) {
 	client, server, _, st := tappedPair(t)
-	warning, _ := client.app.seal(nil, contentAlert, []byte{alertWarning, 100}, &aeadScratch{})
+	warning, _ := client.app.Seal(nil, record.ContentAlert, []byte{alertWarning, 100}, &record.Scratch{})
 	st.inject(warning)
 	probeEcho(t, client, server)
 
-	fatal, _ := client.app.seal(nil, contentAlert, []byte{alertFatal, 40}, &aeadScratch{})
+	fatal, _ := client.app.Seal(nil, record.ContentAlert, []byte{alertFatal, 40}, &record.Scratch{})
 	n := st.count()
 	st.inject(fatal)
 	for range 2 {

@@ -1,6 +1,9 @@
 package dtlsgo
 
-import "github.com/pion/dtls/v3"
+import (
+	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/pion/dtls/v3"
+)
 
 // Connection IDs (RFC 9146). Config.ConnectionIDLength says what a side
 // asks for: 0 nothing (no connection_id extension), n > 0 that the peer put
@@ -9,7 +12,7 @@ import "github.com/pion/dtls/v3"
 // peer asks for without asking for one itself.
 const (
 	ConnectionIDSendOnly  = -1
-	MaxConnectionIDLength = 255
+	MaxConnectionIDLength = record.MaxConnectionIDLength
 )
 
 func cidOptions(length int) ([]dtls.Option, error) {

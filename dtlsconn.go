@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"io"
 	"os"
 	"sync"
@@ -87,10 +88,10 @@ type Conn struct {
 	onChange        func()
 	pumpDone        chan struct{}
 
-	onChangeMu sync.Mutex // guards onChange and its calls
-	app        *appLayer  // dtlsgo's record layer, once it took over from pion (then retired)
-	sendBuf    []byte     // sealed records of one batch (under writeLock)
-	sendDgrams [][]byte   // the datagrams in sendBuf
+	onChangeMu sync.Mutex    // guards onChange and its calls
+	app        *record.Layer // dtlsgo's record layer, once it took over from pion (then retired)
+	sendBuf    []byte        // sealed records of one batch (under writeLock)
+	sendDgrams [][]byte      // the datagrams in sendBuf
 
 	lastResend atomic.Int64 // when the last flight was last sent again (UnixNano)
 	trace      *tracer      // set when the handshake begins; nil: no trace
@@ -227,7 +228,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if err != nil {
 		return err
 	}
-	sec := &sessionSecrets{}
+	sec := &record.Secrets{}
 	cfg.keyCapture = sec
 	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks)
 	if err != nil {
@@ -240,7 +241,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.tr.secrets = sec
 	c.tr.holdAlerts(recordLayerAllowed(cfg))
 	if !c.isClient {
-		c.tr.flight = &lastFlight{}
+		c.tr.flight = &record.LastFlight{}
 	}
 	c.tr.start()
 	var pc *dtls.Conn
@@ -292,11 +293,11 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 
 // takeOver hands application data to dtlsgo's own record layer when the
 // connection's suite allows (see appLayer); nil leaves it all to pion.
-func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *sessionSecrets) *appLayer {
+func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record.Layer {
 	if !recordLayerAllowed(cfg) {
 		return nil
 	}
-	app, err := newAppLayer(st, c.isClient, sec)
+	app, err := record.NewLayer(st, c.isClient, sec)
 	if err != nil {
 		return nil
 	}
@@ -553,12 +554,12 @@ func (c *Conn) Info() (Info, bool) {
 	return c.info, c.state == HandshakeDone
 }
 
-func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *sessionSecrets) Info {
+func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *record.Secrets) Info {
 	info := Info{
 		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
 		PeerCertificates:   st.PeerCertificates,
-		ExtendedMaster:     c.tr.hello.extendedMasterSecret(),
+		ExtendedMaster:     c.tr.hello.ExtendedMasterSecret(),
 	}
 	if id, ok := pc.SelectedSRTPProtectionProfile(); ok {
 		if p, ok := srtpProfileFor(id); ok {

@@ -1,6 +1,9 @@
 package dtlsgo
 
-import "bytes"
+import (
+	"bytes"
+	"github.com/dtlsgo/dtlsgo/internal/record"
+)
 
 // The peer's encrypted alerts (close_notify above all) that arrive before
 // dtlsgo's record layer has taken over are held back from pion and handed
@@ -33,7 +36,7 @@ func (t *transport) hold(d []byte) []byte {
 	if !t.holding || !hasHeldAlert(d) {
 		return d
 	}
-	return splitOff(d, func(r record) bool {
+	return record.SplitOff(d, func(r record.Record) bool {
 		if !heldAlert(r) {
 			return false
 		}
@@ -42,15 +45,15 @@ func (t *transport) hold(d []byte) []byte {
 			// real alerts come last, once it has finished.
 			t.held = append(t.held[:0], t.held[1:]...)
 		}
-		t.held = append(t.held, bytes.Clone(r.raw))
+		t.held = append(t.held, bytes.Clone(r.Raw))
 		return true
 	})
 }
 
-func heldAlert(r record) bool { return r.typ == contentAlert && r.epoch != 0 }
+func heldAlert(r record.Record) bool { return r.Type == record.ContentAlert && r.Epoch != 0 }
 
 func hasHeldAlert(d []byte) bool {
-	for r := range records(d) {
+	for r := range record.All(d) {
 		if heldAlert(r) {
 			return true
 		}

@@ -3,17 +3,18 @@ package dtlsgo
 import (
 	"bytes"
 	"fmt"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"testing"
 )
 
 // Encrypted alerts are taken out of the datagrams pion would read while
 // held, and released in order: to the record layer, or back to pion.
 func TestHeldAlerts(t *testing.T) {
-	data := rawRecord(contentAppData, 1, 7, []byte("application data"))
-	hs := rawRecord(contentHandshake, 0, 3, []byte("handshake"))
-	plainAlert := rawRecord(contentAlert, 0, 4, []byte{2, 40})
-	alert := rawRecord(contentAlert, 1, 8, []byte("an encrypted alert"))
-	alert2 := rawRecord(contentAlert, 1, 9, []byte("another"))
+	data := rawRecord(record.ContentAppData, 1, 7, []byte("application data"))
+	hs := rawRecord(record.ContentHandshake, 0, 3, []byte("handshake"))
+	plainAlert := rawRecord(record.ContentAlert, 0, 4, []byte{2, 40})
+	alert := rawRecord(record.ContentAlert, 1, 8, []byte("an encrypted alert"))
+	alert2 := rawRecord(record.ContentAlert, 1, 9, []byte("another"))
 
 	tr := newTransport(nil)
 	if got := tr.hold(cat(data, alert)); !bytes.Equal(got, cat(data, alert)) {
@@ -46,7 +47,7 @@ func TestHeldAlerts(t *testing.T) {
 	tr = newTransport(nil)
 	tr.holdAlerts(true)
 	for i := range maxHeldAlerts + 2 {
-		tr.hold(rawRecord(contentAlert, 1, uint64(i), []byte(fmt.Sprint(i))))
+		tr.hold(rawRecord(record.ContentAlert, 1, uint64(i), []byte(fmt.Sprint(i))))
 	}
 	tr.releaseAlertsToPion()
 	if len(tr.queue) != maxHeldAlerts || !bytes.HasSuffix(tr.queue[0].data, []byte("2")) ||

@@ -1,14 +1,12 @@
 package dtlsgo
 
 import (
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"net"
 	"sync"
 
 	"github.com/dtlsgo/dtlsgo/internal/socket"
 )
-
-// contentTypeCID is the record type of RFC 9146 records (tls12_cid).
-const contentTypeCID = 25
 
 // peerFilter keeps an unconnected socket's traffic to one peer, as a
 // connected socket's kernel filter would, except for records carrying a
@@ -24,12 +22,12 @@ func (f *peerFilter) admit(d []byte, addr net.Addr) (net.Addr, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
-	case f.peer == nil && looksLikeDTLS(d):
+	case f.peer == nil && record.LooksLikeDTLS(d):
 		f.peer = addr
 		return peerAddr{}, true
 	case f.peer != nil && socket.SameAddr(addr, f.peer):
 		return peerAddr{}, true
-	case f.peer != nil && len(d) > 0 && d[0] == contentTypeCID:
+	case f.peer != nil && len(d) > 0 && d[0] == record.ContentCID:
 		return addr, true
 	}
 	return nil, false

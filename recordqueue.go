@@ -1,6 +1,8 @@
 package dtlsgo
 
-import "sync"
+import (
+	"sync"
+)
 
 // queued is a decrypted record waiting for receive; buf, when set, is the
 // pooled buffer data lives in, returned once the record was copied out.

@@ -3,6 +3,7 @@ package dtlsgo
 import (
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"net"
 
 	"github.com/pion/dtls/v3"
@@ -75,7 +76,7 @@ const sendBatch = 64
 
 // sendApp is Send through dtlsgo's record layer: each chunk of the batch
 // is sealed into one reused buffer and sent with one system call.
-func (c *Conn) sendApp(app *appLayer, payloads [][]byte) (int, error) {
+func (c *Conn) sendApp(app *record.Layer, payloads [][]byte) (int, error) {
 	c.mu.Lock()
 	shut, ended := c.writeShut, c.eos && !c.peerNotified
 	c.mu.Unlock()
@@ -95,7 +96,7 @@ func (c *Conn) sendApp(app *appLayer, payloads [][]byte) (int, error) {
 				chunk = chunk[:i]
 				break
 			}
-			size += len(p) + appOverhead
+			size += len(p) + record.Overhead
 		}
 		if len(chunk) == 0 {
 			break
@@ -107,7 +108,7 @@ func (c *Conn) sendApp(app *appLayer, payloads [][]byte) (int, error) {
 		for i, p := range chunk {
 			start := len(buf)
 			var err error
-			if buf, err = app.seal(buf, contentAppData, p, &app.sendScratch); err != nil {
+			if buf, err = app.Seal(buf, record.ContentAppData, p, &app.SendScratch); err != nil {
 				return partial(sent, c.writeError(err))
 			}
 			c.sendDgrams = append(c.sendDgrams[:i], buf[start:])

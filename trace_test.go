@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"strings"
 	"sync"
 	"testing"
@@ -174,6 +175,6 @@ func (*discardSink) Write(uint64, bool, string) {}
 func handshakeDatagram(b *testing.B) []byte {
 	body := make([]byte, 2+32+1+1+2+2+1+1)
 	msg := append([]byte{1, 0, 0, byte(len(body)), 0, 0, 0, 0, 0, 0, 0, byte(len(body))}, body...)
-	rec := append([]byte{contentHandshake, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(len(msg))}, msg...)
+	rec := append([]byte{record.ContentHandshake, 0xfe, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(len(msg))}, msg...)
 	return rec
 }

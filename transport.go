@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"io"
 	"net"
@@ -28,16 +29,16 @@ type transport struct {
 	readErr error         // why the reader ended, if not EOF or Close
 
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
-	hello               serverHelloWatch
+	hello               record.ServerHelloWatch
 
-	polled  socket.BatchBaseSocket    // a batch socket pion reads itself until the takeover
-	secrets *sessionSecrets           // set before start: watches the handshake
-	flight  *lastFlight               // set before start on a server: its last flight
-	app     atomic.Pointer[appLayer]  // set once the record layer took over
-	deliver func([]queued, bool) bool // set before app
-	inline  func(ds [][]byte)         // readInline's use
-	appRecs []queued                  // opened, not yet delivered (reader only)
-	trace   *tracer                   // set before start; nil: no trace
+	polled  socket.BatchBaseSocket       // a batch socket pion reads itself until the takeover
+	secrets *record.Secrets              // set before start: watches the handshake
+	flight  *record.LastFlight           // set before start on a server: its last flight
+	app     atomic.Pointer[record.Layer] // set once the record layer took over
+	deliver func([]queued, bool) bool    // set before app
+	inline  func(ds [][]byte)            // readInline's use
+	appRecs []queued                     // opened, not yet delivered (reader only)
+	trace   *tracer                      // set before start; nil: no trace
 
 	// Set for an unconnected base socket (see peersocket.go).
 	addressed AddressedBaseSocket
@@ -215,11 +216,11 @@ func (t *transport) read(buf []byte) (int, net.Addr, error) {
 // connection's queue (not on the thread of the receive that empties it).
 func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	t.datagrams.Add(1)
-	if looksLikeDTLS(d) {
+	if record.LooksLikeDTLS(d) {
 		t.dtlsLike.Add(1)
-		t.hello.observe(d)
+		t.hello.Observe(d)
 	}
-	if d = dropForgedPlaintext(d); len(d) == 0 {
+	if d = record.DropForgedPlaintext(d); len(d) == 0 {
 		return
 	}
 	if app := t.app.Load(); app != nil {
@@ -230,7 +231,7 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 		t.flushApp(wait)
 	} else {
 		if t.secrets != nil {
-			t.secrets.observe(d, true)
+			t.secrets.Observe(d, true)
 		}
 		t.traced(d, false)
 	}
@@ -305,13 +306,13 @@ func isClosed(ch <-chan struct{}) bool {
 
 // takeApp opens the datagram's application-data records into t.appRecs and
 // returns what is left for pion.
-func (t *transport) takeApp(app *appLayer, d []byte) []byte {
-	return splitOff(d, func(r record) bool {
-		if r.typ != contentAppData || r.epoch != app.epoch {
+func (t *transport) takeApp(app *record.Layer, d []byte) []byte {
+	return record.SplitOff(d, func(r record.Record) bool {
+		if r.Type != record.ContentAppData || r.Epoch != app.Epoch {
 			return false
 		}
-		buf := getRecordBuffer(len(r.body))
-		if rec, ok := app.open((*buf)[:0], r); ok {
+		buf := getRecordBuffer(len(r.Body))
+		if rec, ok := app.Open((*buf)[:0], r); ok {
 			t.appRecs = append(t.appRecs, queued{data: rec, buf: buf})
 		} else {
 			putRecordBuffer(buf)
@@ -336,7 +337,7 @@ func (t *transport) flushApp(wait bool) (full bool) {
 // deliver (on the reader goroutine, which it may block for backpressure),
 // pion's own records of the epoch are resealed, and a batch socket is read
 // by the shared poller.
-func (t *transport) takeOver(app *appLayer, deliver func([]queued, bool) bool) {
+func (t *transport) takeOver(app *record.Layer, deliver func([]queued, bool) bool) {
 	t.deliver = deliver
 	t.inline = func(ds [][]byte) { t.background(ds) }
 	t.app.Store(app)
@@ -380,16 +381,6 @@ func (t *transport) wakeInline() {
 // speaking DTLS.
 func (t *transport) counts() (datagrams, dtlsLike int) {
 	return int(t.datagrams.Load()), int(t.dtlsLike.Load())
-}
-
-// looksLikeDTLS checks the first record header: a known content type and a
-// DTLS version (1.0 or 1.2).
-func looksLikeDTLS(d []byte) bool {
-	const headerLen = 13
-	if len(d) < headerLen || d[0] < 20 || d[0] > 25 {
-		return false
-	}
-	return d[1] == 0xfe && (d[2] == 0xff || d[2] == 0xfd)
 }
 
 // endError is why the reader ended, once it has.
@@ -490,16 +481,16 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	t.hello.observe(p)
+	t.hello.Observe(p)
 	d := p
 	if app := t.app.Load(); app != nil {
-		d = app.reseal(p)
+		d = app.Reseal(p)
 	} else {
 		if t.secrets != nil {
-			t.secrets.observe(p, false)
+			t.secrets.Observe(p, false)
 		}
 		if t.flight != nil {
-			t.flight.observe(p)
+			t.flight.Observe(p)
 		}
 		t.traced(p, true)
 	}

@@ -1,8 +1,9 @@
-package dtlsgo
+package record
 
 import (
 	"bytes"
 	"encoding/binary"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/ciphersuite"
@@ -28,42 +29,42 @@ type recordOpener interface {
 	Decrypt(h recordlayer.Header, in []byte) ([]byte, error)
 }
 
-// tlsUnique returns the first Finished's verify_data of the handshake st
+// TLSUnique returns the first Finished's verify_data of the handshake st
 // that sec watched; isClient is the local side.
-func tlsUnique(st *dtls.State, sec *sessionSecrets, isClient bool) ([]byte, error) {
-	suite, keys, err := sec.keys(st)
+func TLSUnique(st *dtls.State, sec *Secrets, isClient bool) ([]byte, error) {
+	suite, keys, err := sec.Keys(st)
 	if err != nil {
-		return nil, Errorf(ErrChannelBindingGeneral,
+		return nil, errkind.Errorf(errkind.ErrChannelBindingGeneral,
 			"Cannot compute tls-unique channel binding data: the session's keys were not seen during the handshake")
 	}
 	var openers [2]recordOpener // by sender: client, server
 	for i, clientSent := range []bool{true, false} {
-		if openers[i], err = suite.opener(keys, clientSent); err != nil {
-			return nil, Errorf(ErrChannelBindingGeneral, "Cannot compute tls-unique channel binding data: %v", err)
+		if openers[i], err = suite.Opener(keys, clientSent); err != nil {
+			return nil, errkind.Errorf(errkind.ErrChannelBindingGeneral, "Cannot compute tls-unique channel binding data: %v", err)
 		}
 	}
-	for _, r := range sec.sealedRecords() {
-		clientSent := r.incoming != isClient
+	for _, r := range sec.SealedRecords() {
+		clientSent := r.Incoming != isClient
 		op := openers[1]
 		if clientSent {
 			op = openers[0]
 		}
-		typ, msg, ok := openSealed(op, r.raw)
+		typ, msg, ok := OpenSealed(op, r.Raw)
 		if !ok {
 			continue
 		}
-		if vd, ok := finishedVerifyData(msg); ok && typ == contentHandshake {
+		if vd, ok := FinishedVerifyData(msg); ok && typ == ContentHandshake {
 			return vd, nil
 		}
 		break
 	}
-	return nil, Errorf(ErrChannelBindingNotAvail,
+	return nil, errkind.Errorf(errkind.ErrChannelBindingNotAvail,
 		"tls-unique channel binding data is not available: the handshake's first Finished message was not seen whole")
 }
 
-// opener builds the cipher that opens the records the client (clientSent)
+// Opener builds the cipher that opens the records the client (clientSent)
 // or the server sent.
-func (s suiteCipher) opener(keys *prf.EncryptionKeys, clientSent bool) (recordOpener, error) {
+func (s Cipher) Opener(keys *prf.EncryptionKeys, clientSent bool) (recordOpener, error) {
 	key, iv, mac := keys.ServerWriteKey, keys.ServerWriteIV, keys.ServerMACKey
 	if clientSent {
 		key, iv, mac = keys.ClientWriteKey, keys.ClientWriteIV, keys.ClientMACKey
@@ -82,9 +83,9 @@ func (s suiteCipher) opener(keys *prf.EncryptionKeys, clientSent bool) (recordOp
 	}
 }
 
-// finishedVerifyData returns the verify_data of msg when it is one whole
+// FinishedVerifyData returns the verify_data of msg when it is one whole
 // Finished message (a DTLS handshake header, then verify_data).
-func finishedVerifyData(msg []byte) ([]byte, bool) {
+func FinishedVerifyData(msg []byte) ([]byte, bool) {
 	var h handshake.Header
 	if h.Unmarshal(msg) != nil || h.Type != handshake.TypeFinished || h.Length == 0 ||
 		h.FragmentOffset != 0 || h.FragmentLength != h.Length ||
@@ -94,21 +95,21 @@ func finishedVerifyData(msg []byte) ([]byte, bool) {
 	return bytes.Clone(msg[handshake.HeaderLength : handshake.HeaderLength+int(h.Length)]), true
 }
 
-// openSealed decrypts the record raw starts with and returns its content
+// OpenSealed decrypts the record raw starts with and returns its content
 // type and content. A connection-ID record is tried with each ID length
 // that delimits a record within raw: only the right one authenticates. Its
 // plaintext is RFC 9146's inner plaintext: content, real type, zeros.
-func openSealed(op recordOpener, raw []byte) (typ byte, content []byte, ok bool) {
-	if raw[0] != contentTypeCID {
+func OpenSealed(op recordOpener, raw []byte) (typ byte, content []byte, ok bool) {
+	if raw[0] != ContentCID {
 		// Decrypt works in place: the record stays as it was seen.
 		plain, err := op.Decrypt(recordlayer.Header{}, bytes.Clone(raw))
 		if err != nil {
 			return 0, nil, false
 		}
-		return raw[0], plain[recordHeaderLen:], true
+		return raw[0], plain[HeaderLen:], true
 	}
-	for idLen := 0; recordHeaderLen+idLen <= len(raw) && idLen <= MaxConnectionIDLength; idLen++ {
-		end := recordHeaderLen + idLen + int(binary.BigEndian.Uint16(raw[11+idLen:]))
+	for idLen := 0; HeaderLen+idLen <= len(raw) && idLen <= MaxConnectionIDLength; idLen++ {
+		end := HeaderLen + idLen + int(binary.BigEndian.Uint16(raw[11+idLen:]))
 		if end > len(raw) {
 			continue
 		}
@@ -116,7 +117,7 @@ func openSealed(op recordOpener, raw []byte) (typ byte, content []byte, ok bool)
 		if err != nil {
 			continue
 		}
-		inner := bytes.TrimRight(plain[recordHeaderLen+idLen:], "\x00")
+		inner := bytes.TrimRight(plain[HeaderLen+idLen:], "\x00")
 		if len(inner) == 0 {
 			return 0, nil, false
 		}

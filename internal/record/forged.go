@@ -1,16 +1,18 @@
-package dtlsgo
+package record
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+)
 
 // Content types of DTLS records (RFC 6347 4.1), besides contentAppData
 // and contentTypeCID.
 const (
-	contentChangeCipherSpec = 20
-	contentAlert            = 21
-	contentHandshake        = 22
+	ContentChangeCipherSpec = 20
+	ContentAlert            = 21
+	ContentHandshake        = 22
 )
 
-// dropForgedPlaintext removes from a datagram the unauthenticated records
+// DropForgedPlaintext removes from a datagram the unauthenticated records
 // that no DTLS peer ever sends: epoch-0 application data, epoch-0 alerts
 // of the wrong size, epoch-0 records of unknown types, and malformed
 // ChangeCipherSpecs (never encrypted, at any epoch). No MAC covers them,
@@ -27,7 +29,7 @@ const (
 //
 // The datagram is returned unchanged when nothing is dropped, nil when
 // nothing is left.
-func dropForgedPlaintext(d []byte) []byte {
+func DropForgedPlaintext(d []byte) []byte {
 	var kept []byte // built only once something is dropped
 	drop := func(off int) {
 		if kept == nil {
@@ -38,10 +40,10 @@ func dropForgedPlaintext(d []byte) []byte {
 	off := 0
 	for off < len(d) {
 		rest := d[off:]
-		if len(rest) < recordHeaderLen {
+		if len(rest) < HeaderLen {
 			break
 		}
-		if rest[0] == contentTypeCID {
+		if rest[0] == ContentCID {
 			// Its header holds a connection ID of a length only pion
 			// knows; it is always encrypted, so never valid at epoch 0.
 			if binary.BigEndian.Uint16(rest[3:5]) == 0 {
@@ -50,16 +52,16 @@ func dropForgedPlaintext(d []byte) []byte {
 			}
 			break
 		}
-		r, _, ok := nextRecord(rest)
+		r, _, ok := Next(rest)
 		if !ok {
 			break
 		}
 		if forgedPlaintext(r) {
 			drop(off)
 		} else if kept != nil {
-			kept = append(kept, r.raw...)
+			kept = append(kept, r.Raw...)
 		}
-		off += len(r.raw)
+		off += len(r.Raw)
 	}
 	if kept == nil {
 		return d
@@ -72,20 +74,20 @@ func dropForgedPlaintext(d []byte) []byte {
 }
 
 // forgedPlaintext reports whether a record is one no peer sends.
-func forgedPlaintext(r record) bool {
-	if r.typ == contentChangeCipherSpec {
+func forgedPlaintext(r Record) bool {
+	if r.Type == ContentChangeCipherSpec {
 		// Never encrypted, whatever its epoch (pion's cipher suites pass
 		// it through), and always the single byte 1.
-		return len(r.body) != 1 || r.body[0] != 1
+		return len(r.Body) != 1 || r.Body[0] != 1
 	}
-	if r.epoch != 0 {
+	if r.Epoch != 0 {
 		return false
 	}
-	switch r.typ {
-	case contentHandshake:
+	switch r.Type {
+	case ContentHandshake:
 		return false
-	case contentAlert:
-		return len(r.body) != 2
+	case ContentAlert:
+		return len(r.Body) != 2
 	}
 	return true // application data or an unknown type, in the clear
 }

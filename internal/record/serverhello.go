@@ -1,4 +1,4 @@
-package dtlsgo
+package record
 
 import (
 	"sync/atomic"
@@ -23,12 +23,12 @@ const (
 	emsAbsent
 )
 
-// serverHelloWatch records the extended master secret verdict of the first
+// ServerHelloWatch records the extended master secret verdict of the first
 // unfragmented ServerHello that crosses the transport.
-type serverHelloWatch struct{ ems atomic.Int32 }
+type ServerHelloWatch struct{ ems atomic.Int32 }
 
-// observe looks at one datagram; after the verdict it costs one load.
-func (w *serverHelloWatch) observe(d []byte) {
+// Observe looks at one datagram; after the verdict it costs one load.
+func (w *ServerHelloWatch) Observe(d []byte) {
 	if w.ems.Load() != emsUnknown || len(d) == 0 || protocol.ContentType(d[0]) != protocol.ContentTypeHandshake {
 		return
 	}
@@ -48,9 +48,9 @@ func (w *serverHelloWatch) observe(d []byte) {
 	}
 }
 
-// extendedMasterSecret reports whether the ServerHello seen carried the
+// ExtendedMasterSecret reports whether the ServerHello seen carried the
 // extension; false when none was seen whole.
-func (w *serverHelloWatch) extendedMasterSecret() bool { return w.ems.Load() == emsNegotiated }
+func (w *ServerHelloWatch) ExtendedMasterSecret() bool { return w.ems.Load() == emsNegotiated }
 
 // serverHelloEMS parses one plaintext record; ok is false unless it holds a
 // whole ServerHello.

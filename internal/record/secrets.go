@@ -1,4 +1,4 @@
-package dtlsgo
+package record
 
 import (
 	"bytes"
@@ -11,37 +11,37 @@ import (
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
-// sessionSecrets gathers, during one handshake, what dtlsgo's record layer
+// Secrets gathers, during one handshake, what dtlsgo's record layer
 // needs and pion shows only sideways: the master secret and client random
 // from the NSS key log line pion writes, the server randoms of the
 // ServerHellos on the wire (a stale peer may send one of another session:
-// keys keeps the one pion's exporter confirms), the peer's
+// Keys keeps the one pion's exporter confirms), the peer's
 // application-data records pion was given before the takeover (those that
-// open under the session's keys are marked seen in the replay window), and
+// Open under the session's keys are marked seen in the replay window), and
 // the encrypted handshake records both ways, in the order they crossed
 // (the first Finished among them is tls-unique).
 // Asking pion for its whole state instead (State.MarshalBinary, gob) costs
 // about a tenth of a handshake's CPU.
-type sessionSecrets struct {
+type Secrets struct {
 	mu            sync.Mutex
 	clientRandom  []byte
 	master        []byte
 	serverRandoms [][]byte // distinct, at most maxCandidates
 	early         [][]byte // application-data records pion got, at most maxCandidates
-	sealed        []sealedRecord
+	sealed        []SealedRecord
 }
 
-// sealedRecord is an encrypted handshake record, or a connection-ID record
+// SealedRecord is an encrypted handshake record, or a connection-ID record
 // and what follows it in its datagram, and who sent it.
-type sealedRecord struct {
-	raw      []byte
-	incoming bool
+type SealedRecord struct {
+	Raw      []byte
+	Incoming bool
 }
 
 const maxCandidates = 64
 
 // Write takes pion's key log lines ("CLIENT_RANDOM <hex> <hex>\n").
-func (s *sessionSecrets) Write(p []byte) (int, error) {
+func (s *Secrets) Write(p []byte) (int, error) {
 	f := bytes.Fields(p)
 	if len(f) == 3 && string(f[0]) == "CLIENT_RANDOM" {
 		cr, err1 := hex.DecodeString(string(f[1]))
@@ -57,48 +57,48 @@ func (s *sessionSecrets) Write(p []byte) (int, error) {
 
 const handshakeServerHello = 2
 
-// observe looks at one datagram on its way to or from pion; incoming says
+// Observe looks at one datagram on its way to or from pion; incoming says
 // which.
-func (s *sessionSecrets) observe(d []byte, incoming bool) {
+func (s *Secrets) Observe(d []byte, incoming bool) {
 	off := 0 // where r starts
-	for r := range records(d) {
-		if r.typ == contentTypeCID {
+	for r := range All(d) {
+		if r.Type == ContentCID {
 			break // its header's length is unknown here: see below
 		}
 		switch {
-		case incoming && r.epoch == 1 && r.typ == contentAppData:
+		case incoming && r.Epoch == 1 && r.Type == ContentAppData:
 			s.mu.Lock()
 			if len(s.early) < maxCandidates {
-				s.early = append(s.early, bytes.Clone(r.raw))
+				s.early = append(s.early, bytes.Clone(r.Raw))
 			}
 			s.mu.Unlock()
-		case r.epoch == 0 && r.typ == contentHandshake:
-			s.serverHello(r.body)
-		case r.epoch == 1 && r.typ == contentHandshake:
-			s.keepSealed(r.raw, incoming)
+		case r.Epoch == 0 && r.Type == ContentHandshake:
+			s.serverHello(r.Body)
+		case r.Epoch == 1 && r.Type == ContentHandshake:
+			s.keepSealed(r.Raw, incoming)
 		}
-		off += len(r.raw)
+		off += len(r.Raw)
 	}
 	// A connection-ID record (RFC 9146) holds an ID of a length only pion
 	// knows, and hides its content type inside the encryption: the rest of
 	// the datagram is kept, to be delimited when opened (tlsunique.go).
-	if rest := d[off:]; len(rest) >= recordHeaderLen && rest[0] == contentTypeCID &&
+	if rest := d[off:]; len(rest) >= HeaderLen && rest[0] == ContentCID &&
 		binary.BigEndian.Uint16(rest[3:5]) == 1 {
 		s.keepSealed(rest, incoming)
 	}
 }
 
-func (s *sessionSecrets) keepSealed(raw []byte, incoming bool) {
+func (s *Secrets) keepSealed(raw []byte, incoming bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.sealed) < maxCandidates {
-		s.sealed = append(s.sealed, sealedRecord{bytes.Clone(raw), incoming})
+		s.sealed = append(s.sealed, SealedRecord{bytes.Clone(raw), incoming})
 	}
 }
 
 // serverHello keeps the random of an unfragmented ServerHello: handshake
 // header (12 bytes), server_version (2), random (32).
-func (s *sessionSecrets) serverHello(b []byte) {
+func (s *Secrets) serverHello(b []byte) {
 	const off = 12 + 2
 	if len(b) < off+32 || b[0] != handshakeServerHello {
 		return
@@ -120,14 +120,14 @@ func (s *sessionSecrets) serverHello(b []byte) {
 }
 
 // earlyRecords returns the peer's application-data records pion was given.
-func (s *sessionSecrets) earlyRecords() [][]byte {
+func (s *Secrets) earlyRecords() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.early
 }
 
-// sealedRecords returns the encrypted handshake records seen.
-func (s *sessionSecrets) sealedRecords() []sealedRecord {
+// SealedRecords returns the encrypted handshake records seen.
+func (s *Secrets) SealedRecords() []SealedRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sealed
@@ -135,11 +135,11 @@ func (s *sessionSecrets) sealedRecords() []sealedRecord {
 
 var errSecretsUnknown = errors.New("dtlsgo: the session's secrets were not seen")
 
-// keys derives the key block of the completed handshake st from what was
+// Keys derives the key block of the completed handshake st from what was
 // gathered, checked against pion's exporter: the server random is the one
 // with which the master secret gives the exporter's value.
-func (s *sessionSecrets) keys(st *dtls.State) (suiteCipher, *prf.EncryptionKeys, error) {
-	suite, ok := suiteCiphers[dtls.CipherSuiteID(st.CipherSuiteID)]
+func (s *Secrets) Keys(st *dtls.State) (Cipher, *prf.EncryptionKeys, error) {
+	suite, ok := Ciphers[dtls.CipherSuiteID(st.CipherSuiteID)]
 	if !ok {
 		return suite, nil, errSecretsUnknown
 	}
