@@ -559,7 +559,7 @@ func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *record.S
 		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
 		PeerCertificates:   st.PeerCertificates,
-		ExtendedMaster:     c.tr.hello.ExtendedMasterSecret(),
+		ExtendedMaster:     sec.ExtendedMasterSecret(),
 	}
 	if id, ok := pc.SelectedSRTPProtectionProfile(); ok {
 		if p, ok := srtpProfileFor(id); ok {

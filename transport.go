@@ -29,7 +29,6 @@ type transport struct {
 	readErr error         // why the reader ended, if not EOF or Close
 
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
-	hello               record.ServerHelloWatch
 
 	polled  socket.BatchBaseSocket       // a batch socket pion reads itself until the takeover
 	secrets *record.Secrets              // set before start: watches the handshake
@@ -218,7 +217,6 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	t.datagrams.Add(1)
 	if record.LooksLikeDTLS(d) {
 		t.dtlsLike.Add(1)
-		t.hello.Observe(d)
 	}
 	if d = record.DropForgedPlaintext(d); len(d) == 0 {
 		return
@@ -481,7 +479,6 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	t.hello.Observe(p)
 	d := p
 	if app := t.app.Load(); app != nil {
 		d = app.Reseal(p)

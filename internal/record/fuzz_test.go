@@ -179,16 +179,13 @@ func FuzzReplayWindow(f *testing.F) {
 func FuzzServerHelloEMS(f *testing.F) {
 	f.Add(rawRecord(ContentHandshake, 0, 1, []byte{2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0xfe, 0xfd}))
 	f.Fuzz(func(t *testing.T, d []byte) {
-		var w ServerHelloWatch
-		w.Observe(d)
-		_ = w.ExtendedMasterSecret()
-		for rest := d; len(rest) > 0; {
-			r, next, ok := Next(rest)
-			if !ok {
-				break
+		var s Secrets
+		s.Observe(d, true)
+		_ = s.ExtendedMasterSecret()
+		for r := range All(d) {
+			if random, ems, ok := parseServerHello(r.Body); ok && (len(random) != 32 || !bytes.Contains(d, random)) {
+				t.Fatalf("a server random %x (ems %d) that is not the input's", random, ems)
 			}
-			serverHelloEMS(r.Raw)
-			rest = next
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
@@ -17,7 +18,7 @@ import (
 // ServerHellos on the wire (a stale peer may send one of another session:
 // Keys keeps the one pion's exporter confirms), the peer's
 // application-data records pion was given before the takeover (those that
-// Open under the session's keys are marked seen in the replay window), and
+// open under the session's keys are marked seen in the replay window), and
 // the encrypted handshake records both ways, in the order they crossed
 // (the first Finished among them is tls-unique).
 // Asking pion for its whole state instead (State.MarshalBinary, gob) costs
@@ -29,6 +30,7 @@ type Secrets struct {
 	serverRandoms [][]byte // distinct, at most maxCandidates
 	early         [][]byte // application-data records pion got, at most maxCandidates
 	sealed        []SealedRecord
+	ems           atomic.Int32 // emsUnknown until a whole ServerHello was seen
 }
 
 // SealedRecord is an encrypted handshake record, or a connection-ID record
@@ -54,8 +56,6 @@ func (s *Secrets) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
-
-const handshakeServerHello = 2
 
 // Observe looks at one datagram on its way to or from pion; incoming says
 // which.
@@ -96,17 +96,17 @@ func (s *Secrets) keepSealed(raw []byte, incoming bool) {
 	}
 }
 
-// serverHello keeps the random of an unfragmented ServerHello: handshake
-// header (12 bytes), server_version (2), random (32).
+// serverHello keeps the random of a ServerHello (distinct ones: a stale
+// peer may send one of another session) and the extended master secret
+// verdict of the first whole one.
 func (s *Secrets) serverHello(b []byte) {
-	const off = 12 + 2
-	if len(b) < off+32 || b[0] != handshakeServerHello {
+	random, ems, ok := parseServerHello(b)
+	if !ok {
 		return
 	}
-	if fragOff := uint32(b[6])<<16 | uint32(binary.BigEndian.Uint16(b[7:9])); fragOff != 0 {
-		return
+	if ems != emsUnknown {
+		s.ems.CompareAndSwap(emsUnknown, ems)
 	}
-	random := b[off : off+32]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, seen := range s.serverRandoms {
@@ -118,6 +118,10 @@ func (s *Secrets) serverHello(b []byte) {
 		s.serverRandoms = append(s.serverRandoms, bytes.Clone(random))
 	}
 }
+
+// ExtendedMasterSecret reports whether the first whole ServerHello seen
+// carried the extension; false when none was seen whole.
+func (s *Secrets) ExtendedMasterSecret() bool { return s.ems.Load() == emsNegotiated }
 
 // earlyRecords returns the peer's application-data records pion was given.
 func (s *Secrets) earlyRecords() [][]byte {

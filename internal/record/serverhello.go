@@ -1,20 +1,17 @@
 package record
 
 import (
-	"sync/atomic"
-
-	"github.com/pion/dtls/v3/pkg/protocol"
 	"github.com/pion/dtls/v3/pkg/protocol/extension"
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
-	"github.com/pion/dtls/v3/pkg/protocol/recordlayer"
 )
 
-// Whether the handshake negotiated the extended master secret (RFC 7627)
-// is something pion v3.1.15 knows but does not tell: its State copy drops
-// it. The ServerHello says it, in plaintext: the server echoes the
-// extension exactly when both sides use it. The transport watches the
-// datagrams going both ways (the client reads the ServerHello, the server
-// writes it) and remembers what the first complete one said.
+// The ServerHello crosses in plaintext, and dtlsgo reads two things from
+// it that pion does not tell: the server random (to derive the record
+// layer's keys, see Secrets.Keys) and whether the handshake negotiated the
+// extended master secret (RFC 7627; pion's State copy drops it), which the
+// server says by echoing the extension exactly when both sides use it.
+// Secrets watches the datagrams going both ways (the client reads the
+// ServerHello, the server writes it) and parses each ServerHello here, once.
 
 // Extended master secret as seen in the ServerHello.
 const (
@@ -23,57 +20,30 @@ const (
 	emsAbsent
 )
 
-// ServerHelloWatch records the extended master secret verdict of the first
-// unfragmented ServerHello that crosses the transport.
-type ServerHelloWatch struct{ ems atomic.Int32 }
-
-// Observe looks at one datagram; after the verdict it costs one load.
-func (w *ServerHelloWatch) Observe(d []byte) {
-	if w.ems.Load() != emsUnknown || len(d) == 0 || protocol.ContentType(d[0]) != protocol.ContentTypeHandshake {
-		return
+// parseServerHello reads msg, the body of an epoch-0 handshake record, when
+// it starts a ServerHello: its random (after the 12-byte handshake header
+// and the 2-byte server_version), and when the message is whole, whether it
+// carries the extended master secret extension (emsUnknown for a fragment).
+func parseServerHello(msg []byte) (random []byte, ems int32, ok bool) {
+	const randomOff = handshake.HeaderLength + 2
+	var h handshake.Header
+	if h.Unmarshal(msg) != nil || h.Type != handshake.TypeServerHello || h.FragmentOffset != 0 ||
+		len(msg) < randomOff+32 {
+		return nil, emsUnknown, false
 	}
-	records, err := recordlayer.UnpackDatagram(d)
-	if err != nil {
-		return
-	}
-	for _, rec := range records {
-		if ems, ok := serverHelloEMS(rec); ok {
-			if ems {
-				w.ems.CompareAndSwap(emsUnknown, emsNegotiated)
-			} else {
-				w.ems.CompareAndSwap(emsUnknown, emsAbsent)
-			}
-			return
-		}
-	}
-}
-
-// ExtendedMasterSecret reports whether the ServerHello seen carried the
-// extension; false when none was seen whole.
-func (w *ServerHelloWatch) ExtendedMasterSecret() bool { return w.ems.Load() == emsNegotiated }
-
-// serverHelloEMS parses one plaintext record; ok is false unless it holds a
-// whole ServerHello.
-func serverHelloEMS(rec []byte) (ems, ok bool) {
-	var h recordlayer.Header
-	if h.Unmarshal(rec) != nil || h.ContentType != protocol.ContentTypeHandshake || h.Epoch != 0 {
-		return false, false
-	}
-	body := rec[h.Size():]
-	var hh handshake.Header
-	if hh.Unmarshal(body) != nil || hh.Type != handshake.TypeServerHello ||
-		hh.FragmentOffset != 0 || hh.FragmentLength != hh.Length ||
-		len(body) < handshake.HeaderLength+int(hh.Length) {
-		return false, false
+	random = msg[randomOff : randomOff+32]
+	end := handshake.HeaderLength + int(h.Length)
+	if h.FragmentLength != h.Length || len(msg) < end {
+		return random, emsUnknown, true
 	}
 	var hello handshake.MessageServerHello
-	if hello.Unmarshal(body[handshake.HeaderLength:handshake.HeaderLength+int(hh.Length)]) != nil {
-		return false, false
+	if hello.Unmarshal(msg[handshake.HeaderLength:end]) != nil {
+		return random, emsUnknown, true
 	}
 	for _, ext := range hello.Extensions {
 		if ext.TypeValue() == extension.UseExtendedMasterSecretTypeValue {
-			return true, true
+			return random, emsNegotiated, true
 		}
 	}
-	return false, true
+	return random, emsAbsent, true
 }
