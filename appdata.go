@@ -303,7 +303,7 @@ func (c *Conn) Shutdown(read, write bool) error {
 	c.notify()
 
 	if write && app != nil {
-		c.closeNotify() // pion is retired (see afterhandshake.go)
+		c.closeNotify() // pion is retired (see controlrecords.go)
 	}
 	if !closing {
 		return nil

@@ -76,7 +76,7 @@ type Config struct {
 	// log format (what SSLKEYLOGFILE names).
 	KeyLogFile string
 
-	keyCapture io.Writer // the handshake's own key log reader (sessionSecrets)
+	keyCapture io.Writer // the handshake's own key log reader (record.Secrets)
 }
 
 // DefaultRetransmitInterval is pion's first retransmission delay.

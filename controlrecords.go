@@ -10,7 +10,7 @@ import (
 	"github.com/pion/dtls/v3/pkg/protocol/alert"
 )
 
-// Once dtlsgo's record layer has taken over (applayer.go), pion's
+// Once dtlsgo's record layer (record.Layer) has taken over, pion's
 // goroutines — its handshake state machine, its read loop, the helper of
 // each of its reads, and the pump that moved its records — would only
 // wait, and their stacks would be most of what an idle connection costs.

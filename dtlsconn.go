@@ -230,7 +230,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &record.Secrets{}
 	cfg.keyCapture = sec
-	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks)
+	extra, keyLog, err := featureOptions(ctx, cfg, hooks)
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 }
 
 // takeOver hands application data to dtlsgo's own record layer when the
-// connection's suite allows (see appLayer); nil leaves it all to pion.
+// connection's suite allows (see record.Layer); nil leaves it all to pion.
 func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record.Layer {
 	if !recordLayerAllowed(cfg) {
 		return nil

@@ -7,10 +7,10 @@ import (
 	"github.com/pion/dtls/v3"
 )
 
-// namespaceOptions are the pion options of the DtlsGo namespace's features
+// featureOptions are the pion options of the DtlsGo namespace's features
 // (SRTP, PSK, connection IDs, timing, key log). The closer, if any, must be
 // closed when the handshake ends.
-func namespaceOptions(ctx context.Context, cfg Config, hooks HandshakeHooks) ([]dtls.Option, io.Closer, error) {
+func featureOptions(ctx context.Context, cfg Config, hooks HandshakeHooks) ([]dtls.Option, io.Closer, error) {
 	opts := srtpOptions(cfg.SRTPProfiles)
 	psk, err := pskOptions(ctx, cfg, hooks)
 	if err != nil {

@@ -120,7 +120,7 @@ func (tr *tracer) describe(d []byte, sent bool) (string, flightKey, bool) {
 	first := true
 	for r := range record.All(d) {
 		if r.Type == record.ContentCID {
-			// Its header is longer than nextRecord knows: the walk ends here.
+			// Its header is longer than record.Next knows: the walk ends here.
 			break
 		}
 		if first {

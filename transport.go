@@ -39,7 +39,7 @@ type transport struct {
 	appRecs []queued                     // opened, not yet delivered (reader only)
 	trace   *tracer                      // set before start; nil: no trace
 
-	// Set for an unconnected base socket (see peersocket.go).
+	// Set for an unconnected base socket (see peerfilter.go).
 	addressed AddressedBaseSocket
 	peers     peerFilter
 

@@ -11,7 +11,7 @@ import (
 
 // Cipher is how a suite protects records: its cipher, the lengths of
 // each key in the key block (RFC 5246 6.3) and the PRF's hash. dtlsgo
-// derives the keys itself for its record layer (applayer.go) and to read
+// derives the keys itself for its record layer (layer.go) and to read
 // the first Finished (tlsunique.go).
 type Cipher struct {
 	kind                  cipherKind

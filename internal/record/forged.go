@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 )
 
-// Content types of DTLS records (RFC 6347 4.1), besides contentAppData
-// and contentTypeCID.
+// Content types of DTLS records (RFC 6347 4.1), besides ContentAppData
+// and ContentCID.
 const (
 	ContentChangeCipherSpec = 20
 	ContentAlert            = 21

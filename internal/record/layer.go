@@ -17,13 +17,13 @@ import (
 // AES-GCM work itself. It takes over only the common case, the AES-GCM
 // suites without connection IDs; everything else stays pion's.
 //
-// Sequence numbers (the GCM nonce) belong to appLayer alone from the
+// Sequence numbers (the GCM nonce) belong to Layer alone from the
 // takeover on: pion still writes its own epoch-1 records after the
 // handshake (close_notify, alerts, a retransmitted Finished), and the
-// transport reseals each of them under the next number of appLayer's
-// counter, which starts well beyond pion's (seqGap). No nonce is ever used twice and
+// transport reseals each of them under the next number of Layer's
+// counter, which starts well beyond pion's (SeqGap). No nonce is ever used twice and
 // the peer sees one increasing sequence. Incoming application-data
-// All of the current epoch are opened here, under a replay window that
+// records of the current epoch are opened here, under a replay window that
 // starts where pion's left off; every other record goes on to pion.
 type Layer struct {
 	Epoch         uint16
@@ -57,7 +57,7 @@ const (
 
 	ContentAppData = 23
 	MaxSeq         = 1<<48 - 1
-	// SeqGap is appLayer's first sequence number: beyond the few epoch-1
+	// SeqGap is Layer's first sequence number: beyond the few epoch-1
 	// records pion sends (its Finished, retransmitted at most a few dozen
 	// times in a handshake's minute, and whatever it sends meanwhile).
 	SeqGap = 1 << 16
@@ -110,7 +110,7 @@ var errSequenceExhausted = errors.New("dtlsgo: DTLS sequence numbers exhausted")
 
 // Seal appends to dst one record of content type typ holding payload,
 // under the next sequence number.
-// sc is the caller's scratch (see appLayer).
+// sc is the caller's scratch (see Layer).
 func (a *Layer) Seal(dst []byte, typ byte, payload []byte, sc *Scratch) ([]byte, error) {
 	seq := a.nextSeq.Add(1) - 1
 	if seq > MaxSeq {
@@ -209,7 +209,7 @@ func openRecord(aead cipher.AEAD, iv *[4]byte, dst []byte, r Record, sc *Scratch
 
 // Reseal rewrites a datagram pion wrote after the takeover: each record of
 // the current epoch is opened with pion's sequence number and sealed again
-// under appLayer's next one; other records are copied as they are. A
+// under Layer's next one; other records are copied as they are. A
 // datagram it cannot parse is returned unchanged.
 func (a *Layer) Reseal(d []byte) []byte {
 	if !a.hasEpochRecord(d) {

@@ -16,7 +16,7 @@ import (
 // Finished message of the handshake: the client's in a full handshake, the
 // server's in an abbreviated one. pion computes it but never shows it, and
 // it crosses the transport encrypted (epoch 1), so dtlsgo opens the
-// encrypted handshake records the transport saw (sessionSecrets), each
+// encrypted handshake records the transport saw (Secrets), each
 // with its sender's write key, in the order they crossed. The first one
 // that opens is the first Finished, on either peer and in either kind of
 // handshake: a side sends its Finished only after it has read the peer's,
