@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"io"
 	"net"
+	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/protocol/alert"
@@ -62,6 +64,21 @@ type handshakeFacts struct {
 	dtlsRecords       int   // of which looked like DTLS
 	baseEOF           bool  // the base socket ended
 	acceptableCAs     [][]byte
+}
+
+// datagramCounts is the tap that counts the datagrams a handshake received
+// and how many of them began with a DTLS record header: a peer that sends
+// only other things is not speaking DTLS.
+type datagramCounts struct{ datagrams, dtlsLike atomic.Int64 }
+
+func (n *datagramCounts) Datagram(d []byte, sent bool) {
+	if sent {
+		return
+	}
+	n.datagrams.Add(1)
+	if record.LooksLikeDTLS(d) {
+		n.dtlsLike.Add(1)
+	}
 }
 
 // handshakeError turns what ended a failed handshake into the GLib error a

@@ -71,7 +71,7 @@ func (c *Conn) control(d []byte) {
 		switch {
 		case r.Type == record.ContentAlert && r.Epoch == app.Epoch:
 			c.alert(app.Open(nil, r))
-		case r.Type == record.ContentHandshake && c.tr.flight != nil:
+		case r.Type == record.ContentHandshake && c.flight != nil:
 			if app.FreshHandshake(r) {
 				c.resendFlight(app)
 			}
@@ -147,7 +147,7 @@ func (c *Conn) resendFlight(app *record.Layer) {
 	if now-last < int64(resendInterval) || !c.lastResend.CompareAndSwap(last, now) {
 		return
 	}
-	ds := c.tr.flight.Get()
+	ds := c.flight.Get()
 	if c.trace != nil {
 		c.trace.printf("peer sent its last flight again (it missed ours): sending flight 6 again (%d datagrams)", len(ds))
 	}

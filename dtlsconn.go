@@ -93,8 +93,9 @@ type Conn struct {
 	sendBuf    []byte        // sealed records of one batch (under writeLock)
 	sendDgrams [][]byte      // the datagrams in sendBuf
 
-	lastResend atomic.Int64 // when the last flight was last sent again (UnixNano)
-	trace      *tracer      // set when the handshake begins; nil: no trace
+	lastResend atomic.Int64       // when the last flight was last sent again (UnixNano)
+	flight     *record.LastFlight // a server\'s last flight, set before the handshake
+	trace      *tracer            // set when the handshake begins; nil: no trace
 }
 
 // NewConn wraps base; nothing is read or sent before the first handshake.
@@ -194,7 +195,6 @@ func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHook
 		err = Errorf(ErrClosed, "Connection is closed")
 	} else {
 		c.trace = newTracer(c.isClient)
-		c.tr.trace = c.trace
 		if c.trace != nil {
 			c.trace.begin(cfg)
 		}
@@ -238,11 +238,17 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		defer keyLog.Close()
 	}
 	opts = append(opts, extra...)
-	c.tr.secrets = sec
-	c.tr.holdAlerts(recordLayerAllowed(cfg))
-	if !c.isClient {
-		c.tr.flight = &record.LastFlight{}
+	counts := &datagramCounts{}
+	taps := []Tap{counts, sec}
+	if c.trace != nil {
+		taps = append(taps, c.trace)
 	}
+	if !c.isClient {
+		c.flight = &record.LastFlight{}
+		taps = append(taps, c.flight)
+	}
+	c.tr.setTaps(taps...)
+	c.tr.holdAlerts(recordLayerAllowed(cfg))
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -258,7 +264,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Unlock()
 
 	if err := pc.HandshakeContext(ctx); err != nil {
-		facts.datagrams, facts.dtlsRecords = c.tr.counts()
+		facts.datagrams, facts.dtlsRecords = int(counts.datagrams.Load()), int(counts.dtlsLike.Load())
 		facts.baseEOF = c.tr.sawEOF()
 		_ = pc.Close()
 		return handshakeError(ctx, err, *facts)

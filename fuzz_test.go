@@ -29,8 +29,8 @@ func FuzzTraceDatagram(f *testing.F) {
 	f.Add(cat(rawRecord(record.ContentAlert, 0, 2, []byte{2, 42}), rawRecord(record.ContentCID, 1, 1, []byte{1})))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		tr := &tracer{sink: &discardSink{}, seen: make(map[flightKey]time.Time)}
-		tr.datagram(d, false)
-		tr.datagram(d, true)
+		tr.Datagram(d, false)
+		tr.Datagram(d, true)
 		_ = tr.connectionIDs()
 	})
 }
@@ -89,6 +89,8 @@ func FuzzTransport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, d []byte) {
 		sock, _ := memPipe()
 		tr := newTransport(sock)
+		counts := &datagramCounts{}
+		tr.setTaps(counts)
 		tr.start()
 		defer tr.Close()
 		sock.inject(d)
@@ -105,8 +107,8 @@ func FuzzTransport(f *testing.F) {
 		if err != nil || !bytes.Equal(buf[:n], marker) {
 			t.Fatalf("got %x (%v), want the marker", buf[:n], err)
 		}
-		datagrams, dtlsLike := tr.counts()
-		wantLike := 1
+		datagrams, dtlsLike := counts.datagrams.Load(), counts.dtlsLike.Load()
+		wantLike := int64(1)
 		if record.LooksLikeDTLS(d) {
 			wantLike++
 		}

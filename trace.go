@@ -83,7 +83,7 @@ type flightKey struct {
 
 // datagram traces a handshake datagram crossing the transport: which
 // flight, the records in it, and whether it repeats an earlier one.
-func (tr *tracer) datagram(d []byte, sent bool) {
+func (tr *tracer) Datagram(d []byte, sent bool) {
 	if tr == nil {
 		return
 	}

@@ -140,7 +140,7 @@ func BenchmarkTraceDisabled(b *testing.B) {
 		var t transport
 		b.ReportAllocs()
 		for b.Loop() {
-			t.traced(d, true)
+			t.tapped(d, true)
 		}
 	})
 	b.Run("handshake", func(b *testing.B) {
@@ -158,10 +158,10 @@ func BenchmarkTraceDisabled(b *testing.B) {
 func BenchmarkTraceEnabled(b *testing.B) {
 	withTraceSink(b, &discardSink{})
 	d := handshakeDatagram(b)
-	t := transport{trace: newTracer(true)}
+	t := transport{taps: []Tap{newTracer(true)}}
 	b.ReportAllocs()
 	for b.Loop() {
-		t.traced(d, true)
+		t.tapped(d, true)
 	}
 }
 

@@ -28,16 +28,12 @@ type transport struct {
 	eof     bool          // the base reported end of stream (set before stopped)
 	readErr error         // why the reader ended, if not EOF or Close
 
-	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
-
 	polled  socket.BatchBaseSocket       // a batch socket pion reads itself until the takeover
-	secrets *record.Secrets              // set before start: watches the handshake
-	flight  *record.LastFlight           // set before start on a server: its last flight
 	app     atomic.Pointer[record.Layer] // set once the record layer took over
 	deliver func([]queued, bool) bool    // set before app
 	inline  func(ds [][]byte)            // readInline's use
 	appRecs []queued                     // opened, not yet delivered (reader only)
-	trace   *tracer                      // set before start; nil: no trace
+	taps    []Tap                        // set before start; consulted until the takeover
 
 	// Set for an unconnected base socket (see peerfilter.go).
 	addressed AddressedBaseSocket
@@ -69,6 +65,23 @@ const inboundQueue = 128
 type datagram struct {
 	data []byte
 	from net.Addr
+}
+
+// Tap sees the datagrams of a handshake as they cross, received ones as
+// read, sent ones as pion wrote them, and learns what pion does not tell
+// (the session's secrets, a server's last flight, the trace). Taps are set
+// before start and are left behind at the takeover, when pion's part ends.
+type Tap interface{ Datagram(d []byte, sent bool) }
+
+// setTaps plugs taps in; before start.
+func (t *transport) setTaps(taps ...Tap) { t.taps = taps }
+
+// tapped hands a handshake datagram to each tap: with none, it costs an
+// empty loop (BenchmarkTraceDisabled).
+func (t *transport) tapped(d []byte, sent bool) {
+	for _, tap := range t.taps {
+		tap.Datagram(d, sent)
+	}
 }
 
 func newTransport(base BaseSocket) *transport {
@@ -214,9 +227,8 @@ func (t *transport) read(buf []byte) (int, net.Addr, error) {
 // takeover) to pion. wait: whether delivery may wait for room in the
 // connection's queue (not on the thread of the receive that empties it).
 func (t *transport) received(d []byte, from net.Addr, wait bool) {
-	t.datagrams.Add(1)
-	if record.LooksLikeDTLS(d) {
-		t.dtlsLike.Add(1)
+	if t.app.Load() == nil {
+		t.tapped(d, false)
 	}
 	if d = record.DropForgedPlaintext(d); len(d) == 0 {
 		return
@@ -227,11 +239,6 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 		}
 		// Keep order: data before the alert that may follow it.
 		t.flushApp(wait)
-	} else {
-		if t.secrets != nil {
-			t.secrets.Observe(d, true)
-		}
-		t.traced(d, false)
 	}
 	if d = t.hold(d); len(d) == 0 {
 		return
@@ -374,13 +381,6 @@ func (t *transport) wakeInline() {
 	}
 }
 
-// counts reports how many datagrams were read and how many of them began
-// with a DTLS record header: a peer that sends only other things is not
-// speaking DTLS.
-func (t *transport) counts() (datagrams, dtlsLike int) {
-	return int(t.datagrams.Load()), int(t.dtlsLike.Load())
-}
-
 // endError is why the reader ended, once it has.
 func (t *transport) endError() error {
 	switch {
@@ -483,26 +483,12 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if app := t.app.Load(); app != nil {
 		d = app.Reseal(p)
 	} else {
-		if t.secrets != nil {
-			t.secrets.Observe(p, false)
-		}
-		if t.flight != nil {
-			t.flight.Observe(p)
-		}
-		t.traced(p, true)
+		t.tapped(p, true)
 	}
 	if err := t.write(d, addr); err != nil {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// traced hands a handshake datagram to the trace, when there is one: off,
-// it costs a nil check (BenchmarkTraceDisabled).
-func (t *transport) traced(d []byte, sent bool) {
-	if t.trace != nil {
-		t.trace.datagram(d, sent)
-	}
 }
 
 // write sends one datagram to addr: the peer unless pion names another.

@@ -180,7 +180,7 @@ func FuzzServerHelloEMS(f *testing.F) {
 	f.Add(rawRecord(ContentHandshake, 0, 1, []byte{2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0xfe, 0xfd}))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		var s Secrets
-		s.Observe(d, true)
+		s.Datagram(d, false)
 		_ = s.ExtendedMasterSecret()
 		for r := range All(d) {
 			if random, ems, ok := parseServerHello(r.Body); ok && (len(random) != 32 || !bytes.Contains(d, random)) {

@@ -13,8 +13,12 @@ type LastFlight struct {
 	datagrams [][]byte
 }
 
-// Observe looks at one datagram pion writes before the takeover.
-func (f *LastFlight) Observe(d []byte) {
+// Datagram looks at one datagram crossing before the takeover (a transport
+// tap): those pion writes (sent).
+func (f *LastFlight) Datagram(d []byte, sent bool) {
+	if !sent {
+		return
+	}
 	ccs, handshakeOnly := false, true
 	for rest := d; len(rest) > 0; {
 		r, next, ok := Next(rest)

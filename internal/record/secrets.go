@@ -57,9 +57,10 @@ func (s *Secrets) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Observe looks at one datagram on its way to or from pion; incoming says
-// which.
-func (s *Secrets) Observe(d []byte, incoming bool) {
+// Datagram looks at one datagram on its way to or from pion (sent: from
+// pion), as a transport tap.
+func (s *Secrets) Datagram(d []byte, sent bool) {
+	incoming := !sent
 	off := 0 // where r starts
 	for r := range All(d) {
 		if r.Type == ContentCID {

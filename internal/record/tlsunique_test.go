@@ -18,7 +18,7 @@ func FuzzTLSUniqueRecords(f *testing.F) {
 		ClientWriteIV: make([]byte, 16), ServerWriteIV: make([]byte, 16), ClientMACKey: make([]byte, 32), ServerMACKey: make([]byte, 32)}
 	f.Fuzz(func(t *testing.T, d []byte, incoming bool) {
 		var s Secrets
-		s.Observe(d, incoming)
+		s.Datagram(d, !incoming)
 		for _, r := range s.SealedRecords() {
 			if r.Incoming != incoming || !bytes.Contains(d, r.Raw) {
 				t.Fatalf("kept %x, not the input's", r.Raw)
