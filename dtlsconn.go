@@ -220,6 +220,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if !c.isClient {
 		c.tr.flight = &lastFlight{}
 	}
+	c.tr.beginHandshake()
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -234,7 +235,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.pc = pc
 	c.mu.Unlock()
 
-	if err := pc.HandshakeContext(ctx); err != nil {
+	err = pc.HandshakeContext(ctx)
+	c.tr.endHandshake()
+	if err != nil {
 		facts.datagrams, facts.dtlsRecords = c.tr.counts()
 		facts.baseEOF = c.tr.sawEOF()
 		_ = pc.Close()

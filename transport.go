@@ -27,6 +27,7 @@ type transport struct {
 	readErr error         // why the reader ended, if not EOF or Close
 
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
+	handshaking, sentOK atomic.Bool  // see refused.go
 	hello               serverHelloWatch
 
 	polled  batchBaseSocket           // a batch socket pion reads itself until the takeover
@@ -121,6 +122,11 @@ func (t *transport) readPolled() (handled bool, err error) {
 		return true, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return true, errTimeout
+	case errors.Is(err, ErrConnectionRefused):
+		if t.ignoredRefusal(err) {
+			return true, nil
+		}
+		return true, err
 	case errors.Is(err, net.ErrClosed):
 		if isClosed(t.closed) {
 			return true, net.ErrClosed
@@ -176,6 +182,8 @@ func (t *transport) readLoop() {
 		if n, from, err = t.read(buf); err == nil {
 			t.received(buf[:n], from, true)
 			t.flushApp(true)
+		} else if t.ignoredRefusal(err) {
+			err = nil
 		}
 	}
 	switch {
@@ -503,7 +511,7 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 			t.flight.observe(p)
 		}
 	}
-	if err := t.write(d, addr); err != nil {
+	if err := t.writeReporting(d, addr); err != nil {
 		return 0, err
 	}
 	return len(p), nil

@@ -449,6 +449,34 @@ test_silent_server (Fixture *f, gconstpointer data)
   g_assert_cmpint (g_get_monotonic_time () - start, <, 2 * G_USEC_PER_SEC);
 }
 
+/* A server that is not running: the ICMP port unreachable its port answers
+ * with ends the handshake at once with CONNECTION_REFUSED, whether the
+ * kernel reports it on the plain GSocket or a wrapper's receive passes the
+ * GSocket's GError on, instead of the 60 s handshake timeout. */
+static void
+test_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gchar payload[] = "ping";
+  GOutputVector ov = { payload, sizeof payload };
+  GOutputMessage om = { NULL, &ov, 1, 0, NULL, 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  /* Nothing listens at the client's peer address (the server connection
+   * holds a duplicate of its socket until closed). */
+  g_assert_true (g_dtls_connection_close (f->server, NULL, &error));
+  g_assert_true (g_socket_close (f->server_socket, &error));
+  g_object_set (f->client, "handshake-timeout", 60000, NULL);
+  g_assert_false (g_dtls_connection_handshake (f->client, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+  /* The handshake's failure is sticky. */
+  g_assert_cmpint (g_datagram_based_send_messages (G_DATAGRAM_BASED (f->client), &om, 1, 0, -1,
+                                                   NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -464,6 +492,9 @@ main (int argc, char **argv)
   ADD ("lossy-server", 2, test_lossy);
   ADD ("lossy-both", 3, test_lossy);
   ADD ("silent-server", 0, test_silent_server);
+  ADD ("refused", 0, test_refused);
+  /* The wrapper drops the first ClientHello: the retransmission is refused. */
+  ADD ("refused-wrapper", 1, test_refused);
   ADD ("nested-loop-in-accept-certificate", 0, test_nested_loop_in_accept_certificate);
 #undef ADD
   return g_test_run ();
