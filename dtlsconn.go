@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/elliptic"
+	"github.com/pion/logging"
 )
 
 // HandshakeState is where a connection is in its (single) handshake.
@@ -208,7 +209,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &sessionSecrets{}
 	cfg.keyCapture = sec
-	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks)
+	var watch *pskWatch
+	if !c.isClient && cfg.usesPSK() {
+		watch = &pskWatch{c: c}
+		opts = append(opts, dtls.WithLoggerFactory(decryptWatchFactory{logging.NewDefaultLoggerFactory(), watch.recordUnreadable}))
+	}
+	if c.isClient && cfg.usesPSK() {
+		facts.pskIdentity = cfg.PSKIdentity
+	}
+	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks, watch)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ type transport struct {
 
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
 	handshaking, sentOK atomic.Bool  // see refused.go
+	aborted             atomic.Bool  // dtlsgo sent a fatal alert: pion sends nothing more
 	hello               serverHelloWatch
 
 	polled  batchBaseSocket           // a batch socket pion reads itself until the takeover
@@ -498,6 +499,9 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	case <-t.closed:
 		return 0, net.ErrClosed
 	default:
+	}
+	if t.aborted.Load() {
+		return len(p), nil
 	}
 	t.hello.observe(p)
 	d := p

@@ -2,14 +2,17 @@
 identity and key on the client, the psk-requested signal on the server,
 handshakes with no certificate at all."""
 import threading
+import time
 
 import pytest
 from gi.repository import DtlsGo, Gio, GLib
 
 import conns
 import netem
+from streams import assert_error
 
 IO = GLib.quark_to_string(Gio.io_error_quark())
+TLS = GLib.quark_to_string(Gio.tls_error_quark())
 KEY = bytes(range(32))
 
 
@@ -81,28 +84,45 @@ def test_async_handshakes_ask_in_the_callers_context():
     assert calls == [("bob", threading.get_ident())]
 
 
-def test_wrong_key_fails_both_sides():
-    """Records under the wrong key are dropped as forgeries (RFC 6347
-    4.1.2.7), so neither side learns why: both handshakes time out."""
-    client, server = psk_pair()
+# Far below the 60 s handshake timeout: the sides fail on each other's alert.
+PROMPT = 10
+
+
+def handshake_promptly(client, server):
+    for conn in (client, server):
+        conn.props.handshake_timeout = 60_000
+    start = time.monotonic()
+    cerr, serr = conns.handshake_both(client, server, timeout=PROMPT)
+    assert time.monotonic() - start < PROMPT
+    return cerr, serr
+
+
+@pytest.mark.parametrize("with_cert", [False, True])
+def test_wrong_key_fails_both_sides_at_once(pki, with_cert):
+    """The server cannot open the client's Finished: it answers decrypt_error
+    (RFC 4279 2) and both sides say the keys differ."""
+    cert = pki.server_ecdsa.tls_certificate() if with_cert else None
+    client, server = psk_pair(cert)
     client.set_psk("alice", GLib.Bytes.new(b"not the key"))
     server.connect("psk-requested", key_table({"alice": KEY}))
-    for conn in (client, server):
-        conn.props.handshake_timeout = 1500
-    cerr, serr = conns.handshake_both(client, server)
+    cerr, serr = handshake_promptly(client, server)
     for err in (cerr, serr):
-        assert err.domain == IO and err.code == Gio.IOErrorEnum.TIMED_OUT, err.message
+        assert_error(err, TLS, Gio.TlsError.HANDSHAKE)
+        assert "alice" in err.message and "differ" in err.message, err.message
+    assert "decrypt_error" in serr.message and "DecryptError" in cerr.message
     assert not client.get_ciphersuite_name()
 
 
-def test_unknown_identity_fails_and_names_it():
+def test_unknown_identity_fails_both_sides_at_once_and_names_it():
     client, server = psk_pair()
     client.set_psk("mallory", GLib.Bytes.new(KEY))
     calls = []
     server.connect("psk-requested", key_table({"alice": KEY}, calls))
-    cerr, serr = conns.handshake_both(client, server)
-    assert cerr is not None and serr is not None
-    assert "mallory" in serr.message
+    cerr, serr = handshake_promptly(client, server)
+    for err in (cerr, serr):
+        assert_error(err, TLS, Gio.TlsError.HANDSHAKE)
+        assert "mallory" in err.message and "unknown_psk_identity" in err.message, err.message
+    assert "does not know" in cerr.message
     assert [c[0] for c in calls] == ["mallory"]
 
 
