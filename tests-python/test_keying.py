@@ -150,14 +150,12 @@ def test_server_preference_wins(ecdsa_pair):
     assert client.get_srtp_profile() == server.get_srtp_profile() == "SRTP_AEAD_AES_128_GCM"
 
 
-@pytest.mark.parametrize("server_profiles", [["SRTP_AEAD_AES_128_GCM"], None])
-def test_no_common_profile_fails_both_sides_at_once(ecdsa_pair, server_profiles):
-    """The server that rejects the offer (no profile in common, or none
-    accepted at all) alerts the client, which fails at once too (issue 11),
-    well before the 60 s handshake timeout."""
+def test_no_common_profile_fails_both_sides_at_once(ecdsa_pair):
+    """The server that rejects the offer alerts the client, which fails at
+    once too (issue 11), well before the 60 s handshake timeout."""
     client, server = ecdsa_pair
     client.set_srtp_profiles(["SRTP_AES128_CM_HMAC_SHA1_80"])
-    server.set_srtp_profiles(server_profiles)
+    server.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
     for conn in (client, server):
         conn.props.handshake_timeout = 60_000
     start = time.monotonic()

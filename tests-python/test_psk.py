@@ -9,6 +9,7 @@ from gi.repository import DtlsGo, Gio, GLib
 
 import conns
 import netem
+import peers
 from streams import assert_error
 
 IO = GLib.quark_to_string(Gio.io_error_quark())
@@ -167,3 +168,25 @@ def test_incomplete_psk_is_invalid_argument(identity, key):
     with pytest.raises(GLib.Error) as exc:
         client.handshake(None)
     assert exc.value.domain == IO and exc.value.code == Gio.IOErrorEnum.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("identity,key,theirs,ours", [
+    ("alice", b"\x01" * 32, "alert decrypt error", "differs"),
+    ("mallory", KEY, "alert unknown psk identity", "Unknown PSK identity"),
+])
+def test_openssl_client_hears_the_servers_alert(pki, identity, key, theirs, ours):
+    """OpenSSL's s_client reads the alert the server sends itself (RFC 4279 2)."""
+    port, peer_port = netem.free_udp_ports(2)
+    extra = ["-psk", key.hex(), "-psk_identity", identity, "-cipher", "PSK"]
+    with peers.openssl_client(port, peer_port, ca=str(pki.root.cert), extra=extra) as client:
+        sock = conns.udp_socket(port)
+        sock.connect(conns.inet_address(("127.0.0.1", peer_port)))
+        server = Gio.DtlsServerConnection.new(sock, None)
+        server.connect("psk-requested", key_table({"alice": KEY}))
+        server.props.handshake_timeout = 60_000
+        with pytest.raises(GLib.Error) as exc:
+            server.handshake(None)
+        assert_error(exc.value, TLS, Gio.TlsError.HANDSHAKE)
+        assert ours in exc.value.message
+        client.wait_for(theirs)
+        server.close(None)
