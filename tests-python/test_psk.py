@@ -177,10 +177,11 @@ def test_incomplete_psk_is_invalid_argument(identity, key):
 def test_openssl_client_hears_the_servers_alert(pki, identity, key, theirs, ours):
     """OpenSSL's s_client reads the alert the server sends itself (RFC 4279 2)."""
     port, peer_port = netem.free_udp_ports(2)
+    # Bound first: s_client gives up if its ClientHello is refused.
+    sock = conns.udp_socket(port)
+    sock.connect(conns.inet_address(("127.0.0.1", peer_port)))
     extra = ["-psk", key.hex(), "-psk_identity", identity, "-cipher", "PSK"]
     with peers.openssl_client(port, peer_port, ca=str(pki.root.cert), extra=extra) as client:
-        sock = conns.udp_socket(port)
-        sock.connect(conns.inet_address(("127.0.0.1", peer_port)))
         server = Gio.DtlsServerConnection.new(sock, None)
         server.connect("psk-requested", key_table({"alice": KEY}))
         server.props.handshake_timeout = 60_000
