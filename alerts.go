@@ -73,9 +73,13 @@ func handshakeError(ctx context.Context, err error, facts handshakeFacts) error 
 	if errors.As(err, &coded) {
 		return coded
 	}
-	var foreign interface{ ForeignError() }
+	// GLib's errors (the base socket's, an interaction's) as GLib said them.
+	var foreign interface {
+		error
+		ForeignError()
+	}
 	if errors.As(err, &foreign) {
-		return err
+		return foreign
 	}
 	if desc, ok := peerAlert(err); ok {
 		switch {

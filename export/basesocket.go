@@ -145,6 +145,6 @@ func dtlsgo_core_base_io_deliver(sink C.DtlsGoHandle, data *C.guint8, n C.gssize
 		default: // one is pending: it says the same
 		}
 	default:
-		s.end(dtlsgo.Errorf(dtlsgo.ErrFailed, "Error reading the base socket: %s", C.GoString(gerr.message)))
+		s.end(errorFromC(gerr)) // the base's own error, as GLib's backends pass it on
 	}
 }

@@ -18,6 +18,7 @@ struct _LossySocket
   GSocket *base;
   gint drop_next; /* datagrams still to drop, atomically decremented */
   gint dropped;
+  gint receive_error; /* a G_IO_ERROR code every receive fails with; 0: none */
 };
 
 static void lossy_socket_iface_init (GDatagramBasedInterface *iface);
@@ -47,6 +48,12 @@ static gint
 lossy_receive (GDatagramBased *db, GInputMessage *messages, guint n, gint flags,
                gint64 timeout, GCancellable *cancellable, GError **error)
 {
+  if (TEST_LOSSY_SOCKET (db)->receive_error)
+    {
+      g_set_error_literal (error, G_IO_ERROR, TEST_LOSSY_SOCKET (db)->receive_error,
+                           "The wrapper's receive failed");
+      return -1;
+    }
   return g_datagram_based_receive_messages (G_DATAGRAM_BASED (TEST_LOSSY_SOCKET (db)->base),
                                             messages, n, flags, timeout, cancellable, error);
 }
@@ -477,6 +484,19 @@ test_refused (Fixture *f, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
 }
 
+/* A wrapper whose receive fails: the handshake ends with the base's own
+ * error, not as if the base had reached end of stream. */
+static void
+test_base_error (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  TEST_LOSSY_SOCKET (f->client_base)->receive_error = G_IO_ERROR_HOST_UNREACHABLE;
+  g_assert_false (g_dtls_connection_handshake (f->client, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE);
+  g_assert_cmpstr (error->message, ==, "The wrapper's receive failed");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -495,6 +515,7 @@ main (int argc, char **argv)
   ADD ("refused", 0, test_refused);
   /* The wrapper drops the first ClientHello: the retransmission is refused. */
   ADD ("refused-wrapper", 1, test_refused);
+  ADD ("base-error", 1, test_base_error);
   ADD ("nested-loop-in-accept-certificate", 0, test_nested_loop_in_accept_certificate);
 #undef ADD
   return g_test_run ();
