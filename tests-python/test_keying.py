@@ -239,8 +239,9 @@ def test_openssl_client_with_dtlsgo_server(pki):
     port, peer_port = netem.free_udp_ports(2)
     extra = ["-use_srtp", "SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80",
              "-keymatexport", "EXPERIMENTAL-dtlsgo", "-keymatexportlen", str(length)]
+    sock = gio_socket(port, peer_port)  # bound first: s_client gives up if refused
     with peers.openssl_client(port, peer_port, ca=str(pki.root.cert), extra=extra) as client:
-        server = Gio.DtlsServerConnection.new(gio_socket(port, peer_port), pki.server_ecdsa.tls_certificate())
+        server = Gio.DtlsServerConnection.new(sock, pki.server_ecdsa.tls_certificate())
         server.set_srtp_profiles([profile, "SRTP_AEAD_AES_128_GCM"])
         server.handshake(None)
         assert server.get_srtp_profile() == profile
