@@ -38,7 +38,8 @@ func (w *pskWatch) identityUnknown(err error) { w.c.abortHandshake(alertUnknownP
 
 // recordUnreadable: pion could not decrypt a record of the client's. While
 // the server handshakes, the client's only encrypted record is its
-// Finished, sealed under the key the client holds.
+// Finished, sealed under the key the client holds. (A forged epoch-1
+// record ends the handshake too, as a forged plaintext alert can anyway.)
 func (w *pskWatch) recordUnreadable() {
 	id := w.identity.Load()
 	if id == nil || !w.c.tr.handshaking.Load() {
