@@ -16,7 +16,7 @@ func newBatchSocket(net.Conn) *batchSocket  { return nil }
 func connectedBatchSocket(int) *batchSocket { return nil }
 
 func (*batchSocket) readDatagram([]byte) (int, error)                    { panic("unreachable") }
-func (*batchSocket) writeBatch([][]byte) (int, error)                    { panic("unreachable") }
+func (*batchSocket) writeBatch([][]byte, bool) (int, error)              { panic("unreachable") }
 func (*batchSocket) startReading(func([][]byte) bool, func(error)) error { panic("unreachable") }
 func (*batchSocket) resumeReading()                                      { panic("unreachable") }
 func (*batchSocket) wakeInline()                                         { panic("unreachable") }

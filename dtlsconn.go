@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/elliptic"
+	"github.com/pion/logging"
 )
 
 // HandshakeState is where a connection is in its (single) handshake.
@@ -223,7 +224,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &sessionSecrets{}
 	cfg.keyCapture = sec
-	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks)
+	var watch *pskWatch
+	if !c.isClient && cfg.usesPSK() {
+		watch = &pskWatch{c: c}
+		opts = append(opts, dtls.WithLoggerFactory(decryptWatchFactory{logging.NewDefaultLoggerFactory(), watch.recordUnreadable}))
+	}
+	if c.isClient && cfg.usesPSK() {
+		facts.pskIdentity = cfg.PSKIdentity
+	}
+	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks, watch)
 	if err != nil {
 		return err
 	}
@@ -236,6 +245,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if !c.isClient {
 		c.tr.flight = &lastFlight{}
 	}
+	c.tr.beginHandshake()
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -250,7 +260,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.pc = pc
 	c.mu.Unlock()
 
-	if err := pc.HandshakeContext(ctx); err != nil {
+	err = pc.HandshakeContext(ctx)
+	c.tr.endHandshake()
+	if err != nil {
 		facts.datagrams, facts.dtlsRecords = c.tr.counts()
 		facts.baseEOF = c.tr.sawEOF()
 		_ = pc.Close()

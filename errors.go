@@ -38,6 +38,9 @@ var (
 	ErrBrokenPipe      = errors.New("broken pipe")
 	ErrInvalidData     = errors.New("invalid data")
 	ErrPermission      = errors.New("permission denied")
+
+	// Nothing listens at the peer's port (an ICMP port unreachable).
+	ErrConnectionRefused = errors.New("connection refused")
 )
 
 // codedError carries a caller-facing message while still matching its
@@ -76,4 +79,5 @@ var allKinds = []error{
 	ErrChannelBindingNotSupp, ErrChannelBindingGeneral,
 	ErrFailed, ErrNotFound, ErrInvalidArgument, ErrNotSupported, ErrClosed, ErrCancelled,
 	ErrTimedOut, ErrWouldBlock, ErrMessageTooLarge, ErrBrokenPipe, ErrInvalidData, ErrPermission,
+	ErrConnectionRefused,
 }

@@ -27,6 +27,8 @@ type transport struct {
 	readErr error         // why the reader ended, if not EOF or Close
 
 	datagrams, dtlsLike atomic.Int64 // read so far, and of those, DTLS-shaped
+	handshaking, sentOK atomic.Bool  // see refused.go
+	aborted             atomic.Bool  // dtlsgo sent a fatal alert: pion sends nothing more
 	hello               serverHelloWatch
 
 	polled  batchBaseSocket           // a batch socket pion reads itself until the takeover
@@ -124,6 +126,11 @@ func (t *transport) readPolled() (handled bool, err error) {
 		return true, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return true, errTimeout
+	case errors.Is(err, ErrConnectionRefused):
+		if t.ignoredRefusal(err) {
+			return true, nil
+		}
+		return true, err
 	case errors.Is(err, net.ErrClosed):
 		if isClosed(t.closed) {
 			return true, net.ErrClosed
@@ -179,6 +186,8 @@ func (t *transport) readLoop() {
 		if n, from, err = t.read(buf); err == nil {
 			t.received(buf[:n], from, true)
 			t.flushApp(true)
+		} else if t.ignoredRefusal(err) {
+			err = nil
 		}
 	}
 	switch {
@@ -489,6 +498,9 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
+	if t.aborted.Load() {
+		return len(p), nil
+	}
 	t.hello.observe(p)
 	d := p
 	if app := t.app.Load(); app != nil {
@@ -502,7 +514,7 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		}
 		t.traced(p, true)
 	}
-	if err := t.write(d, addr); err != nil {
+	if err := t.writeReporting(d, addr); err != nil {
 		return 0, err
 	}
 	return len(p), nil
