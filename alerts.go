@@ -58,11 +58,12 @@ func transientReadError(err error) bool {
 // handshakeFacts is what the handshake saw besides pion's error, needed to
 // name a failure precisely.
 type handshakeFacts struct {
-	sentNoCertificate bool  // we were asked for a certificate and had none
-	interactionErr    error // why the interaction gave us none
-	datagrams         int   // datagrams the peer sent
-	dtlsRecords       int   // of which looked like DTLS
-	baseEOF           bool  // the base socket ended
+	sentNoCertificate bool   // we were asked for a certificate and had none
+	interactionErr    error  // why the interaction gave us none
+	datagrams         int    // datagrams the peer sent
+	dtlsRecords       int    // of which looked like DTLS
+	baseEOF           bool   // the base socket ended
+	pskIdentity       string // a client's, when it offered a pre-shared key
 	acceptableCAs     [][]byte
 }
 
@@ -90,13 +91,17 @@ func handshakeError(ctx context.Context, err error, facts handshakeFacts) error 
 	if errors.As(err, &coded) {
 		return coded
 	}
-	var foreign interface{ ForeignError() }
+	// GLib's errors (the base socket's, an interaction's) as GLib said them.
+	var foreign interface {
+		error
+		ForeignError()
+	}
 	if errors.As(err, &foreign) {
-		return err
+		return foreign
 	}
 	if desc, ok := peerAlert(err); ok {
 		switch {
-		case desc == alert.NoCertificate || desc == 116 /* certificate_required */ ||
+		case desc == alert.NoCertificate || desc == alertCertificateRequired ||
 			(desc == alert.HandshakeFailure && facts.sentNoCertificate):
 			if facts.interactionErr != nil {
 				return facts.interactionErr
@@ -104,6 +109,10 @@ func handshakeError(ctx context.Context, err error, facts handshakeFacts) error 
 			return Errorf(ErrCertificateRequired, "The peer requires a certificate and none was sent (peer sent fatal DTLS alert: %s)", desc)
 		case desc == alert.CloseNotify:
 			return Errorf(ErrEOF, "The peer closed the DTLS connection during the handshake")
+		case desc == alertUnknownPSKIdentity:
+			return Errorf(ErrHandshake, "The server does not know PSK identity %q (peer sent fatal DTLS alert: unknown_psk_identity)", facts.pskIdentity)
+		case facts.pskIdentity != "" && (desc == alertDecryptError || desc == alert.BadRecordMac):
+			return Errorf(ErrHandshake, "The server could not verify the handshake: the pre-shared keys for identity %q differ (peer sent fatal DTLS alert: %s)", facts.pskIdentity, desc)
 		default:
 			return Errorf(ErrTLSMisc, "Peer sent fatal DTLS alert: %s", desc)
 		}
@@ -133,6 +142,10 @@ const (
 	pionNoApplicationProtocol     = "no application protocol"
 	pionClientCertificateRequired = "server required client verification, but got none"
 )
+
+// pionDecryptFailed is the format of pion's debug line for a record it
+// could not decrypt (see decryptWatch).
+const pionDecryptFailed = "%s: decrypt failed: %s"
 
 func pionSaid(err error, text string) bool { return innermost(err).Error() == text }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/elliptic"
+	"github.com/pion/logging"
 )
 
 // HandshakeState is where a connection is in its (single) handshake.
@@ -230,7 +231,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &record.Secrets{}
 	cfg.keyCapture = sec
-	extra, keyLog, err := featureOptions(ctx, cfg, hooks)
+	var watch *pskWatch
+	if !c.isClient && cfg.usesPSK() {
+		watch = &pskWatch{c: c}
+		opts = append(opts, dtls.WithLoggerFactory(decryptWatchFactory{logging.NewDefaultLoggerFactory(), watch.recordUnreadable}))
+	}
+	if c.isClient && cfg.usesPSK() {
+		facts.pskIdentity = cfg.PSKIdentity
+	}
+	extra, keyLog, err := featureOptions(ctx, cfg, hooks, watch)
 	if err != nil {
 		return err
 	}
@@ -249,6 +258,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	c.tr.setTaps(taps...)
 	c.tr.holdAlerts(recordLayerAllowed(cfg))
+	c.tr.beginHandshake()
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -263,7 +273,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.pc = pc
 	c.mu.Unlock()
 
-	if err := pc.HandshakeContext(ctx); err != nil {
+	err = pc.HandshakeContext(ctx)
+	c.tr.endHandshake()
+	if err != nil {
 		facts.datagrams, facts.dtlsRecords = int(counts.datagrams.Load()), int(counts.dtlsLike.Load())
 		facts.baseEOF = c.tr.sawEOF()
 		_ = pc.Close()

@@ -35,6 +35,9 @@ var (
 	ErrBrokenPipe      = errkind.ErrBrokenPipe
 	ErrInvalidData     = errkind.ErrInvalidData
 	ErrPermission      = errkind.ErrPermission
+
+	// Nothing listens at the peer's port (an ICMP port unreachable).
+	ErrConnectionRefused = errkind.ErrConnectionRefused
 )
 
 // Errorf returns an error matching kind whose message is the formatted text.

@@ -10,9 +10,9 @@ import (
 // featureOptions are the pion options of the DtlsGo namespace's features
 // (SRTP, PSK, connection IDs, timing, key log). The closer, if any, must be
 // closed when the handshake ends.
-func featureOptions(ctx context.Context, cfg Config, hooks HandshakeHooks) ([]dtls.Option, io.Closer, error) {
+func featureOptions(ctx context.Context, cfg Config, hooks HandshakeHooks, watch *pskWatch) ([]dtls.Option, io.Closer, error) {
 	opts := srtpOptions(cfg.SRTPProfiles)
-	psk, err := pskOptions(ctx, cfg, hooks)
+	psk, err := pskOptions(ctx, cfg, hooks, watch)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -109,10 +109,10 @@ func TestPSKWithoutCertificates(t *testing.T) {
 }
 
 func TestPSKNeedsIdentityAndKey(t *testing.T) {
-	if _, err := pskOptions(context.Background(), Config{IsClient: true, PSK: []byte("k")}, &acceptAll{}); !errors.Is(err, ErrInvalidArgument) {
+	if _, err := pskOptions(context.Background(), Config{IsClient: true, PSK: []byte("k")}, &acceptAll{}, nil); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("got %v", err)
 	}
-	if _, err := pskOptions(context.Background(), Config{ServerPSK: true}, &acceptAll{}); !errors.Is(err, ErrNotSupported) {
+	if _, err := pskOptions(context.Background(), Config{ServerPSK: true}, &acceptAll{}, nil); !errors.Is(err, ErrNotSupported) {
 		t.Fatalf("hooks without PSKResolver: %v", err)
 	}
 }

@@ -30,7 +30,8 @@ func (c *Config) pskOnly() bool {
 // pskOptions configures RFC 4279 pre-shared keys: a client sends its
 // identity and uses its key whatever the server's hint; a server asks the
 // hooks for the key of the identity it receives.
-func pskOptions(ctx context.Context, cfg Config, hooks HandshakeHooks) ([]dtls.Option, error) {
+// watch, on a server, hears how each lookup went (nil: nobody listens).
+func pskOptions(ctx context.Context, cfg Config, hooks HandshakeHooks, watch *pskWatch) ([]dtls.Option, error) {
 	if !cfg.usesPSK() {
 		return nil, nil
 	}
@@ -57,7 +58,14 @@ func pskOptions(ctx context.Context, cfg Config, hooks HandshakeHooks) ([]dtls.O
 			return nil, err
 		}
 		if len(key) == 0 {
-			return nil, Errorf(ErrHandshake, "Unknown PSK identity %q", identity)
+			err := Errorf(ErrHandshake, "Unknown PSK identity %q (sent unknown_psk_identity)", identity)
+			if watch != nil {
+				watch.identityUnknown(err)
+			}
+			return nil, err
+		}
+		if watch != nil {
+			watch.keyFound(string(identity))
 		}
 		return key, nil
 	})}

@@ -28,12 +28,14 @@ type transport struct {
 	eof     bool          // the base reported end of stream (set before stopped)
 	readErr error         // why the reader ended, if not EOF or Close
 
-	polled  socket.BatchBaseSocket       // a batch socket pion reads itself until the takeover
-	app     atomic.Pointer[record.Layer] // set once the record layer took over
-	deliver func([]queued, bool) bool    // set before app
-	inline  func(ds [][]byte)            // readInline's use
-	appRecs []queued                     // opened, not yet delivered (reader only)
-	taps    []Tap                        // set before start; consulted until the takeover
+	polled              socket.BatchBaseSocket       // a batch socket pion reads itself until the takeover
+	app                 atomic.Pointer[record.Layer] // set once the record layer took over
+	deliver             func([]queued, bool) bool    // set before app
+	inline              func(ds [][]byte)            // readInline's use
+	appRecs             []queued                     // opened, not yet delivered (reader only)
+	taps                []Tap                        // set before start; consulted until the takeover
+	handshaking, sentOK atomic.Bool                  // see refused.go
+	aborted             atomic.Bool                  // dtlsgo sent a fatal alert: pion sends nothing more
 
 	// Set for an unconnected base socket (see peerfilter.go).
 	addressed AddressedBaseSocket
@@ -138,6 +140,11 @@ func (t *transport) readPolled() (handled bool, err error) {
 		return true, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return true, errTimeout
+	case errors.Is(err, ErrConnectionRefused):
+		if t.ignoredRefusal(err) {
+			return true, nil
+		}
+		return true, err
 	case errors.Is(err, net.ErrClosed):
 		if isClosed(t.closed) {
 			return true, net.ErrClosed
@@ -193,6 +200,8 @@ func (t *transport) readLoop() {
 		if n, from, err = t.read(buf); err == nil {
 			t.received(buf[:n], from, true)
 			t.flushApp(true)
+		} else if t.ignoredRefusal(err) {
+			err = nil
 		}
 	}
 	switch {
@@ -479,13 +488,16 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
+	if t.aborted.Load() {
+		return len(p), nil
+	}
 	d := p
 	if app := t.app.Load(); app != nil {
 		d = app.Reseal(p)
 	} else {
 		t.tapped(p, true)
 	}
-	if err := t.write(d, addr); err != nil {
+	if err := t.writeReporting(d, addr); err != nil {
 		return 0, err
 	}
 	return len(p), nil

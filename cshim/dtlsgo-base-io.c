@@ -61,11 +61,16 @@ reader_thread (gpointer data)
           dtlsgo_core_base_io_deliver (io->sink, buffer, message.bytes_received, NULL);
           continue;
         }
-      /* A refused earlier send or a spurious wake-up is not the end. */
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
-          g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ||
+      /* A spurious wake-up is not the end, nor is a refused earlier
+       * send: Go decides what that means (it ends a handshake). */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ||
           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         continue;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+        {
+          dtlsgo_core_base_io_deliver (io->sink, NULL, -1, error);
+          continue;
+        }
       if (n < 0 && error == NULL)
         g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED,
                              "The base socket failed without saying why");
@@ -93,10 +98,15 @@ writer_thread (gpointer data)
         break;
       vector.buffer = g_bytes_get_data (datagram, &vector.size);
       /* Lost datagrams are DTLS's business (it retransmits): errors are
-       * only worth a debug line. */
+       * only worth a debug line, except a refusal (the peer's port is
+       * closed), which Go hears of as from the reader. */
       if (g_datagram_based_send_messages (io->base, &message, 1, 0, -1,
                                           NULL, &error) < 0)
-        g_debug ("dropping a datagram the base socket refused: %s", error->message);
+        {
+          g_debug ("dropping a datagram the base socket refused: %s", error->message);
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+            dtlsgo_core_base_io_deliver (io->sink, NULL, -1, error);
+        }
     }
   return NULL;
 }

@@ -217,8 +217,10 @@ typedef struct _DtlsGoBaseIO DtlsGoBaseIO;
 DtlsGoBaseIO *dtlsgo_shim_base_io_start (GDatagramBased *base, DtlsGoHandle sink);
 void dtlsgo_shim_base_io_send (DtlsGoBaseIO *io, const guint8 *data, gsize len);
 void dtlsgo_shim_base_io_stop (DtlsGoBaseIO *io); /* joins both threads, frees */
-/* data != NULL: one datagram of len bytes. data == NULL: the reader ended,
- * at end of stream (error NULL) or with error. */
+/* data != NULL: one datagram of len bytes. data == NULL: the base refused a
+ * datagram (error G_IO_ERROR_CONNECTION_REFUSED; from either thread, the
+ * base stays usable), or the reader ended, at end of stream (error NULL) or
+ * with error. */
 void dtlsgo_core_base_io_deliver (DtlsGoHandle sink, guint8 *data, gssize len, GError *error);
 
 /* ---- The DtlsGo namespace (export/namespace.go) ---------------------------- */

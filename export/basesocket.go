@@ -35,6 +35,7 @@ func newBaseSocket(base *C.GDatagramBased) (dtlsgo.BaseSocket, error) {
 type gioBaseSocket struct {
 	base    *C.GDatagramBased
 	inbound chan []byte
+	refused chan error // the base's refusal (capacity 1), see dtlsgo's errRefused
 	ended   chan struct{}
 	endErr  error // io.EOF or the base's error; set before ended closes
 	handle  C.DtlsGoHandle
@@ -47,7 +48,8 @@ type gioBaseSocket struct {
 }
 
 func newGIOBaseSocket(base *C.GDatagramBased) *gioBaseSocket {
-	s := &gioBaseSocket{base: base, inbound: make(chan []byte, 64), ended: make(chan struct{})}
+	s := &gioBaseSocket{base: base, inbound: make(chan []byte, 64), refused: make(chan error, 1),
+		ended: make(chan struct{})}
 	s.handle = newHandle(s)
 	return s
 }
@@ -72,6 +74,8 @@ func (s *gioBaseSocket) ReadDatagram(p []byte) (int, error) {
 	select {
 	case d := <-s.inbound:
 		return copy(p, d), nil
+	case err := <-s.refused:
+		return 0, err
 	case <-s.ended:
 		select {
 		case d := <-s.inbound:
@@ -126,17 +130,21 @@ func dtlsgo_core_base_io_deliver(sink C.DtlsGoHandle, data *C.guint8, n C.gssize
 		return
 	}
 	switch {
-	case n > 0 || (n == 0 && data != nil):
+	case data != nil:
 		d := C.GoBytes(unsafe.Pointer(data), C.int(n))
 		select {
 		case s.inbound <- d:
 		case <-s.ended:
 		}
-	case n == 0:
+	case gerr == nil:
 		s.end(io.EOF)
-	case gerr != nil:
-		s.end(dtlsgo.Errorf(dtlsgo.ErrFailed, "Error reading the base socket: %s", C.GoString(gerr.message)))
+	case C.g_error_matches(gerr, C.g_io_error_quark(), C.G_IO_ERROR_CONNECTION_REFUSED) != 0:
+		// Not the end: the transport decides what a refusal means.
+		select {
+		case s.refused <- dtlsgo.Errorf(dtlsgo.ErrConnectionRefused, "%s", C.GoString(gerr.message)):
+		default: // one is pending: it says the same
+		}
 	default:
-		s.end(dtlsgo.Errorf(dtlsgo.ErrFailed, "Error reading the base socket"))
+		s.end(errorFromC(gerr)) // the base's own error, as GLib's backends pass it on
 	}
 }

@@ -56,6 +56,7 @@ var gerrorCodes = map[error]gerrorCode{
 	dtlsgo.ErrBrokenPipe:             {ioDomain, C.G_IO_ERROR_BROKEN_PIPE},
 	dtlsgo.ErrInvalidData:            {ioDomain, C.G_IO_ERROR_INVALID_DATA},
 	dtlsgo.ErrPermission:             {ioDomain, C.G_IO_ERROR_PERMISSION_DENIED},
+	dtlsgo.ErrConnectionRefused:      {ioDomain, C.G_IO_ERROR_CONNECTION_REFUSED},
 }
 
 // setError reports err through a GError** (which may be NULL). The only place

@@ -20,6 +20,7 @@ struct _LossySocket
   GSocket *base;
   gint drop_next; /* datagrams still to drop, atomically decremented */
   gint dropped;
+  gint receive_error; /* a G_IO_ERROR code every receive fails with; 0: none */
 };
 
 static void lossy_socket_iface_init (GDatagramBasedInterface *iface);
@@ -49,6 +50,12 @@ static gint
 lossy_receive (GDatagramBased *db, GInputMessage *messages, guint n, gint flags,
                gint64 timeout, GCancellable *cancellable, GError **error)
 {
+  if (TEST_LOSSY_SOCKET (db)->receive_error)
+    {
+      g_set_error_literal (error, G_IO_ERROR, TEST_LOSSY_SOCKET (db)->receive_error,
+                           "The wrapper's receive failed");
+      return -1;
+    }
   return g_datagram_based_receive_messages (G_DATAGRAM_BASED (TEST_LOSSY_SOCKET (db)->base),
                                             messages, n, flags, timeout, cancellable, error);
 }
@@ -703,6 +710,47 @@ test_handshake_timeout (Fixture *f, gconstpointer data)
   assert_handshake_timed_out (error);
 }
 
+/* A server that is not running: the ICMP port unreachable its port answers
+ * with ends the handshake at once with CONNECTION_REFUSED, whether the
+ * kernel reports it on the plain GSocket or a wrapper's receive passes the
+ * GSocket's GError on, instead of the 60 s handshake timeout. */
+static void
+test_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gchar payload[] = "ping";
+  GOutputVector ov = { payload, sizeof payload };
+  GOutputMessage om = { NULL, &ov, 1, 0, NULL, 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  /* Nothing listens at the client's peer address (the server connection
+   * holds a duplicate of its socket until closed). */
+  g_assert_true (g_dtls_connection_close (f->server, NULL, &error));
+  g_assert_true (g_socket_close (f->server_socket, &error));
+  g_object_set (f->client, "handshake-timeout", 60000, NULL);
+  g_assert_false (g_dtls_connection_handshake (f->client, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 10 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+  /* The handshake's failure is sticky. */
+  g_assert_cmpint (g_datagram_based_send_messages (G_DATAGRAM_BASED (f->client), &om, 1, 0, -1,
+                                                   NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+/* A wrapper whose receive fails: the handshake ends with the base's own
+ * error, not as if the base had reached end of stream. */
+static void
+test_base_error (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  TEST_LOSSY_SOCKET (f->client_base)->receive_error = G_IO_ERROR_HOST_UNREACHABLE;
+  g_assert_false (g_dtls_connection_handshake (f->client, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE);
+  g_assert_cmpstr (error->message, ==, "The wrapper's receive failed");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -727,6 +775,10 @@ main (int argc, char **argv)
   ADD ("handshake-timeout/blocking", 0, test_handshake_timeout);
   ADD ("handshake-timeout/polling", 0, test_handshake_timeout);
   ADD ("handshake-timeout/async", 0, test_handshake_timeout);
+  ADD ("refused", 0, test_refused);
+  /* The wrapper drops the first ClientHello: the retransmission is refused. */
+  ADD ("refused-wrapper", DROP_CLIENT, test_refused);
+  ADD ("base-error", DROP_CLIENT, test_base_error);
   ADD ("nested-loop-in-accept-certificate", 0, test_nested_loop_in_accept_certificate);
 #undef ADD
   return g_test_run ();

@@ -2,16 +2,20 @@
 gi.repository.DtlsGo (issue 8), between two dtlsgo peers and against
 OpenSSL's s_server / s_client -use_srtp, whose own exporter output the keys
 must match."""
+import time
+
 import pytest
 from gi.repository import Gio, GLib
 
 import conns
 import netem
 import peers
+from streams import assert_error
 
 SECOND = 1_000_000
 CB = GLib.quark_to_string(Gio.tls_channel_binding_error_quark())
 IO = GLib.quark_to_string(Gio.io_error_quark())
+TLS = GLib.quark_to_string(Gio.tls_error_quark())
 
 # RFC 5764 4.1.2 / RFC 7714 14.2: master key and salt lengths.
 KEY_SALT = {
@@ -146,13 +150,21 @@ def test_server_preference_wins(ecdsa_pair):
     assert client.get_srtp_profile() == server.get_srtp_profile() == "SRTP_AEAD_AES_128_GCM"
 
 
-def test_no_common_profile_fails_the_handshake(ecdsa_pair):
+def test_no_common_profile_fails_both_sides_at_once(ecdsa_pair):
+    """The server that rejects the offer alerts the client, which fails at
+    once too (issue 11), well before the 60 s handshake timeout."""
     client, server = ecdsa_pair
     client.set_srtp_profiles(["SRTP_AES128_CM_HMAC_SHA1_80"])
     server.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
+    for conn in (client, server):
+        conn.props.handshake_timeout = 60_000
+    start = time.monotonic()
     cerr, serr = conns.handshake_both(client, server)
-    assert cerr is not None and serr is not None
+    assert time.monotonic() - start < 10
+    assert_error(serr, TLS, Gio.TlsError.HANDSHAKE)
     assert "SRTP" in serr.message
+    assert_error(cerr, TLS, Gio.TlsError.MISC)
+    assert "Peer sent fatal DTLS alert: InsufficientSecurity" in cerr.message
     assert client.get_srtp_profile() is None
 
 
@@ -227,8 +239,9 @@ def test_openssl_client_with_dtlsgo_server(pki):
     port, peer_port = netem.free_udp_ports(2)
     extra = ["-use_srtp", "SRTP_AEAD_AES_256_GCM:SRTP_AES128_CM_SHA1_80",
              "-keymatexport", "EXPERIMENTAL-dtlsgo", "-keymatexportlen", str(length)]
+    sock = gio_socket(port, peer_port)  # bound first: s_client gives up if refused
     with peers.openssl_client(port, peer_port, ca=str(pki.root.cert), extra=extra) as client:
-        server = Gio.DtlsServerConnection.new(gio_socket(port, peer_port), pki.server_ecdsa.tls_certificate())
+        server = Gio.DtlsServerConnection.new(sock, pki.server_ecdsa.tls_certificate())
         server.set_srtp_profiles([profile, "SRTP_AEAD_AES_128_GCM"])
         server.handshake(None)
         assert server.get_srtp_profile() == profile

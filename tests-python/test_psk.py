@@ -2,14 +2,18 @@
 identity and key on the client, the psk-requested signal on the server,
 handshakes with no certificate at all."""
 import threading
+import time
 
 import pytest
 from gi.repository import DtlsGo, Gio, GLib
 
 import conns
 import netem
+import peers
+from streams import assert_error
 
 IO = GLib.quark_to_string(Gio.io_error_quark())
+TLS = GLib.quark_to_string(Gio.tls_error_quark())
 KEY = bytes(range(32))
 
 
@@ -81,29 +85,45 @@ def test_async_handshakes_ask_in_the_callers_context():
     assert calls == [("bob", threading.get_ident())]
 
 
-def test_wrong_key_fails_both_sides():
-    """Records under the wrong key are dropped as forgeries (RFC 6347
-    4.1.2.7), so neither side learns why: both handshakes time out."""
-    client, server = psk_pair()
+# Far below the 60 s handshake timeout: the sides fail on each other's alert.
+PROMPT = 10
+
+
+def handshake_promptly(client, server):
+    for conn in (client, server):
+        conn.props.handshake_timeout = 60_000
+    start = time.monotonic()
+    cerr, serr = conns.handshake_both(client, server, timeout=PROMPT)
+    assert time.monotonic() - start < PROMPT
+    return cerr, serr
+
+
+@pytest.mark.parametrize("with_cert", [False, True])
+def test_wrong_key_fails_both_sides_at_once(pki, with_cert):
+    """The server cannot open the client's Finished: it answers decrypt_error
+    (RFC 4279 2) and both sides say the keys differ."""
+    cert = pki.server_ecdsa.tls_certificate() if with_cert else None
+    client, server = psk_pair(cert)
     client.set_psk("alice", GLib.Bytes.new(b"not the key"))
     server.connect("psk-requested", key_table({"alice": KEY}))
-    for conn in (client, server):
-        conn.props.handshake_timeout = 1500
-    cerr, serr = conns.handshake_both(client, server)
+    cerr, serr = handshake_promptly(client, server)
     for err in (cerr, serr):
-        assert err.matches(Gio.tls_error_quark(), Gio.TlsError.HANDSHAKE), err.message
-        assert "timed out" in err.message
+        assert_error(err, TLS, Gio.TlsError.HANDSHAKE)
+        assert "alice" in err.message and "differ" in err.message, err.message
+    assert "decrypt_error" in serr.message and "DecryptError" in cerr.message
     assert not client.get_ciphersuite_name()
 
 
-def test_unknown_identity_fails_and_names_it():
+def test_unknown_identity_fails_both_sides_at_once_and_names_it():
     client, server = psk_pair()
     client.set_psk("mallory", GLib.Bytes.new(KEY))
     calls = []
     server.connect("psk-requested", key_table({"alice": KEY}, calls))
-    cerr, serr = conns.handshake_both(client, server)
-    assert cerr is not None and serr is not None
-    assert "mallory" in serr.message
+    cerr, serr = handshake_promptly(client, server)
+    for err in (cerr, serr):
+        assert_error(err, TLS, Gio.TlsError.HANDSHAKE)
+        assert "mallory" in err.message and "unknown_psk_identity" in err.message, err.message
+    assert "does not know" in cerr.message
     assert [c[0] for c in calls] == ["mallory"]
 
 
@@ -148,3 +168,26 @@ def test_incomplete_psk_is_invalid_argument(identity, key):
     with pytest.raises(GLib.Error) as exc:
         client.handshake(None)
     assert exc.value.domain == IO and exc.value.code == Gio.IOErrorEnum.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("identity,key,theirs,ours", [
+    ("alice", b"\x01" * 32, "alert decrypt error", "differs"),
+    ("mallory", KEY, "alert unknown psk identity", "Unknown PSK identity"),
+])
+def test_openssl_client_hears_the_servers_alert(pki, identity, key, theirs, ours):
+    """OpenSSL's s_client reads the alert the server sends itself (RFC 4279 2)."""
+    port, peer_port = netem.free_udp_ports(2)
+    # Bound first: s_client gives up if its ClientHello is refused.
+    sock = conns.udp_socket(port)
+    sock.connect(conns.inet_address(("127.0.0.1", peer_port)))
+    extra = ["-psk", key.hex(), "-psk_identity", identity, "-cipher", "PSK"]
+    with peers.openssl_client(port, peer_port, ca=str(pki.root.cert), extra=extra) as client:
+        server = Gio.DtlsServerConnection.new(sock, None)
+        server.connect("psk-requested", key_table({"alice": KEY}))
+        server.props.handshake_timeout = 60_000
+        with pytest.raises(GLib.Error) as exc:
+            server.handshake(None)
+        assert_error(exc.value, TLS, Gio.TlsError.HANDSHAKE)
+        assert ours in exc.value.message
+        client.wait_for(theirs)
+        server.close(None)

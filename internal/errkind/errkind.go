@@ -40,6 +40,9 @@ var (
 	ErrBrokenPipe      = errors.New("broken pipe")
 	ErrInvalidData     = errors.New("invalid data")
 	ErrPermission      = errors.New("permission denied")
+
+	// Nothing listens at the peer's port (an ICMP port unreachable).
+	ErrConnectionRefused = errors.New("connection refused")
 )
 
 // Error carries a caller-facing message while still matching its sentinel
@@ -84,4 +87,5 @@ var allKinds = []error{
 	ErrChannelBindingNotSupp, ErrChannelBindingGeneral,
 	ErrFailed, ErrNotFound, ErrInvalidArgument, ErrNotSupported, ErrClosed, ErrCancelled,
 	ErrTimedOut, ErrWouldBlock, ErrMessageTooLarge, ErrBrokenPipe, ErrInvalidData, ErrPermission,
+	ErrConnectionRefused,
 }

@@ -17,6 +17,7 @@ import (
 type BaseSocket interface {
 	// ReadDatagram blocks until one datagram is copied into p and returns its
 	// length; io.EOF at end of stream; net.ErrClosed once Close was called.
+	// Both report a refusal (see errRefused) and stay usable.
 	ReadDatagram(p []byte) (int, error)
 	// WriteDatagram sends p as one datagram.
 	WriteDatagram(p []byte) error
@@ -30,7 +31,8 @@ type BaseSocket interface {
 type BatchBaseSocket interface {
 	BaseSocket
 	// WriteDatagrams sends each of ds as one datagram and returns how many
-	// went; an error only when none did.
+	// went; an error only when none did. It serves the record layer, after
+	// the handshake: a refused datagram counts as sent (and lost).
 	WriteDatagrams(ds [][]byte) (int, error)
 	// StartReading hands datagrams that arrive while no ReadInline runs to
 	// use, on a shared goroutine: use must not block, and returns true to
@@ -39,13 +41,14 @@ type BatchBaseSocket interface {
 	ResumeReading()
 	// ReadInline reads on the calling thread, handing datagrams to use,
 	// until ready() or ctx ends; with once it never sleeps. ErrReaderBusy
-	// when the background reader is reading.
+	// when the background reader is reading. It and the background reader
+	// serve an established connection: they ignore refusals.
 	ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error
 	// WakeInline ends the sleep of a ReadInline in progress.
 	WakeInline()
 	// ReadPolled reads datagrams for the handshake on the calling
 	// goroutine, waiting in Go's poller, until SetPolledDeadline's deadline
-	// (os.ErrDeadlineExceeded) or StopPolled (net.ErrClosed).
+	// (os.ErrDeadlineExceeded), StopPolled (net.ErrClosed) or a refusal.
 	ReadPolled(use func(ds [][]byte)) error
 	SetPolledDeadline(d time.Time)
 	StopPolled()
@@ -54,6 +57,12 @@ type BatchBaseSocket interface {
 // ErrReaderBusy says the reader goroutine has the socket: wait for what
 // it delivers instead.
 var ErrReaderBusy = errors.New("dtlsgo: the reader goroutine is reading")
+
+// errRefused is how a base socket reports ECONNREFUSED: on a connected
+// socket the kernel reports, at the next send or receive, an ICMP port
+// unreachable that answered an earlier datagram. The socket stays usable;
+// what the refusal means is the transport's decision.
+var errRefused = errkind.Errorf(errkind.ErrConnectionRefused, "Connection refused: nothing listens at the peer's port")
 
 // ReadSlot is the most one datagram may be read as: pion reads 8192 bytes
 // at most, so nothing a DTLS peer can use is longer.
@@ -108,11 +117,8 @@ func (s *netBaseSocket) ReadDatagram(p []byte) (int, error) {
 		if err == nil {
 			return n, nil
 		}
-		// An ICMP port-unreachable for an earlier send surfaces here on a
-		// connected UDP socket; a datagram transport shrugs it off, as
-		// GLib's own datagram users do.
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			continue
+			return 0, errRefused
 		}
 		if errors.Is(err, net.ErrClosed) {
 			return 0, net.ErrClosed
@@ -127,7 +133,7 @@ func (s *netBaseSocket) ReadDatagram(p []byte) (int, error) {
 func (s *netBaseSocket) WriteDatagram(p []byte) error {
 	_, err := s.conn.Write(p)
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return nil // the peer is not (yet) listening; datagrams may be lost
+		return errRefused
 	}
 	return err
 }

@@ -122,9 +122,10 @@ func dupNonblocking(fd uintptr) (int, error) {
 // ---- Writing -------------------------------------------------------------
 
 // writeBatch sends each of ds as one datagram and returns how many went.
-// A datagram refused by ICMP port-unreachable counts as sent (and lost),
-// as for single writes. A full socket buffer is waited out in ppoll.
-func (b *batchSocket) writeBatch(ds [][]byte) (int, error) {
+// A send the kernel refused (see errRefused) stops the batch with
+// errRefused when reportRefused, else that datagram counts as sent (and
+// lost). A full socket buffer is waited out in ppoll.
+func (b *batchSocket) writeBatch(ds [][]byte, reportRefused bool) (int, error) {
 	b.fdMu.RLock()
 	defer b.fdMu.RUnlock()
 	if b.closed {
@@ -157,7 +158,10 @@ func (b *batchSocket) writeBatch(ds [][]byte) (int, error) {
 			sent += int(n)
 		case unix.EINTR:
 		case unix.ECONNREFUSED:
-			sent++ // the peer is not listening: that datagram is lost
+			if reportRefused {
+				return sent, errRefused
+			}
+			sent++
 		case unix.EAGAIN:
 			if err := b.waitWritable(); err != nil {
 				return sent, err
@@ -312,8 +316,9 @@ func (b *batchSocket) readable() {
 const backgroundBatches = 4
 
 // recvLocked reads what is queued into rb and hands it to use; under rdMu.
+// It reads for an established connection, which ignores refusals.
 func (b *batchSocket) recvLocked(rb *readBatch, use func(ds [][]byte)) (int, error) {
-	n, err := recvmmsg(b.fd, rb)
+	n, err := recvmmsg(b.fd, rb, false)
 	if n > 0 {
 		use(rb.datagrams(n))
 	}
@@ -321,15 +326,20 @@ func (b *batchSocket) recvLocked(rb *readBatch, use func(ds [][]byte)) (int, err
 }
 
 // recvmmsg takes the datagrams queued on fd without waiting (0 when none).
-func recvmmsg(fd int, rb *readBatch) (int, error) {
+// A refusal (see errRefused) is errRefused when reportRefused, else
+// skipped.
+func recvmmsg(fd int, rb *readBatch, reportRefused bool) (int, error) {
 	for {
 		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
 			readBatchLen, unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
 			return int(r), nil
-		case unix.EINTR, unix.ECONNREFUSED:
-			// An ICMP error for an earlier send: not a datagram.
+		case unix.ECONNREFUSED:
+			if reportRefused {
+				return 0, errRefused
+			}
+		case unix.EINTR:
 		case unix.EAGAIN:
 			return 0, nil
 		default:
@@ -493,7 +503,7 @@ func (b *batchSocket) readPolled(use func(ds [][]byte)) error {
 	var n int
 	var rerr error
 	err = rc.Read(func(fd uintptr) bool {
-		n, rerr = recvmmsg(int(fd), rb)
+		n, rerr = recvmmsg(int(fd), rb, true)
 		return n > 0 || rerr != nil
 	})
 	if err != nil {
@@ -616,10 +626,10 @@ type netBatchSocket struct{ b *batchSocket }
 
 func (s *netBatchSocket) ReadDatagram(p []byte) (int, error) { return s.b.readDatagram(p) }
 func (s *netBatchSocket) WriteDatagram(p []byte) error {
-	_, err := s.b.writeBatch([][]byte{p})
+	_, err := s.b.writeBatch([][]byte{p}, true)
 	return err
 }
-func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.b.writeBatch(ds) }
+func (s *netBatchSocket) WriteDatagrams(ds [][]byte) (int, error) { return s.b.writeBatch(ds, false) }
 func (s *netBatchSocket) StartReading(use func(ds [][]byte) bool, ended func(error)) error {
 	return s.b.startReading(use, ended)
 }
