@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"net"
 
 	"github.com/pion/dtls/v3"
@@ -113,7 +114,7 @@ func (c *Conn) sendApp(app *record.Layer, payloads [][]byte) (int, error) {
 			}
 			c.sendDgrams = append(c.sendDgrams[:i], buf[start:])
 		}
-		n, err := c.tr.writeDatagrams(c.sendDgrams[:len(chunk)])
+		n, err := c.tr.WriteDatagrams(c.sendDgrams[:len(chunk)])
 		sent += n
 		if err != nil {
 			return partial(sent, c.writeError(err))
@@ -173,10 +174,10 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 			roomy := c.records.len() <= recvQueueLimit/2
 			c.mu.Unlock()
 			if roomy {
-				c.tr.resumeReading() // a full queue paused the background reader
+				c.tr.ResumeReading() // a full queue paused the background reader
 			}
-			deliver(got, rec.data)
-			putRecordBuffer(rec.buf)
+			deliver(got, rec.Data)
+			transport.PutRecordBuffer(rec.Buf)
 			got++
 			continue
 		}
@@ -204,7 +205,7 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 // datagram), else for the reader goroutine. poll only reads what is
 // queued.
 func (c *Conn) awaitRecords(ctx context.Context, poll bool, wait chan struct{}) error {
-	handled, err := c.tr.readInline(ctx, wait, poll)
+	handled, err := c.tr.ReadInline(ctx, wait, poll)
 	if err != nil {
 		return Errorf(ErrFailed, "Error reading the base socket: %v", err)
 	}

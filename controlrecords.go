@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"io"
 	"time"
 
@@ -44,29 +45,29 @@ const (
 // just taken over, and waits for pion's goroutines to end; the records
 // pion decrypted meanwhile are queued for receive.
 func (c *Conn) retirePion(pc *dtls.Conn) {
-	c.tr.retire(c.control)
+	c.tr.Retire(c.control)
 	buf := make([]byte, socket.ReadSlot)
 	for {
 		n, err := pc.Read(buf)
 		if err != nil {
 			break
 		}
-		rec := getRecordBuffer(n)
-		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}}, false)
+		rec := transport.GetRecordBuffer(n)
+		c.push([]transport.Queued{{Data: append((*rec)[:0], buf[:n]...), Buf: rec}}, false)
 	}
-	if isClosed(c.tr.closed) {
+	if c.tr.Closed() {
 		// pion read a plaintext alert before it stopped (encrypted ones
 		// are held back from it): it has closed the transport.
 		c.endOfStream(io.EOF)
 	}
 	// Only now, behind every record pion read, the alerts held back.
-	c.tr.releaseAlerts(c.heldAlert, func() { c.endOfStream(c.tr.endError()) })
+	c.tr.ReleaseAlerts(c.heldAlert, func() { c.endOfStream(c.tr.EndError()) })
 }
 
 // control takes the records of a datagram that are not application data,
 // on the transport's reader.
 func (c *Conn) control(d []byte) {
-	app := c.tr.app.Load()
+	app := c.tr.App()
 	for r := range record.All(d) {
 		switch {
 		case r.Type == record.ContentAlert && r.Epoch == app.Epoch:
@@ -79,10 +80,10 @@ func (c *Conn) control(d []byte) {
 	}
 }
 
-// heldAlert takes an alert record held back from pion (see heldalerts.go),
+// heldAlert takes an alert record held back from pion (see internal/transport/heldalerts.go),
 // off the transport's reader.
 func (c *Conn) heldAlert(d []byte) {
-	app := c.tr.app.Load()
+	app := c.tr.App()
 	if r, _, ok := record.Next(d); ok && r.Epoch == app.Epoch {
 		c.alert(app.OpenWith(nil, r, new(record.Scratch)))
 	}
@@ -132,10 +133,10 @@ func (c *Conn) sendAlert(level, desc byte) {
 	if c.trace != nil {
 		c.trace.printf("sent alert %s %s", alert.Level(level), alert.Description(desc))
 	}
-	app := c.tr.app.Load()
+	app := c.tr.App()
 	rec, err := app.Seal(nil, record.ContentAlert, []byte{level, desc}, new(record.Scratch))
 	if err == nil {
-		_ = c.tr.write(rec, nil)
+		_ = c.tr.Write(rec, nil)
 	}
 }
 
@@ -153,7 +154,7 @@ func (c *Conn) resendFlight(app *record.Layer) {
 	}
 	go func() {
 		for _, d := range ds {
-			if err := c.tr.write(app.Reseal(d), nil); err != nil {
+			if err := c.tr.Write(app.Reseal(d), nil); err != nil {
 				return
 			}
 		}

@@ -15,6 +15,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"io"
 	"os"
 	"sync"
@@ -64,7 +65,7 @@ const recvQueueLimit = 1024
 // of observers at once.
 type Conn struct {
 	isClient bool
-	tr       *transport
+	tr       *transport.Transport
 
 	readLock, writeLock opLock
 
@@ -103,7 +104,7 @@ type Conn struct {
 func NewConn(base BaseSocket, isClient bool) *Conn {
 	return &Conn{
 		isClient:      isClient,
-		tr:            newTransport(base),
+		tr:            transport.New(base),
 		readLock:      newOpLock(),
 		writeLock:     newOpLock(),
 		requireNotify: true,
@@ -132,7 +133,7 @@ func (c *Conn) SetRequireCloseNotify(require bool) {
 func (c *Conn) changedLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
-	c.tr.wakeInline()
+	c.tr.WakeInline()
 }
 
 // notify runs the change callback. It holds onChangeMu while calling so
@@ -248,7 +249,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	opts = append(opts, extra...)
 	counts := &datagramCounts{}
-	taps := []Tap{counts, sec}
+	taps := []transport.Tap{counts, sec}
 	if c.trace != nil {
 		taps = append(taps, c.trace)
 	}
@@ -256,15 +257,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		c.flight = &record.LastFlight{}
 		taps = append(taps, c.flight)
 	}
-	c.tr.setTaps(taps...)
-	c.tr.holdAlerts(recordLayerAllowed(cfg))
-	c.tr.beginHandshake()
-	c.tr.start()
+	c.tr.SetTaps(taps...)
+	c.tr.HoldAlerts(recordLayerAllowed(cfg))
+	c.tr.BeginHandshake()
+	c.tr.Start()
 	var pc *dtls.Conn
 	if c.isClient {
-		pc, err = dtls.ClientWithOptions(c.tr, peerAddr{}, clientOptions(opts)...)
+		pc, err = dtls.ClientWithOptions(c.tr, transport.PeerAddr{}, clientOptions(opts)...)
 	} else {
-		pc, err = dtls.ServerWithOptions(c.tr, peerAddr{}, serverOptions(opts, cfg)...)
+		pc, err = dtls.ServerWithOptions(c.tr, transport.PeerAddr{}, serverOptions(opts, cfg)...)
 	}
 	if err != nil {
 		return Errorf(ErrHandshake, "Cannot set up the DTLS handshake: %v", err)
@@ -274,10 +275,10 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Unlock()
 
 	err = pc.HandshakeContext(ctx)
-	c.tr.endHandshake()
+	c.tr.EndHandshake()
 	if err != nil {
 		facts.datagrams, facts.dtlsRecords = int(counts.datagrams.Load()), int(counts.dtlsLike.Load())
-		facts.baseEOF = c.tr.sawEOF()
+		facts.baseEOF = c.tr.SawEOF()
 		_ = pc.Close()
 		return handshakeError(ctx, err, *facts)
 	}
@@ -298,7 +299,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.app = app
 	c.mu.Unlock()
 	if app == nil {
-		c.tr.releaseAlertsToPion()
+		c.tr.ReleaseAlertsToPion()
 	} else {
 		c.retirePion(pc)
 		// Nothing needs pion's connection now: let it go.
@@ -319,7 +320,7 @@ func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record
 	if err != nil {
 		return nil
 	}
-	c.tr.takeOver(app, c.push)
+	c.tr.TakeOver(app, c.push)
 	return app
 }
 
@@ -485,8 +486,8 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 			c.endOfStream(err)
 			return
 		}
-		rec := getRecordBuffer(n)
-		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}}, true)
+		rec := transport.GetRecordBuffer(n)
+		c.push([]transport.Queued{{Data: append((*rec)[:0], buf[:n]...), Buf: rec}}, true)
 	}
 }
 
@@ -494,7 +495,7 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 // full: the reader then stops reading, as a full socket buffer would.
 // Records that arrive after the read side was shut are dropped. It reports
 // whether the queue is full.
-func (c *Conn) push(recs []queued, wait bool) (full bool) {
+func (c *Conn) push(recs []transport.Queued, wait bool) (full bool) {
 	c.mu.Lock()
 	for wait && c.records.len() >= recvQueueLimit && !c.readShut {
 		wait := c.changed
@@ -505,7 +506,7 @@ func (c *Conn) push(recs []queued, wait bool) (full bool) {
 	if c.readShut {
 		c.mu.Unlock()
 		for _, r := range recs {
-			putRecordBuffer(r.buf)
+			transport.PutRecordBuffer(r.Buf)
 		}
 		return false
 	}
@@ -534,7 +535,7 @@ func (c *Conn) endOfStream(err error) {
 	}
 	switch {
 	case c.readShut:
-	case c.tr.sawEOF():
+	case c.tr.SawEOF():
 		if c.requireNotify {
 			c.eosErr = Errorf(ErrEOF, "TLS connection closed unexpectedly")
 		}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"net"
 	"strings"
 	"sync"
@@ -88,10 +89,10 @@ func FuzzTransport(f *testing.F) {
 	marker := rawRecord(record.ContentHandshake, 0, 99, []byte("marker"))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		sock, _ := memPipe()
-		tr := newTransport(sock)
+		tr := transport.New(sock)
 		counts := &datagramCounts{}
-		tr.setTaps(counts)
-		tr.start()
+		tr.SetTaps(counts)
+		tr.Start()
 		defer tr.Close()
 		sock.inject(d)
 		sock.inject(marker)

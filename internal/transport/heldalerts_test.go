@@ -1,4 +1,4 @@
-package dtlsgo
+package transport
 
 import (
 	"bytes"
@@ -16,11 +16,11 @@ func TestHeldAlerts(t *testing.T) {
 	alert := rawRecord(record.ContentAlert, 1, 8, []byte("an encrypted alert"))
 	alert2 := rawRecord(record.ContentAlert, 1, 9, []byte("another"))
 
-	tr := newTransport(nil)
+	tr := New(nil)
 	if got := tr.hold(cat(data, alert)); !bytes.Equal(got, cat(data, alert)) {
 		t.Fatalf("not holding, hold kept %x", got)
 	}
-	tr.holdAlerts(true)
+	tr.HoldAlerts(true)
 	for _, c := range []struct{ in, want []byte }{
 		{cat(data, alert), data},
 		{cat(hs, plainAlert), cat(hs, plainAlert)}, // a plaintext alert ends a handshake
@@ -32,7 +32,7 @@ func TestHeldAlerts(t *testing.T) {
 	}
 	var taken [][]byte
 	ended := 0
-	tr.releaseAlerts(func(d []byte) { taken = append(taken, d) }, func() { ended++ })
+	tr.ReleaseAlerts(func(d []byte) { taken = append(taken, d) }, func() { ended++ })
 	if len(taken) != 2 || !bytes.Equal(taken[0], alert) || !bytes.Equal(taken[1], alert2) || ended != 0 {
 		t.Fatalf("released %x (ended %d), want the two alerts in order", taken, ended)
 	}
@@ -44,12 +44,12 @@ func TestHeldAlerts(t *testing.T) {
 		t.Errorf("the reader's end called ended %d times", ended)
 	}
 
-	tr = newTransport(nil)
-	tr.holdAlerts(true)
+	tr = New(nil)
+	tr.HoldAlerts(true)
 	for i := range maxHeldAlerts + 2 {
 		tr.hold(rawRecord(record.ContentAlert, 1, uint64(i), []byte(fmt.Sprint(i))))
 	}
-	tr.releaseAlertsToPion()
+	tr.ReleaseAlertsToPion()
 	if len(tr.queue) != maxHeldAlerts || !bytes.HasSuffix(tr.queue[0].data, []byte("2")) ||
 		!bytes.HasSuffix(tr.queue[maxHeldAlerts-1].data, []byte(fmt.Sprint(maxHeldAlerts+1))) {
 		t.Fatalf("pion got %d alerts, want the last %d", len(tr.queue), maxHeldAlerts)

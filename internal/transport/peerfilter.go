@@ -1,6 +1,7 @@
-package dtlsgo
+package transport
 
 import (
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"net"
 	"sync"
@@ -24,9 +25,9 @@ func (f *peerFilter) admit(d []byte, addr net.Addr) (net.Addr, bool) {
 	switch {
 	case f.peer == nil && record.LooksLikeDTLS(d):
 		f.peer = addr
-		return peerAddr{}, true
+		return PeerAddr{}, true
 	case f.peer != nil && socket.SameAddr(addr, f.peer):
-		return peerAddr{}, true
+		return PeerAddr{}, true
 	case f.peer != nil && len(d) > 0 && d[0] == record.ContentCID:
 		return addr, true
 	}
@@ -43,7 +44,7 @@ func (f *peerFilter) destination(addr net.Addr) (net.Addr, error) {
 		return addr, nil
 	}
 	if f.peer == nil {
-		return nil, Errorf(ErrFailed, "No peer has sent a datagram to the unconnected base socket yet")
+		return nil, errkind.Errorf(errkind.ErrFailed, "No peer has sent a datagram to the unconnected base socket yet")
 	}
 	return f.peer, nil
 }

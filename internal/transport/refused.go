@@ -1,7 +1,8 @@
-package dtlsgo
+package transport
 
 import (
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"net"
 )
 
@@ -15,32 +16,32 @@ import (
 // model and GLib's datagram users do: the peer may come back, and a
 // spoofed ICMP message must not end a connection.
 
-// beginHandshake makes refusals count once this handshake has sent a
+// BeginHandshake makes refusals count once this handshake has sent a
 // datagram; one before it answered a datagram of an earlier connection
 // on the same socket, whose peer may have restarted since.
-func (t *transport) beginHandshake() {
+func (t *Transport) BeginHandshake() {
 	t.sentOK.Store(false)
 	t.handshaking.Store(true)
 }
 
-// endHandshake: refusals are ignored from now on.
-func (t *transport) endHandshake() { t.handshaking.Store(false) }
+// EndHandshake: refusals are ignored from now on.
+func (t *Transport) EndHandshake() { t.handshaking.Store(false) }
 
 // refusalEnds reports whether a refusal reported now ends the handshake.
-func (t *transport) refusalEnds() bool { return t.handshaking.Load() && t.sentOK.Load() }
+func (t *Transport) refusalEnds() bool { return t.handshaking.Load() && t.sentOK.Load() }
 
 // ignoredRefusal reports whether err is a refusal to shrug off.
-func (t *transport) ignoredRefusal(err error) bool {
-	return errors.Is(err, ErrConnectionRefused) && !t.refusalEnds()
+func (t *Transport) ignoredRefusal(err error) bool {
+	return errors.Is(err, errkind.ErrConnectionRefused) && !t.refusalEnds()
 }
 
 // writeReporting sends d for pion, noting the handshake's first datagram
 // that went out. A send that reports an ignored refusal sent nothing (the
 // kernel reported the earlier error instead), so d goes once more.
-func (t *transport) writeReporting(d []byte, addr net.Addr) error {
-	err := t.write(d, addr)
+func (t *Transport) writeReporting(d []byte, addr net.Addr) error {
+	err := t.Write(d, addr)
 	if t.ignoredRefusal(err) {
-		if err = t.write(d, addr); errors.Is(err, ErrConnectionRefused) {
+		if err = t.Write(d, addr); errors.Is(err, errkind.ErrConnectionRefused) {
 			err = nil // another refusal since: d is lost, as on any network
 		}
 	}
@@ -49,3 +50,12 @@ func (t *transport) writeReporting(d []byte, addr net.Addr) error {
 	}
 	return err
 }
+
+// Handshaking reports whether a handshake is running (BeginHandshake, not
+// yet EndHandshake).
+func (t *Transport) Handshaking() bool { return t.handshaking.Load() }
+
+// Abort marks that dtlsgo sent a fatal alert of its own: pion's writes are
+// dropped from now on. It reports false when the transport was aborted
+// already.
+func (t *Transport) Abort() bool { return t.aborted.CompareAndSwap(false, true) }

@@ -1,9 +1,10 @@
-package dtlsgo
+package transport
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"io"
@@ -14,7 +15,7 @@ import (
 	"time"
 )
 
-// transport adapts a BaseSocket to the net.PacketConn pion reads and writes.
+// Transport adapts a BaseSocket to the net.PacketConn pion reads and writes.
 // A reader (the shared poller for a batch socket, else a goroutine) owns
 // all reads of the base socket and queues whole datagrams for pion, so
 // deadlines (pion's way of cancelling a read) are plain Go timers and never
@@ -22,23 +23,23 @@ import (
 // took over, pion is retired (see retire) and nothing goes its way again.
 // Closing the transport stops the reader but never closes the base
 // socket's underlying object.
-type transport struct {
-	base    BaseSocket
+type Transport struct {
+	base    socket.BaseSocket
 	stopped chan struct{} // closed when the reader has ended
 	eof     bool          // the base reported end of stream (set before stopped)
 	readErr error         // why the reader ended, if not EOF or Close
 
 	polled              socket.BatchBaseSocket       // a batch socket pion reads itself until the takeover
 	app                 atomic.Pointer[record.Layer] // set once the record layer took over
-	deliver             func([]queued, bool) bool    // set before app
+	deliver             func([]Queued, bool) bool    // set before app
 	inline              func(ds [][]byte)            // readInline's use
-	appRecs             []queued                     // opened, not yet delivered (reader only)
+	appRecs             []Queued                     // opened, not yet delivered (reader only)
 	taps                []Tap                        // set before start; consulted until the takeover
 	handshaking, sentOK atomic.Bool                  // see refused.go
 	aborted             atomic.Bool                  // dtlsgo sent a fatal alert: pion sends nothing more
 
 	// Set for an unconnected base socket (see peerfilter.go).
-	addressed AddressedBaseSocket
+	addressed socket.AddressedBaseSocket
 	peers     peerFilter
 
 	mu           sync.Mutex
@@ -75,20 +76,20 @@ type datagram struct {
 // before start and are left behind at the takeover, when pion's part ends.
 type Tap interface{ Datagram(d []byte, sent bool) }
 
-// setTaps plugs taps in; before start.
-func (t *transport) setTaps(taps ...Tap) { t.taps = taps }
+// SetTaps plugs taps in; before start.
+func (t *Transport) SetTaps(taps ...Tap) { t.taps = taps }
 
 // tapped hands a handshake datagram to each tap: with none, it costs an
 // empty loop (BenchmarkTraceDisabled).
-func (t *transport) tapped(d []byte, sent bool) {
+func (t *Transport) tapped(d []byte, sent bool) {
 	for _, tap := range t.taps {
 		tap.Datagram(d, sent)
 	}
 }
 
-func newTransport(base BaseSocket) *transport {
-	addressed, _ := base.(AddressedBaseSocket)
-	return &transport{
+func New(base socket.BaseSocket) *Transport {
+	addressed, _ := base.(socket.AddressedBaseSocket)
+	return &Transport{
 		base:        base,
 		addressed:   addressed,
 		queued:      make(chan struct{}, 1),
@@ -99,12 +100,12 @@ func newTransport(base BaseSocket) *transport {
 	}
 }
 
-// start begins reading the base socket; the first handshake calls it, so a
+// Start begins reading the base socket; the first handshake calls it, so a
 // connection never reads its base before the user asks for DTLS. pion's
 // reads read a batch socket themselves until the takeover (see
 // readPolled), when the shared poller takes over (startBackground); any
 // other base socket gets a reader goroutine.
-func (t *transport) start() {
+func (t *Transport) Start() {
 	t.startOnce.Do(func() {
 		if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 			t.polled = bb
@@ -116,7 +117,7 @@ func (t *transport) start() {
 
 // startBackground ends pion's reads of a batch socket and has the shared
 // poller read it instead.
-func (t *transport) startBackground() {
+func (t *Transport) startBackground() {
 	if t.polled == nil {
 		return
 	}
@@ -130,7 +131,7 @@ func (t *transport) startBackground() {
 // datagram came, the deadline passed, or the takeover began; handled is
 // false when it did not read (a reader goroutine or the shared poller
 // reads, and the caller waits for what it queues).
-func (t *transport) readPolled() (handled bool, err error) {
+func (t *Transport) readPolled() (handled bool, err error) {
 	if t.polled == nil || t.app.Load() != nil {
 		return false, nil
 	}
@@ -140,7 +141,7 @@ func (t *transport) readPolled() (handled bool, err error) {
 		return true, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return true, errTimeout
-	case errors.Is(err, ErrConnectionRefused):
+	case errors.Is(err, errkind.ErrConnectionRefused):
 		if t.ignoredRefusal(err) {
 			return true, nil
 		}
@@ -159,28 +160,28 @@ func (t *transport) readPolled() (handled bool, err error) {
 // background takes a batch of datagrams (from the shared poller, pion's
 // polled reads or an inline reader); true asks the poller to stop reading
 // until the connection's queue has room (resumeReading).
-func (t *transport) background(ds [][]byte) bool {
+func (t *Transport) background(ds [][]byte) bool {
 	for _, d := range ds {
 		t.received(d, nil, false)
 	}
 	return t.flushApp(false)
 }
 
-func (t *transport) resumeReading() {
+func (t *Transport) ResumeReading() {
 	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 		bb.ResumeReading()
 	}
 }
 
 // readEnded reports a batch socket that failed.
-func (t *transport) readEnded(err error) {
+func (t *Transport) readEnded(err error) {
 	t.readErr = err
 	t.stop()
 }
 
 // stop marks the reader's end, and tells the record layer once pion is
 // retired.
-func (t *transport) stop() {
+func (t *Transport) stop() {
 	t.mu.Lock()
 	close(t.stopped)
 	ended := t.ended
@@ -190,10 +191,10 @@ func (t *transport) stop() {
 	}
 }
 
-func (t *transport) readLoop() {
+func (t *Transport) readLoop() {
 	defer t.stop()
 	var err error
-	buf := make([]byte, MaxDatagramSize)
+	buf := make([]byte, socket.MaxDatagramSize)
 	for err == nil {
 		var n int
 		var from net.Addr
@@ -215,7 +216,7 @@ func (t *transport) readLoop() {
 
 // read takes the next datagram; from an unconnected socket, only what the
 // peer filter admits.
-func (t *transport) read(buf []byte) (int, net.Addr, error) {
+func (t *Transport) read(buf []byte) (int, net.Addr, error) {
 	if t.addressed == nil {
 		n, err := t.base.ReadDatagram(buf)
 		return n, nil, err
@@ -235,7 +236,7 @@ func (t *transport) read(buf []byte) (int, net.Addr, error) {
 // took over goes straight to the connection, the rest (all of it before the
 // takeover) to pion. wait: whether delivery may wait for room in the
 // connection's queue (not on the thread of the receive that empties it).
-func (t *transport) received(d []byte, from net.Addr, wait bool) {
+func (t *Transport) received(d []byte, from net.Addr, wait bool) {
 	if t.app.Load() == nil {
 		t.tapped(d, false)
 	}
@@ -263,7 +264,7 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 // toPion queues d for pion's reads; wait: whether to wait for room (else a
 // full queue drops it, as a full socket buffer would). Once pion is
 // retired it takes nothing and returns the record layer's control.
-func (t *transport) toPion(d datagram, wait bool) (control func([]byte)) {
+func (t *Transport) toPion(d datagram, wait bool) (control func([]byte)) {
 	for {
 		t.mu.Lock()
 		if t.retired {
@@ -296,13 +297,13 @@ func signal(ch chan struct{}) {
 	}
 }
 
-// retire ends pion's reads once it has read what was queued for it:
+// Retire ends pion's reads once it has read what was queued for it:
 // pion's read loop then ends (net.ErrClosed: no close_notify) and its
 // handshake state machine with it. From then on the rest of every datagram
 // (after the record layer opened its application data) goes to control;
-// releaseAlerts then ends the hold of alerts and names what the end of the
+// ReleaseAlerts then ends the hold of alerts and names what the end of the
 // base socket calls.
-func (t *transport) retire(control func(d []byte)) {
+func (t *Transport) Retire(control func(d []byte)) {
 	t.mu.Lock()
 	t.retired, t.control = true, control
 	t.mu.Unlock()
@@ -320,16 +321,16 @@ func isClosed(ch <-chan struct{}) bool {
 
 // takeApp opens the datagram's application-data records into t.appRecs and
 // returns what is left for pion.
-func (t *transport) takeApp(app *record.Layer, d []byte) []byte {
+func (t *Transport) takeApp(app *record.Layer, d []byte) []byte {
 	return record.SplitOff(d, func(r record.Record) bool {
 		if r.Type != record.ContentAppData || r.Epoch != app.Epoch {
 			return false
 		}
-		buf := getRecordBuffer(len(r.Body))
+		buf := GetRecordBuffer(len(r.Body))
 		if rec, ok := app.Open((*buf)[:0], r); ok {
-			t.appRecs = append(t.appRecs, queued{data: rec, buf: buf})
+			t.appRecs = append(t.appRecs, Queued{Data: rec, Buf: buf})
 		} else {
-			putRecordBuffer(buf)
+			PutRecordBuffer(buf)
 		}
 		return true
 	})
@@ -337,7 +338,7 @@ func (t *transport) takeApp(app *record.Layer, d []byte) []byte {
 
 // flushApp hands the records opened so far to the connection and reports
 // whether its queue is full.
-func (t *transport) flushApp(wait bool) (full bool) {
+func (t *Transport) flushApp(wait bool) (full bool) {
 	if len(t.appRecs) == 0 {
 		return false
 	}
@@ -347,22 +348,22 @@ func (t *transport) flushApp(wait bool) (full bool) {
 	return full
 }
 
-// takeOver makes app the record layer from now on: opened records go to
+// TakeOver makes app the record layer from now on: opened records go to
 // deliver (on the reader goroutine, which it may block for backpressure),
 // pion's own records of the epoch are resealed, and a batch socket is read
 // by the shared poller.
-func (t *transport) takeOver(app *record.Layer, deliver func([]queued, bool) bool) {
+func (t *Transport) TakeOver(app *record.Layer, deliver func([]Queued, bool) bool) {
 	t.deliver = deliver
 	t.inline = func(ds [][]byte) { t.background(ds) }
 	t.app.Store(app)
 	t.startBackground()
 }
 
-// readInline reads the base socket on the calling thread until wait is
+// ReadInline reads the base socket on the calling thread until wait is
 // closed or ctx ends (once: only what is queued); handled is false when it
 // cannot (no record layer, no batch socket, the reader goroutine busy), and
 // the caller waits for the reader goroutine instead.
-func (t *transport) readInline(ctx context.Context, wait <-chan struct{}, once bool) (handled bool, err error) {
+func (t *Transport) ReadInline(ctx context.Context, wait <-chan struct{}, once bool) (handled bool, err error) {
 	bb, ok := t.base.(socket.BatchBaseSocket)
 	if !ok || t.app.Load() == nil {
 		return false, nil
@@ -383,15 +384,15 @@ func (t *transport) readInline(ctx context.Context, wait <-chan struct{}, once b
 	return true, err
 }
 
-// wakeInline ends the sleep of an inline reader: the connection changed.
-func (t *transport) wakeInline() {
+// WakeInline ends the sleep of an inline reader: the connection changed.
+func (t *Transport) WakeInline() {
 	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 		bb.WakeInline()
 	}
 }
 
-// endError is why the reader ended, once it has.
-func (t *transport) endError() error {
+// EndError is why the reader ended, once it has.
+func (t *Transport) EndError() error {
 	switch {
 	case t.readErr != nil:
 		return t.readErr
@@ -401,9 +402,9 @@ func (t *transport) endError() error {
 	return net.ErrClosed
 }
 
-// sawEOF reports whether the base socket ended its stream (as opposed to
+// SawEOF reports whether the base socket ended its stream (as opposed to
 // the peer's close_notify, which pion reports with the same io.EOF).
-func (t *transport) sawEOF() bool {
+func (t *Transport) SawEOF() bool {
 	select {
 	case <-t.stopped:
 		return t.eof
@@ -412,7 +413,7 @@ func (t *transport) sawEOF() bool {
 	}
 }
 
-func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
+func (t *Transport) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		t.mu.Lock()
 		if len(t.queue) > 0 {
@@ -477,12 +478,12 @@ func (t *transport) ReadFrom(p []byte) (int, net.Addr, error) {
 
 func (d datagram) source() net.Addr {
 	if d.from == nil {
-		return peerAddr{}
+		return PeerAddr{}
 	}
 	return d.from
 }
 
-func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
+func (t *Transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	select {
 	case <-t.closed:
 		return 0, net.ErrClosed
@@ -503,8 +504,8 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	return len(p), nil
 }
 
-// write sends one datagram to addr: the peer unless pion names another.
-func (t *transport) write(d []byte, addr net.Addr) error {
+// Write sends one datagram to addr: the peer unless pion names another.
+func (t *Transport) Write(d []byte, addr net.Addr) error {
 	if t.addressed == nil {
 		return t.base.WriteDatagram(d)
 	}
@@ -515,9 +516,9 @@ func (t *transport) write(d []byte, addr net.Addr) error {
 	return t.addressed.WriteDatagramTo(d, dest)
 }
 
-// writeDatagrams sends records sealed by the record layer, in one batch
+// WriteDatagrams sends records sealed by the record layer, in one batch
 // when the base socket can.
-func (t *transport) writeDatagrams(ds [][]byte) (int, error) {
+func (t *Transport) WriteDatagrams(ds [][]byte) (int, error) {
 	select {
 	case <-t.closed:
 		return 0, net.ErrClosed
@@ -527,7 +528,7 @@ func (t *transport) writeDatagrams(ds [][]byte) (int, error) {
 		return bb.WriteDatagrams(ds)
 	}
 	for i, d := range ds {
-		if err := t.write(d, nil); err != nil {
+		if err := t.Write(d, nil); err != nil {
 			return i, err
 		}
 	}
@@ -536,7 +537,7 @@ func (t *transport) writeDatagrams(ds [][]byte) (int, error) {
 
 // Close stops reading; pion calls it when its connection ends. The base
 // socket adapter is released, which never closes the user's base socket.
-func (t *transport) Close() error {
+func (t *Transport) Close() error {
 	t.closeOnce.Do(func() {
 		close(t.closed)
 		_ = t.base.Close()
@@ -544,14 +545,14 @@ func (t *transport) Close() error {
 	return nil
 }
 
-func (t *transport) LocalAddr() net.Addr { return peerAddr{} }
+func (t *Transport) LocalAddr() net.Addr { return PeerAddr{} }
 
-func (t *transport) SetDeadline(d time.Time) error {
+func (t *Transport) SetDeadline(d time.Time) error {
 	_ = t.SetWriteDeadline(d)
 	return t.SetReadDeadline(d)
 }
 
-func (t *transport) SetReadDeadline(d time.Time) error {
+func (t *Transport) SetReadDeadline(d time.Time) error {
 	t.mu.Lock()
 	t.readDeadline = d
 	close(t.deadlineSet)
@@ -564,14 +565,14 @@ func (t *transport) SetReadDeadline(d time.Time) error {
 }
 
 // Writes to a datagram socket complete at once; there is nothing to bound.
-func (t *transport) SetWriteDeadline(time.Time) error { return nil }
+func (t *Transport) SetWriteDeadline(time.Time) error { return nil }
 
-// peerAddr stands for the one peer of the base socket, which GLib's DTLS
+// PeerAddr stands for the one peer of the base socket, which GLib's DTLS
 // connections never address explicitly.
-type peerAddr struct{}
+type PeerAddr struct{}
 
-func (peerAddr) Network() string { return "dtlsgo" }
-func (peerAddr) String() string  { return "base-socket-peer" }
+func (PeerAddr) Network() string { return "dtlsgo" }
+func (PeerAddr) String() string  { return "base-socket-peer" }
 
 type timeoutError struct{}
 
@@ -580,3 +581,10 @@ func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 
 var errTimeout net.Error = timeoutError{}
+
+// App is the record layer once it took over, else nil.
+func (t *Transport) App() *record.Layer { return t.app.Load() }
+
+// Closed reports whether the transport was closed (pion closes it when its
+// connection ends).
+func (t *Transport) Closed() bool { return isClosed(t.closed) }

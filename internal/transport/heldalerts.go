@@ -1,4 +1,4 @@
-package dtlsgo
+package transport
 
 import (
 	"bytes"
@@ -13,16 +13,16 @@ import (
 // ends only the peer's: half-close) and close the transport, releasing the
 // base socket under the record layer; and a close_notify read after the
 // takeover could end the stream before the data pion still held was
-// queued, so the last datagram before it seemed lost.
+// Queued, so the last datagram before it seemed lost.
 //
 // Only alerts of a later epoch than 0 are held: until the peer's
 // ChangeCipherSpec pion cannot read them anyway, and a plaintext alert
 // ends a handshake at once, as it must. A connection the record layer does
 // not take over gets them back, queued for pion behind what it was given.
 
-// holdAlerts sets whether the transport holds encrypted alerts back from
+// HoldAlerts sets whether the transport holds encrypted alerts back from
 // pion; set before start.
-func (t *transport) holdAlerts(on bool) {
+func (t *Transport) HoldAlerts(on bool) {
 	t.mu.Lock()
 	t.holding = on
 	t.mu.Unlock()
@@ -30,7 +30,7 @@ func (t *transport) holdAlerts(on bool) {
 
 // hold takes the encrypted alert records out of d while alerts are held,
 // and returns the rest.
-func (t *transport) hold(d []byte) []byte {
+func (t *Transport) hold(d []byte) []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.holding || !hasHeldAlert(d) {
@@ -64,10 +64,10 @@ func hasHeldAlert(d []byte) bool {
 // maxHeldAlerts bounds the alert records held: a peer sends one or two.
 const maxHeldAlerts = 16
 
-// releaseAlerts ends the hold once pion is retired: each held alert goes
+// ReleaseAlerts ends the hold once pion is retired: each held alert goes
 // to take (later ones go to the transport's control, on its reader), and
 // ended is called when the reader has ended (at once if it already has).
-func (t *transport) releaseAlerts(take func(d []byte), ended func()) {
+func (t *Transport) ReleaseAlerts(take func(d []byte), ended func()) {
 	t.mu.Lock()
 	held := t.held
 	t.held, t.holding, t.ended = nil, false, ended
@@ -81,9 +81,9 @@ func (t *transport) releaseAlerts(take func(d []byte), ended func()) {
 	}
 }
 
-// releaseAlertsToPion ends the hold of a connection that pion keeps: the
+// ReleaseAlertsToPion ends the hold of a connection that pion keeps: the
 // held alerts are queued for pion after what it has been given.
-func (t *transport) releaseAlertsToPion() {
+func (t *Transport) ReleaseAlertsToPion() {
 	t.mu.Lock()
 	held := t.held
 	t.held, t.holding = nil, false
