@@ -21,8 +21,8 @@ import (
 // open under the session's keys are marked seen in the replay window), and
 // the encrypted handshake records both ways, in the order they crossed
 // (the first Finished among them is tls-unique).
-// Asking pion for its whole state instead (State.MarshalBinary, gob) costs
-// about a tenth of a handshake's CPU.
+// Asking pion for its whole state instead (State.MarshalBinary, gob) would
+// cost a good part of a handshake's CPU.
 type Secrets struct {
 	mu            sync.Mutex
 	clientRandom  []byte
