@@ -18,7 +18,7 @@ type peerFilter struct {
 }
 
 // admit decides on a datagram from addr and returns the address pion
-// should see: peerAddr{} for the current peer, addr for another.
+// should see: PeerAddr{} for the current peer, addr for another.
 func (f *peerFilter) admit(d []byte, addr net.Addr) (net.Addr, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
