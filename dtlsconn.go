@@ -217,8 +217,12 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	opts = append(opts, extra...)
 	c.tr.secrets = sec
+	peer, fromListener := c.tr.base.(ListenerPeer)
 	if !c.isClient {
 		c.tr.flight = &lastFlight{}
+		if fromListener {
+			c.tr.adopt = newHelloAdoption(peer)
+		}
 	}
 	c.tr.start()
 	var pc *dtls.Conn
@@ -233,6 +237,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Lock()
 	c.pc = pc
 	c.mu.Unlock()
+	if c.tr.adopt != nil {
+		c.tr.adopt.pion.Store(pc)
+	}
 
 	if err := pc.HandshakeContext(ctx); err != nil {
 		facts.datagrams, facts.dtlsRecords = c.tr.counts()
@@ -244,6 +251,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if !ok {
 		_ = pc.Close()
 		return Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
+	}
+	if fromListener && !c.isClient {
+		peer.Handshaken()
 	}
 	info := c.infoFrom(pc, &keys, cfg, sec)
 	app := c.takeOver(&keys, cfg, sec)

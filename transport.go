@@ -37,6 +37,8 @@ type transport struct {
 	inline  func(ds [][]byte)         // readInline's use
 	appRecs []queued                  // opened, not yet delivered (reader only)
 
+	adopt *helloAdoption // set before start for a listener's peer (listenerhello.go)
+
 	// Set for an unconnected base socket (see peersocket.go).
 	addressed AddressedBaseSocket
 	peers     peerFilter
@@ -87,6 +89,9 @@ func newTransport(base BaseSocket) *transport {
 // other base socket gets a reader goroutine.
 func (t *transport) start() {
 	t.startOnce.Do(func() {
+		if t.adopt != nil {
+			t.toPion(datagram{data: t.adopt.first}, false)
+		}
 		if bb, ok := t.base.(batchBaseSocket); ok {
 			t.polled = bb
 			return
@@ -214,6 +219,9 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	if looksLikeDTLS(d) {
 		t.dtlsLike.Add(1)
 		t.hello.observe(d)
+	}
+	if t.adopt != nil && !t.adopt.done.Load() {
+		return // the client's retransmitted hellos: pion is given the verified one
 	}
 	if d = dropForgedPlaintext(d); len(d) == 0 {
 		return
@@ -490,6 +498,17 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	case <-t.closed:
 		return 0, net.ErrClosed
 	default:
+	}
+	if t.adopt != nil {
+		if handled, verified, err := t.adopt.swallow(p); handled {
+			if err != nil {
+				return 0, err
+			}
+			if verified != nil {
+				t.toPion(datagram{data: bytes.Clone(verified)}, false)
+			}
+			return len(p), nil
+		}
 	}
 	t.hello.observe(p)
 	d := p
