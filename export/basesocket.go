@@ -23,6 +23,10 @@ import (
 // Any other GDatagramBased (a wrapper, a Python subclass) is driven through
 // its interface by GLib threads, never by Go threads.
 func newBaseSocket(base *C.GDatagramBased) (dtlsgo.BaseSocket, error) {
+	// A listener's peer socket is read and written in Go directly.
+	if h := C.dtlsgo_shim_peer_socket_handle(base); h != 0 {
+		return peerFrom(h), nil
+	}
 	if C.dtlsgo_is_plain_socket(base) != 0 {
 		fd := C.g_socket_get_fd((*C.GSocket)(unsafe.Pointer(base)))
 		return dtlsgo.NewFDBaseSocket(int(fd))
