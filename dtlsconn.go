@@ -208,6 +208,13 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &sessionSecrets{}
 	cfg.keyCapture = sec
+	// A listener's client: it made the cookie exchange and routes by the
+	// connection ID it chose (listenerhello.go).
+	peer, fromListener := c.tr.base.(ListenerPeer)
+	fromListener = fromListener && !c.isClient
+	if fromListener {
+		cfg.connectionID = peer.ConnectionID()
+	}
 	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks)
 	if err != nil {
 		return err
@@ -217,12 +224,12 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	opts = append(opts, extra...)
 	c.tr.secrets = sec
-	peer, fromListener := c.tr.base.(ListenerPeer)
 	if !c.isClient {
 		c.tr.flight = &lastFlight{}
-		if fromListener {
-			c.tr.adopt = newHelloAdoption(peer)
-		}
+	}
+	if fromListener {
+		c.tr.adopt = newHelloAdoption(peer)
+		c.tr.peers.peer = peer.PeerAddr()
 	}
 	c.tr.start()
 	var pc *dtls.Conn
@@ -252,7 +259,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		_ = pc.Close()
 		return Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
 	}
-	if fromListener && !c.isClient {
+	if fromListener {
 		peer.Handshaken()
 	}
 	info := c.infoFrom(pc, &keys, cfg, sec)

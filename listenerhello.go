@@ -3,6 +3,7 @@ package dtlsgo
 import (
 	"bytes"
 	"errors"
+	"net"
 	"reflect"
 	"sync/atomic"
 	"unsafe"
@@ -24,6 +25,12 @@ type ListenerPeer interface {
 	Cookie() []byte
 	// Handshaken tells the listener the handshake completed.
 	Handshaken()
+	// ConnectionID is the connection ID the listener routes the client's
+	// records by (nil: none); the connection asks the client for it.
+	ConnectionID() []byte
+	// PeerAddr is the client's address: an AddressedBaseSocket's peer from
+	// the start (the verified hello came from there).
+	PeerAddr() net.Addr
 }
 
 // helloAdoption makes pion's server take a ClientHello whose cookie

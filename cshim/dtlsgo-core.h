@@ -251,9 +251,11 @@ guint64 dtlsgo_core_live_heap (void);
 /* A listener over a duplicate of fd, a bound unconnected UDP socket
  * (else G_IO_ERROR_INVALID_ARGUMENT); it reads it from a goroutine. */
 DtlsGoHandle dtlsgo_core_listener_new (gint fd, GError **error);
-/* 0 for a field: its default. */
+/* 0 for a limit: its default. cid_length > 0: give each client a
+ * connection ID of that many bytes and route by it. */
 void dtlsgo_core_listener_set_limits (DtlsGoHandle listener, guint max_pending,
-                                      guint max_connections, guint handshake_timeout_ms);
+                                      guint max_connections, guint handshake_timeout_ms,
+                                      gint cid_length);
 /* Blocks for the next client that returned a valid cookie: a peer handle.
  * G_IO_ERROR_CLOSED once closed, G_IO_ERROR_CANCELLED. */
 DtlsGoHandle dtlsgo_core_listener_accept (DtlsGoHandle listener, GCancellable *cancellable,

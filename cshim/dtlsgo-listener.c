@@ -22,10 +22,21 @@ enum
   PROP_MAX_PENDING,
   PROP_MAX_CONNECTIONS,
   PROP_HANDSHAKE_TIMEOUT,
+  PROP_SRTP_PROFILES,
+  PROP_CONNECTION_ID_LENGTH,
+  PROP_MTU,
   N_PROPS
 };
 
 static GParamSpec *obj_props[N_PROPS];
+
+enum
+{
+  PSK_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 /* The Go listener's defaults (internal/listener), shown as the
  * properties' defaults. */
@@ -50,6 +61,9 @@ struct _DtlsGoListener
   guint max_pending;
   guint max_connections;
   guint handshake_timeout;
+  gchar **srtp_profiles;
+  gint connection_id_length;
+  guint mtu; /* 0: the connection's default */
 };
 
 static void dtls_go_listener_initable_init (GInitableIface *iface);
@@ -74,7 +88,7 @@ apply_limits (DtlsGoListener *self)
     return;
   g_mutex_lock (&self->lock);
   dtlsgo_core_listener_set_limits (self->core, self->max_pending, self->max_connections,
-                                   self->handshake_timeout);
+                                   self->handshake_timeout, self->connection_id_length);
   g_mutex_unlock (&self->lock);
 }
 
@@ -121,6 +135,7 @@ dtls_go_listener_finalize (GObject *object)
   g_clear_object (&self->database);
   g_clear_object (&self->interaction);
   g_strfreev (self->advertised_protocols);
+  g_strfreev (self->srtp_profiles);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (dtls_go_listener_parent_class)->finalize (object);
@@ -163,6 +178,15 @@ dtls_go_listener_get_property (GObject    *object,
       break;
     case PROP_HANDSHAKE_TIMEOUT:
       g_value_set_uint (value, self->handshake_timeout);
+      break;
+    case PROP_SRTP_PROFILES:
+      g_value_set_boxed (value, self->srtp_profiles);
+      break;
+    case PROP_CONNECTION_ID_LENGTH:
+      g_value_set_int (value, self->connection_id_length);
+      break;
+    case PROP_MTU:
+      g_value_set_uint (value, self->mtu);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -214,12 +238,58 @@ dtls_go_listener_set_property (GObject      *object,
       self->handshake_timeout = g_value_get_uint (value);
       limits = TRUE;
       break;
+    case PROP_SRTP_PROFILES:
+      g_strfreev (self->srtp_profiles);
+      self->srtp_profiles = g_value_dup_boxed (value);
+      break;
+    case PROP_CONNECTION_ID_LENGTH:
+      self->connection_id_length = g_value_get_int (value);
+      limits = TRUE;
+      break;
+    case PROP_MTU:
+      self->mtu = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
   g_mutex_unlock (&self->lock);
   if (limits)
     apply_limits (self);
+}
+
+/* The first handler that knows the identity answers. */
+static gboolean
+first_key_accumulator (GSignalInvocationHint *hint,
+                       GValue                *return_accu,
+                       const GValue          *handler_return,
+                       gpointer               data)
+{
+  GBytes *key = g_value_get_boxed (handler_return);
+
+  g_value_set_boxed (return_accu, key);
+  return key == NULL;
+}
+
+/* A connection's psk-requested, asked of the listener (a weak pointer:
+ * the connection may outlive it). */
+static GBytes *
+forward_psk_requested (DtlsGoServerConnection *conn,
+                       const gchar            *identity,
+                       GWeakRef               *listener_ref)
+{
+  g_autoptr(DtlsGoListener) listener = g_weak_ref_get (listener_ref);
+  GBytes *key = NULL;
+
+  if (listener != NULL)
+    g_signal_emit (listener, signals[PSK_REQUESTED], 0, conn, identity, &key);
+  return key;
+}
+
+static void
+free_weak_ref (gpointer data, GClosure *closure)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
 }
 
 static void
@@ -314,7 +384,56 @@ dtls_go_listener_class_init (DtlsGoListenerClass *klass)
   obj_props[PROP_HANDSHAKE_TIMEOUT] =
     g_param_spec_uint ("handshake-timeout", NULL, NULL, 0, G_MAXINT, DEFAULT_HANDSHAKE_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * DtlsGoListener:srtp-profiles:
+   *
+   * The #DtlsGoConnection:srtp-profiles every accepted connection accepts,
+   * in order of preference; %NULL: no DTLS-SRTP.
+   */
+  obj_props[PROP_SRTP_PROFILES] =
+    g_param_spec_boxed ("srtp-profiles", NULL, NULL, G_TYPE_STRV,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * DtlsGoListener:connection-id-length:
+   *
+   * The #DtlsGoConnection:connection-id-length of every accepted
+   * connection. With IDs (1-255), the listener gives each client its own
+   * and routes the client's records by it, so a client whose address
+   * changes (a NAT rebinding) keeps its connection (RFC 9146). Set it
+   * before clients arrive.
+   */
+  obj_props[PROP_CONNECTION_ID_LENGTH] =
+    g_param_spec_int ("connection-id-length", NULL, NULL, -1, 255, 0,
+                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /**
+   * DtlsGoListener:mtu:
+   *
+   * The #DtlsGoConnection:mtu of every accepted connection; 0 leaves the
+   * connection's default.
+   */
+  obj_props[PROP_MTU] =
+    g_param_spec_uint ("mtu", NULL, NULL, 0, 65535, 0,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPS, obj_props);
+
+  /**
+   * DtlsGoListener::psk-requested:
+   * @listener: the #DtlsGoListener
+   * @connection: the accepted #DtlsGoServerConnection asking
+   * @identity: the PSK identity the client sent
+   *
+   * Emitted for every accepted connection's
+   * #DtlsGoServerConnection::psk-requested, in that connection's handshake
+   * context, when a handler was connected here by the time the connection
+   * was accepted (which lets it accept PSK suites).
+   *
+   * Returns: (transfer full) (nullable): the key, or %NULL for an identity
+   *   the handler does not know
+   */
+  signals[PSK_REQUESTED] =
+    g_signal_new ("psk-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  first_key_accumulator, NULL, NULL, G_TYPE_BYTES, 2,
+                  DTLS_GO_TYPE_SERVER_CONNECTION, G_TYPE_STRING);
 }
 
 /**
@@ -419,8 +538,11 @@ dtls_go_listener_accept (DtlsGoListener  *self,
   g_autoptr(GTlsDatabase) database = NULL;
   g_autoptr(GTlsInteraction) interaction = NULL;
   g_auto(GStrv) protocols = NULL;
+  g_auto(GStrv) srtp_profiles = NULL;
   GTlsAuthenticationMode mode;
   gboolean database_set;
+  guint timeout, mtu;
+  gint cid_length;
   DtlsGoHandle handle;
   DtlsGoServerConnection *conn;
 
@@ -439,6 +561,10 @@ dtls_go_listener_accept (DtlsGoListener  *self,
   interaction = self->interaction ? g_object_ref (self->interaction) : NULL;
   protocols = g_strdupv (self->advertised_protocols);
   mode = self->authentication_mode;
+  srtp_profiles = g_strdupv (self->srtp_profiles);
+  timeout = self->handshake_timeout;
+  cid_length = self->connection_id_length;
+  mtu = self->mtu;
   g_mutex_unlock (&self->lock);
 
   conn = g_initable_new (DTLS_GO_TYPE_SERVER_CONNECTION, NULL, error,
@@ -447,9 +573,24 @@ dtls_go_listener_accept (DtlsGoListener  *self,
                          "authentication-mode", mode,
                          "interaction", interaction,
                          "advertised-protocols", protocols,
+                         "srtp-profiles", srtp_profiles,
+                         "handshake-timeout", timeout,
+                         "connection-id-length", cid_length,
                          NULL);
-  if (conn != NULL && database_set)
+  if (conn == NULL)
+    return NULL;
+  if (database_set)
     g_tls_connection_set_database (G_TLS_CONNECTION (conn), database);
+  if (mtu != 0)
+    g_object_set (conn, "mtu", mtu, NULL);
+  if (g_signal_has_handler_pending (self, signals[PSK_REQUESTED], 0, FALSE))
+    {
+      GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+      g_weak_ref_init (ref, self);
+      g_signal_connect_data (conn, "psk-requested", G_CALLBACK (forward_psk_requested), ref,
+                             free_weak_ref, 0);
+    }
   return conn;
 }
 

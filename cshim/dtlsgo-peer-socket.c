@@ -20,7 +20,6 @@ struct _DtlsGoPeerSocket
   GObject parent_instance;
 
   DtlsGoHandle peer;
-  GSocketAddress *remote_address;
 };
 
 static void dtls_go_peer_socket_datagram_based_init (GDatagramBasedInterface *iface);
@@ -41,12 +40,8 @@ DtlsGoPeerSocket *
 dtlsgo_peer_socket_new (DtlsGoHandle peer)
 {
   DtlsGoPeerSocket *self = g_object_new (DTLS_GO_TYPE_PEER_SOCKET, NULL);
-  g_autofree gchar *ip = NULL;
-  guint16 port = 0;
 
   self->peer = peer;
-  ip = dtlsgo_core_peer_address (peer, &port);
-  self->remote_address = g_inet_socket_address_new_from_string (ip, port);
   return self;
 }
 
@@ -68,7 +63,6 @@ dtls_go_peer_socket_finalize (GObject *object)
 
   if (self->peer != 0)
     dtlsgo_core_peer_free (self->peer);
-  g_clear_object (&self->remote_address);
 
   G_OBJECT_CLASS (dtls_go_peer_socket_parent_class)->finalize (object);
 }
@@ -84,7 +78,7 @@ dtls_go_peer_socket_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_REMOTE_ADDRESS:
-      g_value_set_object (value, self->remote_address);
+      g_value_take_object (value, dtls_go_peer_socket_get_remote_address (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -138,7 +132,7 @@ dtls_go_peer_socket_receive_messages (GDatagramBased  *datagram_based,
       m->bytes_received = at;
       m->flags = 0;
       if (m->address != NULL)
-        *m->address = g_object_ref (self->remote_address);
+        *m->address = dtls_go_peer_socket_get_remote_address (self);
       if (m->control_messages != NULL)
         {
           *m->control_messages = NULL;
@@ -344,7 +338,9 @@ dtls_go_peer_socket_class_init (DtlsGoPeerSocketClass *klass)
    * DtlsGoPeerSocket:remote-address:
    *
    * The client's address: where its datagrams come from and where the
-   * peer socket sends.
+   * peer socket sends. With connection IDs it follows a client whose
+   * address changed (once its connection authenticated a record from
+   * there).
    */
   obj_props[PROP_REMOTE_ADDRESS] =
     g_param_spec_object ("remote-address", NULL, NULL, G_TYPE_SOCKET_ADDRESS,
@@ -356,15 +352,19 @@ dtls_go_peer_socket_class_init (DtlsGoPeerSocketClass *klass)
  * dtls_go_peer_socket_get_remote_address:
  * @self: a #DtlsGoPeerSocket
  *
- * Gets the address of the client this socket carries.
+ * Gets the address of the client this socket carries, now.
  *
- * Returns: (transfer none): the client's address
+ * Returns: (transfer full): the client's address
  *   (#DtlsGoPeerSocket:remote-address)
  */
 GSocketAddress *
 dtls_go_peer_socket_get_remote_address (DtlsGoPeerSocket *self)
 {
+  g_autofree gchar *ip = NULL;
+  guint16 port = 0;
+
   g_return_val_if_fail (DTLS_GO_IS_PEER_SOCKET (self), NULL);
 
-  return self->remote_address;
+  ip = dtlsgo_core_peer_address (self->peer, &port);
+  return g_inet_socket_address_new_from_string (ip, port);
 }

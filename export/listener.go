@@ -68,12 +68,13 @@ func listenerFrom(h C.DtlsGoHandle) *listener.Listener {
 }
 
 //export dtlsgo_core_listener_set_limits
-func dtlsgo_core_listener_set_limits(h C.DtlsGoHandle, maxPending, maxConnections, handshakeTimeoutMS C.guint) {
+func dtlsgo_core_listener_set_limits(h C.DtlsGoHandle, maxPending, maxConnections, handshakeTimeoutMS C.guint, cidLength C.gint) {
 	defer guard(nil)
 	listenerFrom(h).SetLimits(listener.Limits{
-		MaxPending:       int(maxPending),
-		MaxConnections:   int(maxConnections),
-		HandshakeTimeout: time.Duration(handshakeTimeoutMS) * time.Millisecond,
+		MaxPending:         int(maxPending),
+		MaxConnections:     int(maxConnections),
+		HandshakeTimeout:   time.Duration(handshakeTimeoutMS) * time.Millisecond,
+		ConnectionIDLength: max(int(cidLength), 0),
 	})
 }
 

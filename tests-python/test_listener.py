@@ -149,9 +149,8 @@ def test_accept_async_runs_in_the_callers_context(pki):
 def test_accept_is_cancellable(pki):
     listener, _ = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
     cancellable = Gio.Cancellable()
-    GLib.timeout_add(50, lambda: cancellable.cancel() and False)
     t, res = conns.in_thread(listener.accept, cancellable)
-    cancellable.cancel()
+    threading.Timer(0.05, cancellable.cancel).start()
     t.join(5)
     assert isinstance(res.error, GLib.Error)
     assert res.error.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
@@ -195,3 +194,202 @@ def test_openssl_gnutls_and_dtlsgo_clients_at_once(pki):
         assert ossl.finish() == 0 and gnutls.finish() == 0
     echo.thread.join(30)
     assert echo.errors == []
+
+
+def echo(client, server, payload):
+    client.send_bytes(GLib.Bytes.new(payload), 5 * SECOND, None)
+    assert server.receive_bytes(0, 5 * SECOND, None).get_data() == payload
+    server.send_bytes(GLib.Bytes.new(payload), 5 * SECOND, None)
+    assert client.receive_bytes(0, 5 * SECOND, None).get_data() == payload
+
+
+def handshake_one(listener, port):
+    """A dtlsgo client and its accepted connection, both handshaken."""
+    client, csock = client_to(port)
+    t, res = conns.in_thread(client.handshake, None)
+    server = listener.accept(None)
+    server.handshake(None)
+    t.join(10)
+    assert res.error is None
+    return client, server, csock
+
+
+def test_accepted_connections_start_with_the_listeners_settings(pki):
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    db = pki.file_database()
+    interaction = Gio.TlsInteraction()
+    listener.props.database = db
+    listener.props.interaction = interaction
+    listener.props.authentication_mode = Gio.TlsAuthenticationMode.REQUESTED
+    listener.props.advertised_protocols = ["coap", "echo"]
+    listener.props.srtp_profiles = ["SRTP_AEAD_AES_128_GCM"]
+    listener.props.connection_id_length = 4
+    listener.props.mtu = 900
+    listener.props.handshake_timeout = 7000
+    client, _ = client_to(port)
+    client.set_advertised_protocols(["echo"])
+    client.set_srtp_profiles(["SRTP_AEAD_AES_128_GCM"])
+    client.props.connection_id_length = -1
+    t, res = conns.in_thread(client.handshake, None)
+    server = listener.accept(None)
+    assert server.get_certificate() is not None
+    assert server.get_database() is db and server.get_interaction() is interaction
+    assert server.props.authentication_mode == Gio.TlsAuthenticationMode.REQUESTED
+    assert list(server.props.advertised_protocols) == ["coap", "echo"]
+    assert list(server.props.srtp_profiles) == ["SRTP_AEAD_AES_128_GCM"]
+    assert server.props.connection_id_length == 4
+    assert server.props.mtu == 900 and server.props.handshake_timeout == 7000
+    server.handshake(None)
+    t.join(10)
+    assert res.error is None
+    assert server.get_negotiated_protocol() == "echo" == client.get_negotiated_protocol()
+    assert server.get_srtp_profile() == "SRTP_AEAD_AES_128_GCM"
+    echo(client, server, b"with connection IDs")
+
+
+def test_psk_requested_on_the_listener(pki):
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    key = bytes(range(32))
+    asked = []
+
+    def lookup(_listener, conn, identity):
+        asked.append((type(conn).__name__, identity, threading.get_ident()))
+        return GLib.Bytes.new(key) if identity == "device-17" else None
+
+    listener.connect("psk-requested", lookup)
+    client, _ = client_to(port)
+    client.set_psk("device-17", GLib.Bytes.new(key))
+    t, res = conns.in_thread(client.handshake, None)
+    server = listener.accept(None)
+    server.handshake(None)
+    t.join(10)
+    assert res.error is None
+    assert asked == [("ServerConnection", "device-17", threading.get_ident())]
+    assert "PSK" in server.get_ciphersuite_name()
+    echo(client, server, b"by pre-shared key")
+
+
+def test_close_stops_accepting_but_connections_live_on(pki):
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    client, server, _ = handshake_one(listener, port)
+    listener.close()
+    echo(client, server, b"after the listener closed")
+    late, _ = client_to(port)
+    with pytest.raises(GLib.Error) as e:
+        late.handshake_async(GLib.PRIORITY_DEFAULT, None, None)
+        late.send_bytes(GLib.Bytes.new(b"x"), SECOND, None)
+    assert e.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
+    client.close(None)
+    assert server.receive_bytes(0, 5 * SECOND, None) is None
+    server.close(None)
+    assert listener.get_peer_count() == (0, 0)
+
+
+def wait_for(cond, timeout=10):
+    import time
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def test_limits_leave_no_state_beyond_them(pki):
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    listener.props.max_pending = 1
+    first, _ = client_to(port)
+    t1, r1 = conns.in_thread(first.handshake, None)
+    wait_for(lambda: listener.get_peer_count() == (1, 1))
+    second, _ = client_to(port)
+    t2, r2 = conns.in_thread(second.handshake, None)
+    import time
+    time.sleep(0.5)  # the second's verified hello came and went
+    assert listener.get_peer_count() == (1, 1)
+    a = listener.accept(None)
+    a.handshake(None)
+    t1.join(10)
+    assert r1.error is None and listener.get_peer_count() == (1, 0)
+    # The second's retransmitted hello finds room now.
+    b = listener.accept(None)
+    b.handshake(None)
+    t2.join(10)
+    assert r2.error is None and listener.get_peer_count() == (2, 0)
+
+    listener.props.max_connections = 2
+    third, _ = client_to(port)
+    t3, r3 = conns.in_thread(third.handshake, None)
+    time.sleep(0.5)
+    assert listener.get_peer_count() == (2, 0)
+    first.close(None)
+    a.close(None)
+    c = listener.accept(None)
+    c.handshake(None)
+    t3.join(10)
+    assert r3.error is None and listener.get_peer_count() == (2, 0)
+
+
+def test_a_client_never_accepted_is_forgotten(pki):
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    listener.props.handshake_timeout = 300
+    client, _ = client_to(port)
+    client.props.handshake_timeout = 1500
+    t, res = conns.in_thread(client.handshake, None)
+    wait_for(lambda: listener.get_peer_count() == (1, 1))
+    wait_for(lambda: listener.get_peer_count() == (0, 0), timeout=2)
+    t.join(5)
+    assert res.error is not None
+
+
+def test_a_restarted_client_is_offered_after_the_old_connection_closed(pki):
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    old_client, old_server, csock = handshake_one(listener, port)
+    echo(old_client, old_server, b"before the restart")
+    # The client restarts: a new connection on the same socket and address.
+    new_client = conns.client_for(csock)
+    t, res = conns.in_thread(new_client.handshake, None)
+    cancellable = Gio.Cancellable()
+    threading.Timer(1.5, cancellable.cancel).start()  # past the first retransmission
+    with pytest.raises(GLib.Error) as e:
+        listener.accept(cancellable)
+    assert e.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.CANCELLED)
+    old_server.close(None)
+    new_server = listener.accept(None)
+    new_server.handshake(None)
+    t.join(10)
+    assert res.error is None
+    echo(new_client, new_server, b"after the restart")
+
+
+def test_connection_ids_follow_a_rebinding_client(pki):
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    listener.props.connection_id_length = 8
+    with netem.Proxy(keep=True) as proxy:
+        csock = conns.udp_socket()
+        csock.connect(conns.inet_address(proxy.front_address))
+        proxy.connect(conns.address_of(csock), ("127.0.0.1", port))
+        client = conns.client_for(csock)
+        client.props.connection_id_length = -1
+        t, res = conns.in_thread(client.handshake, None)
+        server = listener.accept(None)
+        server.handshake(None)
+        t.join(10)
+        assert res.error is None
+        before = server.props.base_socket.props.remote_address.get_port()
+        echo(client, server, b"before the move")
+        assert proxy.seen[netem.C2S][-1][0] == 25  # tls12_cid
+        proxy.rebind()
+        echo(client, server, b"after the move")
+        echo(client, server, b"and again")
+        after = server.props.base_socket.props.remote_address
+        assert listener.get_peer_count() == (1, 0)
+        assert after.get_port() != before
+        # A second client is served beside it, by address.
+        other, other_server, _ = handshake_one(listener, port)
+        echo(other, other_server, b"a neighbour")
+        echo(client, server, b"still mine")

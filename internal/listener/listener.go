@@ -5,6 +5,7 @@ package listener
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,9 @@ type Limits struct {
 	// HandshakeTimeout is how long a peer may stay pending before the
 	// listener drops it.
 	HandshakeTimeout time.Duration
+	// ConnectionIDLength > 0 gives each peer a connection ID of that many
+	// bytes (RFC 9146) and routes records carrying it from any address.
+	ConnectionIDLength int
 }
 
 // Defaults: a pending peer costs a connection's handshake state (about
@@ -64,8 +68,9 @@ type Listener struct {
 	mu       sync.Mutex
 	limits   Limits
 	peers    map[netip.AddrPort]*Peer
-	pending  int     // peers queued or handshaking
-	queue    []*Peer // verified, not yet accepted
+	cids     map[string]*Peer // by connection ID
+	pending  int              // peers queued or handshaking
+	queue    []*Peer          // verified, not yet accepted
 	queued   chan struct{}
 	closing  bool          // Close was called: no new peers
 	closed   chan struct{} // closed by Close
@@ -80,6 +85,7 @@ func New(conn *net.UDPConn, limits Limits) *Listener {
 		jar:      newCookieJar(),
 		limits:   limits.withDefaults(),
 		peers:    make(map[netip.AddrPort]*Peer),
+		cids:     make(map[string]*Peer),
 		queued:   make(chan struct{}, 1),
 		closed:   make(chan struct{}),
 		loopDone: make(chan struct{}),
@@ -212,14 +218,17 @@ func (l *Listener) serve() {
 func (l *Listener) route(d []byte, from netip.AddrPort) {
 	l.mu.Lock()
 	p := l.peers[from]
+	if p == nil {
+		p = l.byConnectionID(d)
+	}
 	l.mu.Unlock()
 	if p != nil && p.getState() != peerEstablished {
-		p.deliver(d)
+		p.deliver(d, from)
 		return
 	}
 	h, isHello := parseClientHello(d)
 	if p != nil && !isHello {
-		p.deliver(d)
+		p.deliver(d, from)
 		return
 	}
 	if !isHello || l.isClosing() {
@@ -237,6 +246,48 @@ func (l *Listener) route(d []byte, from netip.AddrPort) {
 		return
 	}
 	l.admit(h, from)
+}
+
+// contentTypeCID is the record type of RFC 9146 records (tls12_cid).
+const contentTypeCID = 25
+
+// byConnectionID finds the peer whose connection ID a tls12_cid record
+// carries (its header: type, version, epoch, sequence number, then the
+// ID); its connection authenticates the record before it moves the peer
+// to the new address (see Peer.WriteDatagramTo).
+func (l *Listener) byConnectionID(d []byte) *Peer {
+	n := l.limits.ConnectionIDLength
+	if n == 0 || len(d) < 11+n || d[0] != contentTypeCID {
+		return nil
+	}
+	return l.cids[string(d[11:11+n])]
+}
+
+// newConnectionID draws an ID no peer has (under l.mu).
+func (l *Listener) newConnectionID() []byte {
+	for {
+		cid := make([]byte, l.limits.ConnectionIDLength)
+		_, _ = rand.Read(cid)
+		if l.cids[string(cid)] == nil {
+			return cid
+		}
+	}
+}
+
+// move routes p's datagrams from addr from now on.
+func (l *Listener) move(p *Peer, addr netip.AddrPort) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p.getState() == peerClosed || l.peers[addr] != nil {
+		return
+	}
+	if old := p.RemoteAddr(); l.peers[old] == p {
+		delete(l.peers, old)
+	}
+	p.mu.Lock()
+	p.addr = addr
+	p.mu.Unlock()
+	l.peers[addr] = p
 }
 
 // answerCookie sends a HelloVerifyRequest, never larger than the hello.
@@ -266,6 +317,10 @@ func (l *Listener) admit(h clientHello, from netip.AddrPort) {
 		return
 	}
 	p := newPeer(l, from, h)
+	if l.limits.ConnectionIDLength > 0 {
+		p.cid = l.newConnectionID()
+		l.cids[string(p.cid)] = p
+	}
 	p.expiry = time.AfterFunc(l.limits.HandshakeTimeout, func() {
 		if s := p.getState(); s == peerQueued || s == peerHandshaking {
 			l.debugf("listener: %v dropped: no handshake within %v", from, l.limits.HandshakeTimeout)
@@ -294,8 +349,11 @@ func (l *Listener) settle(p *Peer) {
 // unroute forgets p; its reads end with err.
 func (l *Listener) unroute(p *Peer, err error) {
 	l.mu.Lock()
-	if l.peers[p.addr] == p {
-		delete(l.peers, p.addr)
+	if addr := p.RemoteAddr(); l.peers[addr] == p {
+		delete(l.peers, addr)
+	}
+	if p.cid != nil && l.cids[string(p.cid)] == p {
+		delete(l.cids, string(p.cid))
 	}
 	if was := p.end(err); was == peerQueued || was == peerHandshaking {
 		l.pending--

@@ -12,6 +12,12 @@ import (
 // dropped, as a full socket buffer would drop them.
 const inboxLimit = 128
 
+// datagram is one datagram from the client and where it came from.
+type datagram struct {
+	data []byte
+	from netip.AddrPort
+}
+
 // peerState is where a peer is in its life at the listener.
 type peerState int
 
@@ -28,13 +34,14 @@ const (
 // the listener verified, which the connection's handshake starts from.
 type Peer struct {
 	l      *Listener
-	addr   netip.AddrPort
 	hello  clientHello // the verified ClientHello (a copy)
+	cid    []byte      // the connection ID the peer's records carry, or nil
 	expiry *time.Timer // ends a peer still not handshaken after the limit
 
 	mu     sync.Mutex
+	addr   netip.AddrPort // where the client is (moves with connection IDs)
 	state  peerState
-	inbox  [][]byte
+	inbox  []datagram
 	ready  chan struct{} // signalled when inbox stops being empty
 	closed chan struct{}
 	endErr error // why reads end, once closed
@@ -65,6 +72,13 @@ func (p *Peer) VerifiedHello() (first, second []byte) {
 	return p.hello.withoutCookie(seq), p.hello.record
 }
 
+// ConnectionID is the connection ID the listener routes the client's
+// records by (RFC 9146), nil without.
+func (p *Peer) ConnectionID() []byte { return p.cid }
+
+// PeerAddr is RemoteAddr as a net.Addr.
+func (p *Peer) PeerAddr() net.Addr { return net.UDPAddrFromAddrPort(p.RemoteAddr()) }
+
 // Cookie is the cookie the verified ClientHello returned.
 func (p *Peer) Cookie() []byte { return p.hello.cookie }
 
@@ -74,14 +88,15 @@ func (p *Peer) Handshaken() {
 	p.l.settle(p)
 }
 
-// deliver queues one datagram from the client; false when it was dropped.
-func (p *Peer) deliver(d []byte) bool {
+// deliver queues one datagram from the client (at from); false when it
+// was dropped.
+func (p *Peer) deliver(d []byte, from netip.AddrPort) bool {
 	p.mu.Lock()
 	if p.state == peerClosed || len(p.inbox) >= inboxLimit {
 		p.mu.Unlock()
 		return false
 	}
-	p.inbox = append(p.inbox, append([]byte(nil), d...))
+	p.inbox = append(p.inbox, datagram{data: append([]byte(nil), d...), from: from})
 	p.mu.Unlock()
 	select {
 	case p.ready <- struct{}{}:
@@ -92,33 +107,49 @@ func (p *Peer) deliver(d []byte) bool {
 
 // ReadDatagram waits for the client's next datagram.
 func (p *Peer) ReadDatagram(b []byte) (int, error) {
-	return p.ReadDatagramContext(context.Background(), b)
+	n, _, err := p.read(context.Background(), b)
+	return n, err
+}
+
+// ReadDatagramFrom is ReadDatagram with the address the datagram came
+// from: with connection IDs, the client's new one after a NAT rebinding.
+func (p *Peer) ReadDatagramFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := p.read(context.Background(), b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
 }
 
 // ReadDatagramContext waits for the client's next datagram until ctx
 // ends; net.ErrClosed once the peer was closed.
 func (p *Peer) ReadDatagramContext(ctx context.Context, b []byte) (int, error) {
+	n, _, err := p.read(ctx, b)
+	return n, err
+}
+
+func (p *Peer) read(ctx context.Context, b []byte) (int, netip.AddrPort, error) {
 	for {
 		p.mu.Lock()
 		if len(p.inbox) > 0 {
 			d := p.inbox[0]
-			p.inbox[0] = nil
+			p.inbox[0] = datagram{}
 			if p.inbox = p.inbox[1:]; len(p.inbox) == 0 {
 				p.inbox = nil
 			}
 			p.mu.Unlock()
-			return copy(b, d), nil
+			return copy(b, d.data), d.from, nil
 		}
 		endErr := p.endErr
 		p.mu.Unlock()
 		if endErr != nil {
-			return 0, endErr
+			return 0, netip.AddrPort{}, endErr
 		}
 		select {
 		case <-p.ready:
 		case <-p.closed:
 		case <-ctx.Done():
-			return 0, context.Cause(ctx)
+			return 0, netip.AddrPort{}, context.Cause(ctx)
 		}
 	}
 }
@@ -139,6 +170,18 @@ func (p *Peer) WriteDatagram(d []byte) error {
 		return net.ErrClosed
 	}
 	return p.l.send(d, addr)
+}
+
+// WriteDatagramTo sends d to addr: the connection names a new address
+// once it authenticated a record with its connection ID from there, and
+// the client's datagrams are routed from that address from now on.
+func (p *Peer) WriteDatagramTo(d []byte, addr net.Addr) error {
+	if ua, ok := addr.(*net.UDPAddr); ok {
+		if to := ua.AddrPort(); to != p.RemoteAddr() {
+			p.l.move(p, to)
+		}
+	}
+	return p.WriteDatagram(d)
 }
 
 // Close unroutes the peer: its reads end, and a new ClientHello from its
