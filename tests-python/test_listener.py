@@ -1,5 +1,6 @@
 """DtlsGo.Listener: one UDP port, many DTLS clients (dtlsgo, OpenSSL,
 GnuTLS), a stateless cookie exchange, routing by source address."""
+import re
 import threading
 
 import pytest
@@ -393,3 +394,43 @@ def test_connection_ids_follow_a_rebinding_client(pki):
         other, other_server, _ = handshake_one(listener, port)
         echo(other, other_server, b"a neighbour")
         echo(client, server, b"still mine")
+
+
+def test_readme_echo_server_and_client(pki, tmp_path):
+    """The README's listener example: its server, three of its clients at
+    once and OpenSSL's s_client, on one port."""
+    import os
+    import pathlib
+    import shutil
+    import subprocess
+    import sys
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## One port, many clients", 1)[1].split("\n## ", 1)[0]
+    server_code, client_code = [c.split("```", 1)[0] for c in section.split("```python\n")[1:3]]
+    (port,) = netem.free_udp_ports(1)
+    (tmp_path / "server.py").write_text(server_code.replace("5684", str(port)))
+    (tmp_path / "client.py").write_text(client_code.replace("5684", str(port)))
+    shutil.copy(pki.server_ecdsa.chain, tmp_path / "server.pem")
+    shutil.copy(pki.server_ecdsa.key, tmp_path / "server-key.pem")
+    shutil.copy(pki.root.cert, tmp_path / "ca.pem")
+    server = subprocess.Popen([sys.executable, "-u", "server.py"], cwd=tmp_path, env=dict(os.environ),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        import time
+        time.sleep(1)  # bound
+        clients = [subprocess.Popen([sys.executable, "client.py", f"hello{i}", f"world{i}"], cwd=tmp_path,
+                                    env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+                   for i in range(3)]
+        with peers.openssl_client(port, netem.free_udp_ports(1)[0], ca=str(pki.root.cert)) as ossl:
+            ossl.wait_for("^---$")
+            ossl.write("from openssl\n")
+            ossl.wait_for("^from openssl$")
+        for i, c in enumerate(clients):
+            out, _ = c.communicate(timeout=30)
+            assert out.splitlines() == [f"b'hello{i}'", f"b'world{i}'"]
+    finally:
+        server.kill()
+        out, _ = server.communicate(timeout=10)
+    for i in range(3):
+        assert re.search(rf"^127\.0\.0\.1:\d+ b'hello{i}'$", out, re.M), out
+    assert re.search(r"^127\.0\.0\.1:\d+ b'from openssl\\n'$", out, re.M), out
