@@ -9,6 +9,7 @@
 
 #include "dtlsgo-core.h"
 #include "dtlsgo-peer-socket.h"
+#include "dtlsgo-server-connection.h"
 
 enum
 {
@@ -257,19 +258,6 @@ dtls_go_listener_set_property (GObject      *object,
     apply_limits (self);
 }
 
-/* The first handler that knows the identity answers. */
-static gboolean
-first_key_accumulator (GSignalInvocationHint *hint,
-                       GValue                *return_accu,
-                       const GValue          *handler_return,
-                       gpointer               data)
-{
-  GBytes *key = g_value_get_boxed (handler_return);
-
-  g_value_set_boxed (return_accu, key);
-  return key == NULL;
-}
-
 /* A connection's psk-requested, asked of the listener (a weak pointer:
  * the connection may outlive it). */
 static GBytes *
@@ -432,7 +420,7 @@ dtls_go_listener_class_init (DtlsGoListenerClass *klass)
    */
   signals[PSK_REQUESTED] =
     g_signal_new ("psk-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                  first_key_accumulator, NULL, NULL, G_TYPE_BYTES, 2,
+                  dtlsgo_psk_accumulator, NULL, NULL, G_TYPE_BYTES, 2,
                   DTLS_GO_TYPE_SERVER_CONNECTION, G_TYPE_STRING);
 }
 

@@ -6,6 +6,8 @@
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-peer-socket.h"
 
+#include "dtlsgo-connection.h"
+
 enum
 {
   PROP_0,
@@ -264,33 +266,12 @@ peer_source_finalize (GSource *source)
   g_clear_object (&((PeerSource *) source)->socket);
 }
 
-static gboolean
-peer_source_closure_callback (GDatagramBased *datagram_based, GIOCondition condition, gpointer data)
-{
-  GClosure *closure = data;
-  GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
-  GValue result = G_VALUE_INIT;
-  gboolean ret;
-
-  g_value_init (&result, G_TYPE_BOOLEAN);
-  g_value_init (&params[0], G_TYPE_DATAGRAM_BASED);
-  g_value_set_object (&params[0], datagram_based);
-  g_value_init (&params[1], G_TYPE_IO_CONDITION);
-  g_value_set_flags (&params[1], condition);
-  g_closure_invoke (closure, &result, 2, params, NULL);
-  ret = g_value_get_boolean (&result);
-  g_value_unset (&result);
-  g_value_unset (&params[0]);
-  g_value_unset (&params[1]);
-  return ret;
-}
-
 static GSourceFuncs peer_source_funcs = {
   peer_source_prepare,
   peer_source_check,
   peer_source_dispatch,
   peer_source_finalize,
-  (GSourceFunc) peer_source_closure_callback,
+  (GSourceFunc) dtlsgo_datagram_source_closure_callback,
   NULL,
 };
 
