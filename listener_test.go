@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,7 +58,7 @@ func serveEcho(t *testing.T, l *listener.Listener, cert *Certificate, n int) *sy
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			server := NewConn(p, false)
+			server := NewConn(listener.NewBatchPeer(p), false)
 			defer server.Close()
 			server.BeginHandshake()
 			if err := server.RunHandshake(context.Background(), Config{Certificate: cert}, &acceptAll{}); err != nil {
@@ -135,5 +136,78 @@ func TestListenerServesManyClients(t *testing.T) {
 				t.Errorf("%d peers (%d pending) left after every connection closed", peers, pending)
 			}
 		})
+	}
+}
+
+// listenerPair handshakes a client with the listener's next peer.
+func listenerPair(tb testing.TB, l *listener.Listener, cert *Certificate) (*Conn, *Conn) {
+	c, err := net.DialUDP("udp", nil, l.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	client := NewConn(NewNetBaseSocket(c), true)
+	errs := make(chan error, 1)
+	go func() {
+		client.BeginHandshake()
+		errs <- client.RunHandshake(context.Background(), Config{IsClient: true}, &acceptAll{})
+	}()
+	p, err := l.Accept(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	server := NewConn(listener.NewBatchPeer(p), false)
+	server.BeginHandshake()
+	if err := server.RunHandshake(context.Background(), Config{Certificate: cert}, &acceptAll{}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := <-errs; err != nil {
+		tb.Fatal(err)
+	}
+	return client, server
+}
+
+// BenchmarkListenerHandshake is BenchmarkHandshake with the server's side
+// accepted by a listener (its cookie exchange included).
+func BenchmarkListenerHandshake(b *testing.B) {
+	cert := testCert(b)
+	conn, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	l := listener.New(conn, listener.Limits{})
+	defer l.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		client, server := listenerPair(b, l, cert)
+		client.Close()
+		server.Close()
+	}
+}
+
+// BenchmarkListenerIdlePeer reports what an idle connection accepted by a
+// listener holds, as BenchmarkIdleConnection does for a socket pair.
+func BenchmarkListenerIdlePeer(b *testing.B) {
+	const pairs = 100
+	cert := testCert(b)
+	conn, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	l := listener.New(conn, listener.Limits{})
+	defer l.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < b.N; i++ {
+		var conns []*Conn
+		for j := 0; j < pairs; j++ {
+			client, server := listenerPair(b, l, cert)
+			conns = append(conns, client, server)
+		}
+		time.Sleep(100 * time.Millisecond)
+		for range 5 {
+			runtime.GC()
+		}
+		runtime.ReadMemStats(&after)
+		perConn := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / float64(len(conns))
+		b.ReportMetric(perConn/1024, "KiB/conn")
+		b.ReportMetric(float64(runtime.NumGoroutine())/float64(len(conns)), "goroutines/conn")
+		for _, c := range conns {
+			c.Close()
+		}
 	}
 }

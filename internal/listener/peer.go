@@ -38,13 +38,15 @@ type Peer struct {
 	cid    []byte      // the connection ID the peer's records carry, or nil
 	expiry *time.Timer // ends a peer still not handshaken after the limit
 
-	mu     sync.Mutex
-	addr   netip.AddrPort // where the client is (moves with connection IDs)
-	state  peerState
-	inbox  []datagram
-	ready  chan struct{} // signalled when inbox stops being empty
-	closed chan struct{}
-	endErr error // why reads end, once closed
+	mu    sync.Mutex
+	addr  netip.AddrPort // where the client is (moves with connection IDs)
+	state peerState
+	inbox []datagram
+	ready chan struct{} // signalled when inbox stops being empty
+	// onDeliver runs after a datagram was queued (a BatchPeer's pump).
+	onDeliver func()
+	closed    chan struct{}
+	endErr    error // why reads end, once closed
 }
 
 func newPeer(l *Listener, addr netip.AddrPort, hello clientHello) *Peer {
@@ -97,10 +99,14 @@ func (p *Peer) deliver(d []byte, from netip.AddrPort) bool {
 		return false
 	}
 	p.inbox = append(p.inbox, datagram{data: append([]byte(nil), d...), from: from})
+	onDeliver := p.onDeliver
 	p.mu.Unlock()
 	select {
 	case p.ready <- struct{}{}:
 	default:
+	}
+	if onDeliver != nil {
+		onDeliver()
 	}
 	return true
 }
