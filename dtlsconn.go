@@ -248,7 +248,11 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		c.tr.adopt.pion.Store(pc)
 	}
 
-	if err := pc.HandshakeContext(ctx); err != nil {
+	err = pc.HandshakeContext(ctx)
+	if c.tr.adopt != nil {
+		c.tr.adopt.pion.Store(nil) // pion's connection is retired after the handshake
+	}
+	if err != nil {
 		facts.datagrams, facts.dtlsRecords = c.tr.counts()
 		facts.baseEOF = c.tr.sawEOF()
 		_ = pc.Close()

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -184,6 +186,9 @@ func BenchmarkListenerHandshake(b *testing.B) {
 // BenchmarkListenerIdlePeer reports what an idle connection accepted by a
 // listener holds, as BenchmarkIdleConnection does for a socket pair.
 func BenchmarkListenerIdlePeer(b *testing.B) {
+	if os.Getenv("DTLSGO_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 1
+	}
 	const pairs = 100
 	cert := testCert(b)
 	conn, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -206,6 +211,11 @@ func BenchmarkListenerIdlePeer(b *testing.B) {
 		perConn := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / float64(len(conns))
 		b.ReportMetric(perConn/1024, "KiB/conn")
 		b.ReportMetric(float64(runtime.NumGoroutine())/float64(len(conns)), "goroutines/conn")
+		if f := os.Getenv("DTLSGO_HEAPPROFILE"); f != "" {
+			out, _ := os.Create(f)
+			pprof.WriteHeapProfile(out)
+			out.Close()
+		}
 		for _, c := range conns {
 			c.Close()
 		}
