@@ -434,3 +434,24 @@ def test_readme_echo_server_and_client(pki, tmp_path):
     for i in range(3):
         assert re.search(rf"^127\.0\.0\.1:\d+ b'hello{i}'$", out, re.M), out
     assert re.search(r"^127\.0\.0\.1:\d+ b'from openssl\\n'$", out, re.M), out
+
+
+def test_a_slow_or_failed_connection_does_not_hold_up_others(pki):
+    """One application never reads its connection while its client floods
+    it, another's client sends garbage: a third connection's datagrams
+    still cross at once, every one of them."""
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    slow_client, slow_server, _ = handshake_one(listener, port)
+    bad_client, bad_server, bad_sock = handshake_one(listener, port)
+    client, server, _ = handshake_one(listener, port)
+    for i in range(3000):  # far beyond what a connection queues
+        slow_client.send_bytes(GLib.Bytes.new(b"flood %d" % i), SECOND, None)
+    for size in (0, 1, 13, 100, 1500):
+        bad_sock.send(b"\x17\xfe\xfd" + bytes(size), None)
+    for i in range(50):
+        echo(client, server, b"numbered %d" % i)
+    # The slow one kept the start of its flood, in order.
+    first = [slow_server.receive_bytes(0, SECOND, None).get_data() for _ in range(10)]
+    assert first == [b"flood %d" % i for i in range(10)]
+    echo(bad_client, bad_server, b"still fine")
