@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -219,5 +220,37 @@ func BenchmarkListenerIdlePeer(b *testing.B) {
 		for _, c := range conns {
 			c.Close()
 		}
+	}
+}
+
+// A client that goes silent after its verified hello: the listener's
+// handshake timeout ends the accepted connection's handshake, and frees
+// its place.
+func TestListenerHandshakeTimeoutEndsAStalledHandshake(t *testing.T) {
+	l := newTestListener(t, "udp4", "127.0.0.1")
+	l.SetLimits(listener.Limits{HandshakeTimeout: 300 * time.Millisecond})
+	base := dialListener(t, l)
+	client := NewConn(base, true)
+	go func() {
+		client.BeginHandshake()
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+		defer cancel()
+		_ = client.RunHandshake(ctx, Config{IsClient: true}, &acceptAll{})
+		client.Close() // silent from here on
+	}()
+	p, err := l.Accept(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the client gave up
+	server := NewConn(listener.NewBatchPeer(p), false)
+	defer server.Close()
+	server.BeginHandshake()
+	err = server.RunHandshake(context.Background(), Config{Certificate: testCert(t), HandshakeTimeout: 20 * time.Second}, &acceptAll{})
+	if err == nil || !strings.Contains(err.Error(), "the listener's handshake timeout") {
+		t.Fatalf("the handshake ended with %v, not at the listener's timeout", err)
+	}
+	if peers, pending := l.PeerCount(); peers != 0 || pending != 0 {
+		t.Fatalf("%d peers (%d pending) left", peers, pending)
 	}
 }

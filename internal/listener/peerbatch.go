@@ -206,9 +206,18 @@ func (bp *BatchPeer) ReadPolled(use func(ds [][]byte)) error {
 		case <-b.pollStop:
 			return net.ErrClosed
 		case <-bp.closed:
-			return net.ErrClosed
+			return bp.endError()
 		}
 	}
+}
+
+// endError is why the peer's reads ended: net.ErrClosed when its
+// connection closed it, else the listener's reason (its handshake
+// timeout), which fails the handshake at once.
+func (p *Peer) endError() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.endErr
 }
 
 // SetPolledDeadline bounds the polled reads, in progress or to come.
