@@ -9,6 +9,7 @@ from gi.repository import DtlsGo, Gio, GLib
 import conns
 import netem
 import peers
+from test_flood import client_hello  # noqa: F401 - a fixture
 
 SECOND = 1_000_000
 
@@ -455,3 +456,46 @@ def test_a_slow_or_failed_connection_does_not_hold_up_others(pki):
     first = [slow_server.receive_bytes(0, SECOND, None).get_data() for _ in range(10)]
     assert first == [b"flood %d" % i for i in range(10)]
     echo(bad_client, bad_server, b"still fine")
+
+
+def test_the_peer_socket_is_a_datagram_based(pki, client_hello):  # noqa: F811 - the fixture
+    """An accepted client's peer socket through GDatagramBased alone, with
+    a raw UDP client that made the cookie exchange by hand: only that
+    client's datagrams come in, sends go to it, and the GIO contract holds
+    (WOULD_BLOCK at timeout 0, TIMED_OUT, readiness, a source)."""
+    import socket
+    import dgram
+    from test_listener_flood import with_cookie
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    port = sock.get_local_address().get_port()
+    raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    raw.bind(("127.0.0.1", 0))
+    raw.settimeout(5)
+    hello = client_hello
+    raw.sendto(hello, ("127.0.0.1", port))
+    hvr = raw.recv(65536)
+    raw.sendto(with_cookie(hello, hvr[13 + 12 + 3:]), ("127.0.0.1", port))
+    conn = listener.accept(None)
+    peer = conn.props.base_socket
+    assert isinstance(peer, DtlsGo.PeerSocket) and isinstance(peer, Gio.DatagramBased)
+    addr = peer.props.remote_address
+    assert (addr.get_address().to_string(), addr.get_port()) == raw.getsockname()
+    with pytest.raises(GLib.Error) as e:
+        dgram.receive(peer, timeout=0)
+    assert e.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.WOULD_BLOCK)
+    with pytest.raises(GLib.Error) as e:
+        dgram.receive(peer, timeout=100_000)
+    assert e.value.matches(Gio.io_error_quark(), Gio.IOErrorEnum.TIMED_OUT)
+    assert peer.condition_check(GLib.IOCondition.IN | GLib.IOCondition.OUT) == GLib.IOCondition.OUT
+    stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stranger.sendto(b"\x17\xfe\xfd" + bytes(20), ("127.0.0.1", port))
+    raw.sendto(b"one", ("127.0.0.1", port))
+    raw.sendto(b"two", ("127.0.0.1", port))
+    fired = []
+    dgram.add_watch(peer, GLib.IOCondition.IN, lambda cond: fired.append(cond) and False)
+    conns.iterate_until(lambda: fired)
+    assert fired == [GLib.IOCondition.IN]
+    assert dgram.receive(peer, count=4, timeout=SECOND) == [b"one", b"two"]
+    assert dgram.send(peer, [b"three", b"four"]) == 2
+    assert [raw.recv(100), raw.recv(100)] == [b"three", b"four"]
+
