@@ -294,7 +294,8 @@ dtls_go_listener_class_init (DtlsGoListenerClass *klass)
    *
    * The bound, unconnected UDP socket the listener serves (IPv4 or IPv6).
    * The listener reads it from its own thread and never closes it; do not
-   * read it elsewhere.
+   * read it elsewhere. It raises the socket's receive buffer to 4 MiB
+   * (within net.core.rmem_max): all clients' datagrams wait there.
    */
   obj_props[PROP_SOCKET] =
     g_param_spec_object ("socket", NULL, NULL, G_TYPE_SOCKET,

@@ -80,6 +80,7 @@ type Listener struct {
 // New serves conn, a bound unconnected UDP socket the listener owns from
 // now on (it closes it once it was closed and its last peer is gone).
 func New(conn *net.UDPConn, limits Limits) *Listener {
+	raiseReadBuffer(conn)
 	l := &Listener{
 		conn:     conn,
 		jar:      newCookieJar(),
@@ -92,6 +93,27 @@ func New(conn *net.UDPConn, limits Limits) *Listener {
 	}
 	go l.serve()
 	return l
+}
+
+// readBuffer is the receive buffer a listener asks for: every client's
+// datagrams wait in the one socket's buffer, and the default (208 KiB,
+// about 160 small datagrams) overflowed under one client's burst, losing
+// other clients' datagrams. The kernel caps it at net.core.rmem_max.
+const readBuffer = 4 << 20
+
+// raiseReadBuffer enlarges the socket's receive buffer, never shrinks it.
+func raiseReadBuffer(conn *net.UDPConn) {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return
+	}
+	current := 0
+	_ = rc.Control(func(fd uintptr) {
+		current, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+	})
+	if current < readBuffer {
+		_ = conn.SetReadBuffer(readBuffer)
+	}
 }
 
 // SetLimits changes the limits for peers that arrive from now on.
