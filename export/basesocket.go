@@ -28,11 +28,11 @@ func newBaseSocket(base *C.GDatagramBased) (dtlsgo.BaseSocket, error) {
 	// batch socket (no goroutine once established) unless its address may
 	// move with a connection ID.
 	if h := C.dtlsgo_shim_peer_socket_handle(base); h != 0 {
-		if p := peerFrom(h); p.ConnectionID() == nil {
-			return listener.NewBatchPeer(p), nil
-		} else {
+		p := peerFrom(h)
+		if p.ConnectionID() != nil {
 			return p, nil
 		}
+		return listener.NewBatchPeer(p), nil
 	}
 	if C.dtlsgo_is_plain_socket(base) != 0 {
 		fd := C.g_socket_get_fd((*C.GSocket)(unsafe.Pointer(base)))
