@@ -250,6 +250,17 @@ def test_accepted_connections_start_with_the_listeners_settings(pki):
     echo(client, server, b"with connection IDs")
 
 
+def test_channel_bindings_agree_through_the_listener(pki):
+    """The handshake the listener started from a verified hello has one
+    transcript on both sides: tls-unique (the client's Finished) and
+    tls-exporter agree."""
+    from test_trust import EXPORTER, UNIQUE, binding
+    listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
+    client, server, _ = handshake_one(listener, sock.get_local_address().get_port())
+    for kind in (UNIQUE, EXPORTER):
+        assert binding(client, kind) == binding(server, kind)
+
+
 def test_psk_requested_on_the_listener(pki):
     listener, sock = listener_on(Gio.SocketFamily.IPV4, pki.server_ecdsa)
     port = sock.get_local_address().get_port()
