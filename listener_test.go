@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,43 +181,14 @@ func BenchmarkListenerHandshake(b *testing.B) {
 	}
 }
 
-// BenchmarkListenerIdlePeer reports what an idle connection accepted by a
-// listener holds, as BenchmarkIdleConnection does for a socket pair.
+// BenchmarkListenerIdlePeer is BenchmarkIdleConnection with the servers'
+// sides accepted by a listener.
 func BenchmarkListenerIdlePeer(b *testing.B) {
-	if os.Getenv("DTLSGO_HEAPPROFILE") != "" {
-		runtime.MemProfileRate = 1
-	}
-	const pairs = 100
 	cert := testCert(b)
 	conn, _ := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	l := listener.New(conn, listener.Limits{})
 	defer l.Close()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	for i := 0; i < b.N; i++ {
-		var conns []*Conn
-		for j := 0; j < pairs; j++ {
-			client, server := listenerPair(b, l, cert)
-			conns = append(conns, client, server)
-		}
-		time.Sleep(100 * time.Millisecond)
-		for range 5 {
-			runtime.GC()
-		}
-		runtime.ReadMemStats(&after)
-		perConn := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / float64(len(conns))
-		b.ReportMetric(perConn/1024, "KiB/conn")
-		b.ReportMetric(float64(runtime.NumGoroutine())/float64(len(conns)), "goroutines/conn")
-		if f := os.Getenv("DTLSGO_HEAPPROFILE"); f != "" {
-			out, _ := os.Create(f)
-			pprof.WriteHeapProfile(out)
-			out.Close()
-		}
-		for _, c := range conns {
-			c.Close()
-		}
-	}
+	benchmarkIdle(b, func() (*Conn, *Conn) { return listenerPair(b, l, cert) })
 }
 
 // A client that goes silent after its verified hello: the listener's
