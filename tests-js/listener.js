@@ -5,33 +5,9 @@
 // any failure.
 imports.gi.versions.DtlsGo = '1.0';
 const {DtlsGo, Gio, GLib} = imports.gi;
-const System = imports.system;
 
-const loop = new GLib.MainLoop(null, false);
-let failure = null;
-
-function check(condition, what) {
-    if (!condition)
-        throw new Error(`check failed: ${what}`);
-}
-
-function fail(error) {
-    failure = error;
-    loop.quit();
-}
-
-function guarded(f) {
-    return (...args) => {
-        try {
-            f(...args);
-        } catch (e) {
-            fail(e);
-        }
-    };
-}
-
-const bytes = text => new GLib.Bytes(new TextEncoder().encode(text));
-const text = b => new TextDecoder().decode(b.toArray());
+imports.searchPath.unshift(GLib.path_get_dirname(new Error().fileName.replace(/^file:\/\//, '')));
+const {bytes, check, guarded, loop, run, text} = imports.harness;
 const CLIENTS = 2;
 
 const listener = DtlsGo.Listener.new_for_address(Gio.InetSocketAddress.new_from_string('127.0.0.1', 0), null);
@@ -82,12 +58,8 @@ for (let i = 0; i < CLIENTS; i++) {
     }));
 }
 
-GLib.timeout_add(GLib.PRIORITY_DEFAULT, 20000, () => fail(new Error('timed out')));
-loop.run();
-for (const c of clients.concat(servers))
-    c.close(null);
-listener.close();
-if (failure) {
-    printerr(`FAIL: ${failure.message}\n${failure.stack ?? ''}`);
-    System.exit(1);
-}
+run(20000, () => {
+    for (const c of clients.concat(servers))
+        c.close(null);
+    listener.close();
+});
