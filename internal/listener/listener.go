@@ -65,16 +65,15 @@ type Listener struct {
 	// Debugf reports what the listener refused (set before Serve).
 	Debugf func(format string, args ...any)
 
-	mu       sync.Mutex
-	limits   Limits
-	peers    map[netip.AddrPort]*Peer
-	cids     map[string]*Peer // by connection ID
-	pending  int              // peers queued or handshaking
-	queue    []*Peer          // verified, not yet accepted
-	queued   chan struct{}
-	closing  bool          // Close was called: no new peers
-	closed   chan struct{} // closed by Close
-	loopDone chan struct{}
+	mu      sync.Mutex
+	limits  Limits
+	peers   map[netip.AddrPort]*Peer
+	cids    map[string]*Peer // by connection ID
+	pending int              // peers queued or handshaking
+	queue   []*Peer          // verified, not yet accepted
+	queued  chan struct{}
+	closing bool          // Close was called: no new peers
+	closed  chan struct{} // closed by Close
 }
 
 // New serves conn, a bound unconnected UDP socket the listener owns from
@@ -82,14 +81,13 @@ type Listener struct {
 func New(conn *net.UDPConn, limits Limits) *Listener {
 	raiseReadBuffer(conn)
 	l := &Listener{
-		conn:     conn,
-		jar:      newCookieJar(),
-		limits:   limits.withDefaults(),
-		peers:    make(map[netip.AddrPort]*Peer),
-		cids:     make(map[string]*Peer),
-		queued:   make(chan struct{}, 1),
-		closed:   make(chan struct{}),
-		loopDone: make(chan struct{}),
+		conn:   conn,
+		jar:    newCookieJar(),
+		limits: limits.withDefaults(),
+		peers:  make(map[netip.AddrPort]*Peer),
+		cids:   make(map[string]*Peer),
+		queued: make(chan struct{}, 1),
+		closed: make(chan struct{}),
 	}
 	go l.serve()
 	return l
@@ -121,13 +119,6 @@ func (l *Listener) SetLimits(limits Limits) {
 	l.mu.Lock()
 	l.limits = limits.withDefaults()
 	l.mu.Unlock()
-}
-
-// Limits returns the limits in force.
-func (l *Listener) Limits() Limits {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.limits
 }
 
 // LocalAddr is the socket's address.
@@ -192,9 +183,6 @@ func (l *Listener) isClosing() bool {
 	return l.closing
 }
 
-// Done is closed once the listener stopped reading its socket.
-func (l *Listener) Done() <-chan struct{} { return l.loopDone }
-
 // PeerCount returns how many peers are routed and how many of them are
 // pending.
 func (l *Listener) PeerCount() (peers, pending int) {
@@ -215,7 +203,6 @@ func (l *Listener) stopIfIdle() {
 }
 
 func (l *Listener) serve() {
-	defer close(l.loopDone)
 	buf := make([]byte, 65535)
 	for {
 		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
