@@ -98,6 +98,13 @@ def test_a_spoofed_flood_leaves_no_state(pki, client_hello):  # noqa: F811 - the
     assert replies, "the flood got no answer at all"
     for size, d in replies:
         assert handshake_types(d) == [HELLO_VERIFY_REQUEST] and len(d) <= size
+    # A flood alone leaves nothing in the Go heap either (what grew above
+    # is the legitimate handshakes' first-use caches).
+    warm = test_load.quiet()
+    spoofed_flood(("127.0.0.1", port), hellos, count, [])
+    flooded = test_load.quiet()
+    assert flooded["go_heap_kb"] <= warm["go_heap_kb"] + 64, (warm, flooded)
+    assert flooded["goroutines"] <= warm["goroutines"] and flooded["fds"] <= warm["fds"], (warm, flooded)
     listener.close()
     after = test_load.settle(baseline)
     assert after["goroutines"] <= baseline["goroutines"], (baseline, after)
