@@ -1,6 +1,10 @@
 package dtlsgo
 
-import "github.com/pion/dtls/v3"
+import (
+	"bytes"
+
+	"github.com/pion/dtls/v3"
+)
 
 // Connection IDs (RFC 9146). Config.ConnectionIDLength says what a side
 // asks for: 0 nothing (no connection_id extension), n > 0 that the peer put
@@ -12,8 +16,12 @@ const (
 	MaxConnectionIDLength = 255
 )
 
-func cidOptions(length int) ([]dtls.Option, error) {
+// fixed is the ID to ask for, when someone else (a listener) chose it and
+// it has the length asked for.
+func cidOptions(length int, fixed []byte) ([]dtls.Option, error) {
 	switch {
+	case length > 0 && len(fixed) == length:
+		return []dtls.Option{dtls.WithConnectionIDGenerator(func() []byte { return bytes.Clone(fixed) })}, nil
 	case length == 0:
 		return nil, nil
 	case length == ConnectionIDSendOnly:

@@ -224,6 +224,13 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &sessionSecrets{}
 	cfg.keyCapture = sec
+	// A listener's client: it made the cookie exchange and routes by the
+	// connection ID it chose (listenerhello.go).
+	peer, fromListener := c.tr.base.(ListenerPeer)
+	fromListener = fromListener && !c.isClient
+	if fromListener {
+		cfg.connectionID = peer.ConnectionID()
+	}
 	var watch *pskWatch
 	if !c.isClient && cfg.usesPSK() {
 		watch = &pskWatch{c: c}
@@ -246,6 +253,10 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		c.tr.flight = &lastFlight{}
 	}
 	c.tr.beginHandshake()
+	if fromListener {
+		c.tr.adopt = newHelloAdoption(peer)
+		c.tr.peers.peer = peer.PeerAddr()
+	}
 	c.tr.start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -259,9 +270,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Lock()
 	c.pc = pc
 	c.mu.Unlock()
+	if c.tr.adopt != nil {
+		c.tr.adopt.pion.Store(pc)
+	}
 
 	err = pc.HandshakeContext(ctx)
 	c.tr.endHandshake()
+	if c.tr.adopt != nil {
+		c.tr.adopt.pion.Store(nil) // pion's connection is retired after the handshake
+	}
 	if err != nil {
 		facts.datagrams, facts.dtlsRecords = c.tr.counts()
 		facts.baseEOF = c.tr.sawEOF()
@@ -272,6 +289,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if !ok {
 		_ = pc.Close()
 		return Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
+	}
+	if fromListener {
+		peer.Handshaken()
 	}
 	info := c.infoFrom(pc, &keys, cfg, sec)
 	app := c.takeOver(&keys, cfg, sec)

@@ -18,7 +18,7 @@ func namespaceOptions(ctx context.Context, cfg Config, hooks HandshakeHooks, wat
 	}
 	opts = append(opts, psk...)
 	opts = append(opts, dtls.WithCipherSuites(suitesFor(cfg.usesPSK(), !cfg.pskOnly())...))
-	cid, err := cidOptions(cfg.ConnectionIDLength)
+	cid, err := cidOptions(cfg.ConnectionIDLength, cfg.connectionID)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -40,6 +40,8 @@ type transport struct {
 	appRecs []queued                  // opened, not yet delivered (reader only)
 	trace   *tracer                   // set before start; nil: no trace
 
+	adopt *helloAdoption // set before start for a listener's peer (listenerhello.go)
+
 	// Set for an unconnected base socket (see peersocket.go).
 	addressed AddressedBaseSocket
 	peers     peerFilter
@@ -92,6 +94,9 @@ func newTransport(base BaseSocket) *transport {
 // other base socket gets a reader goroutine.
 func (t *transport) start() {
 	t.startOnce.Do(func() {
+		if t.adopt != nil {
+			t.toPion(datagram{data: t.adopt.first}, false)
+		}
 		if bb, ok := t.base.(batchBaseSocket); ok {
 			t.polled = bb
 			return
@@ -226,6 +231,9 @@ func (t *transport) received(d []byte, from net.Addr, wait bool) {
 	if looksLikeDTLS(d) {
 		t.dtlsLike.Add(1)
 		t.hello.observe(d)
+	}
+	if t.adopt != nil && !t.adopt.done.Load() {
+		return // the client's retransmitted hellos: pion is given the verified one
 	}
 	if d = dropForgedPlaintext(d); len(d) == 0 {
 		return
@@ -500,6 +508,17 @@ func (t *transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	}
 	if t.aborted.Load() {
 		return len(p), nil
+	}
+	if t.adopt != nil {
+		if handled, verified, err := t.adopt.swallow(p); handled {
+			if err != nil {
+				return 0, err
+			}
+			if verified != nil {
+				t.toPion(datagram{data: bytes.Clone(verified)}, false)
+			}
+			return len(p), nil
+		}
 	}
 	t.hello.observe(p)
 	d := p

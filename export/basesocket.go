@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/dtlsgo/dtlsgo"
+	"github.com/dtlsgo/dtlsgo/internal/listener"
 )
 
 // newBaseSocket picks the transport under a connection. A plain GSocket is
@@ -23,6 +24,16 @@ import (
 // Any other GDatagramBased (a wrapper, a Python subclass) is driven through
 // its interface by GLib threads, never by Go threads.
 func newBaseSocket(base *C.GDatagramBased) (dtlsgo.BaseSocket, error) {
+	// A listener's peer socket is read and written in Go directly: as a
+	// batch socket (no goroutine once established) unless its address may
+	// move with a connection ID.
+	if h := C.dtlsgo_shim_peer_socket_handle(base); h != 0 {
+		p := peerFrom(h)
+		if p.ConnectionID() != nil {
+			return p, nil
+		}
+		return listener.NewBatchPeer(p), nil
+	}
 	if C.dtlsgo_is_plain_socket(base) != 0 {
 		fd := C.g_socket_get_fd((*C.GSocket)(unsafe.Pointer(base)))
 		return dtlsgo.NewFDBaseSocket(int(fd))
