@@ -233,6 +233,13 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &record.Secrets{}
 	cfg.keyCapture = sec
+	// A listener's client: it made the cookie exchange and routes by the
+	// connection ID it chose (listenerhello.go).
+	peer, fromListener := c.tr.Base().(ListenerPeer)
+	fromListener = fromListener && !c.isClient
+	if fromListener {
+		cfg.connectionID = peer.ConnectionID()
+	}
 	var watch *pskWatch
 	if !c.isClient && cfg.usesPSK() {
 		watch = &pskWatch{c: c}
@@ -261,6 +268,11 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.tr.SetTaps(taps...)
 	c.tr.HoldAlerts(recordLayerAllowed(cfg))
 	c.tr.BeginHandshake()
+	var adopt *helloAdoption
+	if fromListener {
+		adopt = newHelloAdoption(peer)
+		c.tr.Adopt(adopt, peer.PeerAddr())
+	}
 	c.tr.Start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -274,9 +286,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Lock()
 	c.pc = pc
 	c.mu.Unlock()
+	if adopt != nil {
+		adopt.pion.Store(pc)
+	}
 
 	err = pc.HandshakeContext(ctx)
 	c.tr.EndHandshake()
+	if adopt != nil {
+		adopt.pion.Store(nil) // pion's connection is retired after the handshake
+	}
 	if err != nil {
 		facts.datagrams, facts.dtlsRecords = int(counts.datagrams.Load()), int(counts.dtlsLike.Load())
 		facts.baseEOF = c.tr.SawEOF()
@@ -287,6 +305,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if !ok {
 		_ = pc.Close()
 		return Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
+	}
+	if fromListener {
+		peer.Handshaken()
 	}
 	info := c.infoFrom(pc, &keys, cfg, sec)
 	app := c.takeOver(&keys, cfg, sec)

@@ -1162,8 +1162,8 @@ connection_source_finalize (GSource *source)
   g_object_unref (cs->conn);
 }
 
-static gboolean
-connection_source_closure_callback (GDatagramBased *datagram_based,
+gboolean
+dtlsgo_datagram_source_closure_callback (GDatagramBased *datagram_based,
                                     GIOCondition    condition,
                                     gpointer        data)
 {
@@ -1190,7 +1190,7 @@ static GSourceFuncs connection_source_funcs = {
   connection_source_check,
   connection_source_dispatch,
   connection_source_finalize,
-  (GSourceFunc) connection_source_closure_callback,
+  (GSourceFunc) dtlsgo_datagram_source_closure_callback,
   NULL,
 };
 
