@@ -97,7 +97,7 @@ func (c *Conn) sendApp(app *record.Layer, payloads [][]byte) (int, error) {
 				chunk = chunk[:i]
 				break
 			}
-			size += len(p) + record.Overhead
+			size += len(p) + app.Overhead(len(p))
 		}
 		if len(chunk) == 0 {
 			break

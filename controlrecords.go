@@ -64,35 +64,38 @@ func (c *Conn) retirePion(pc *dtls.Conn) {
 	c.tr.ReleaseAlerts(c.heldAlert, func() { c.endOfStream(c.tr.EndError()) })
 }
 
-// control takes the records of a datagram that are not application data,
-// on the transport's reader.
+// control takes the records of a datagram that the record layer did not
+// open (not of the current epoch), on the transport's reader: the peer's
+// plaintext handshake records, its last flight sent again.
 func (c *Conn) control(d []byte) {
 	app := c.layer.Load()
-	for r := range record.All(d) {
-		switch {
-		case r.Type == record.ContentAlert && r.Epoch == app.Epoch:
-			c.alert(app.Open(nil, r))
-		case r.Type == record.ContentHandshake && c.flight != nil:
-			if app.FreshHandshake(r) {
-				c.resendFlight(app)
-			}
+	for r := range app.All(d) {
+		if c.flight != nil && app.FreshHandshake(r) {
+			c.resendFlight(app)
 		}
 	}
 }
 
-// heldAlert takes an alert record held back from pion (see internal/transport/heldalerts.go),
-// off the transport's reader.
-func (c *Conn) heldAlert(d []byte) {
-	app := c.layer.Load()
-	if r, _, ok := record.Next(d); ok && r.Epoch == app.Epoch {
-		c.alert(app.OpenWith(nil, r, new(record.Scratch)))
+// controlRecord acts on an authentic record of the current epoch that is
+// not application data: an alert, or a server's peer repeating its
+// Finished (it missed ours).
+func (c *Conn) controlRecord(app *record.Layer, typ byte, content []byte) {
+	switch {
+	case typ == record.ContentAlert && len(content) == 2:
+		c.peerAlert(content[0], content[1])
+	case typ == record.ContentHandshake && c.flight != nil:
+		c.resendFlight(app)
 	}
 }
 
-// alert acts on an alert record of the current epoch as it opened (ok).
-func (c *Conn) alert(a []byte, ok bool) {
-	if ok && len(a) == 2 {
-		c.peerAlert(a[0], a[1])
+// heldAlert takes an alert record held back from pion (see
+// internal/transport/heldalerts.go), off the transport's reader.
+func (c *Conn) heldAlert(d []byte) {
+	app := c.layer.Load()
+	if r, _, ok := app.Next(d); ok {
+		if typ, content, ok := app.OpenWith(nil, r, new(record.Scratch)); ok {
+			c.controlRecord(app, typ, content)
+		}
 	}
 }
 

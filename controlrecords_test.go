@@ -142,7 +142,7 @@ func TestServerResendsItsLastFlight(t *testing.T) {
 			if r.EpochSeq&record.MaxSeq < record.SeqGap {
 				t.Errorf("an epoch-1 record went out under pion's sequence number %d", r.EpochSeq&record.MaxSeq)
 			}
-			if _, ok := client.app.Open(nil, r); !ok {
+			if _, ok := client.app.Peek(r); !ok { // its reader may have opened it already
 				t.Errorf("the client cannot open the resent %d-byte record", len(r.Raw))
 			}
 		}

@@ -338,12 +338,12 @@ func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record
 	if !recordLayerAllowed(cfg) {
 		return nil
 	}
-	app, err := record.NewLayer(st, c.isClient, sec)
+	app, err := record.NewLayer(st, c.isClient, sec, nil, nil)
 	if err != nil {
 		return nil
 	}
 	c.layer.Store(app)
-	c.tr.TakeOver(recordLayer{app}, c.push)
+	c.tr.TakeOver(recordLayer{app, c}, c.push)
 	return app
 }
 

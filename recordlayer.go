@@ -6,22 +6,30 @@ import (
 )
 
 // recordLayer is dtlsgo's record layer as the transport hands it datagrams
-// (transport.RecordLayer): the peer's application data of the current
-// epoch is opened into pooled buffers for receive; pion's writes are
-// resealed (record.Layer.Reseal).
-type recordLayer struct{ *record.Layer }
+// (transport.RecordLayer): every record of the current epoch is opened
+// once, application data into pooled buffers for receive, alerts and the
+// peer's repeated last flight to the connection (controlrecords.go);
+// pion's writes are resealed (record.Layer.Reseal).
+type recordLayer struct {
+	*record.Layer
+	c *Conn
+}
 
 func (l recordLayer) Take(d []byte, keep func(transport.Queued)) []byte {
-	return record.SplitOff(d, func(r record.Record) bool {
-		if r.Type != record.ContentAppData || r.Epoch != l.Epoch {
+	return l.SplitOff(d, func(r record.Record) bool {
+		if r.Epoch != l.Epoch {
 			return false
 		}
 		buf := transport.GetRecordBuffer(len(r.Body))
-		if rec, ok := l.Open((*buf)[:0], r); ok {
+		typ, rec, ok := l.Open((*buf)[:0], r)
+		if ok && typ == record.ContentAppData {
 			keep(transport.Queued{Data: rec, Buf: buf})
-		} else {
-			transport.PutRecordBuffer(buf)
+			return true
 		}
+		if ok {
+			l.c.controlRecord(l.Layer, typ, rec)
+		}
+		transport.PutRecordBuffer(buf)
 		return true
 	})
 }

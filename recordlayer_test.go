@@ -86,7 +86,7 @@ func TestRecordLayerDropsForgedAndReplayed(t *testing.T) {
 		if !ok {
 			t.Fatal("not a record")
 		}
-		_, ok = server.app.Open(nil, r)
+		_, _, ok = server.app.Open(nil, r)
 		return ok
 	}
 	forged := bytes.Clone(sealed)

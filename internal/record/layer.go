@@ -1,59 +1,50 @@
 package record
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"encoding/binary"
+	"bytes"
 	"errors"
+	"iter"
 	"sync"
 	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
 // Layer is dtlsgo's own record layer for application data once pion's
 // handshake is done: pion writes each record through a goroutine and a
 // channel hop and reads through two more, which costs several times the
-// AES-GCM work itself. It takes over only the common case, the AES-GCM
-// suites without connection IDs; everything else stays pion's.
+// cipher's work itself. It takes over after every handshake, whatever the
+// suite (protection.go) and with or without connection IDs.
 //
-// Sequence numbers (the GCM nonce) belong to Layer alone from the
+// Sequence numbers (the AEAD nonce) belong to Layer alone from the
 // takeover on: pion still writes its own epoch-1 records after the
-// handshake (close_notify, alerts, a retransmitted Finished), and the
-// transport reseals each of them under the next number of Layer's
-// counter, which starts well beyond pion's (SeqGap). No nonce is ever used twice and
-// the peer sees one increasing sequence. Incoming application-data
-// records of the current epoch are opened here, under a replay window that
-// starts where pion's left off; every other record goes on to pion.
+// handshake (a retransmitted Finished), and the transport reseals each of
+// them under the next number of Layer's counter, which starts well beyond
+// pion's (SeqGap). No nonce is ever used twice and the peer sees one
+// increasing sequence. Incoming records of the current epoch are opened
+// here, under a replay window that starts where pion's left off.
 type Layer struct {
 	Epoch         uint16
-	local, remote cipher.AEAD
-	localIV       [4]byte
-	remoteIV      [4]byte
-	nextSeq       atomic.Uint64
+	local, remote *protection
+	// Connection IDs (RFC 9146), nil when none: sendCID is the peer's
+	// choice, in every record we send; recvCID ours, in every record it
+	// sends.
+	sendCID, recvCID []byte
+	nextSeq          atomic.Uint64
 
 	replayMu sync.Mutex
 	replay   replayWindow
 	replay0  replayWindow // the peer's plaintext handshake records, after the takeover
 
-	// Nonce and additional data of the hot paths, kept here because the
-	// AEAD interface makes stack arrays escape: sendScratch belongs to the
-	// connection's writer (under its write lock), openScratch to the
-	// transport's reader.
+	// Scratch of the hot paths: SendScratch belongs to the connection's
+	// writer (under its write lock), openScratch to the transport's reader.
 	SendScratch, openScratch Scratch
-}
-
-type Scratch struct {
-	nonce [12]byte
-	aad   [13]byte
 }
 
 const (
 	HeaderLen     = 13
 	explicitNonce = 8
-	gcmTag        = 16
-	// Overhead is what a record adds to its payload.
-	Overhead = HeaderLen + explicitNonce + gcmTag
 
 	ContentAppData = 23
 	MaxSeq         = 1<<48 - 1
@@ -63,148 +54,184 @@ const (
 	SeqGap = 1 << 16
 )
 
-var ErrNoTakeover = errors.New("dtlsgo: record layer stays with pion")
+var ErrNoTakeover = errors.New("dtlsgo: the record layer cannot take over")
 
 // NewLayer derives the application-data keys of a completed handshake
-// (st) from what sec gathered; it is errNoTakeover when the suite is not
-// one it serves (AES-GCM) or the secrets do not check out.
-func NewLayer(st *dtls.State, isClient bool, sec *Secrets) (*Layer, error) {
+// (st) from what sec gathered; sendCID and recvCID are the connection IDs
+// the handshake agreed (nil: none). It is ErrNoTakeover when the secrets
+// do not check out.
+func NewLayer(st *dtls.State, isClient bool, sec *Secrets, sendCID, recvCID []byte) (*Layer, error) {
 	suite, keys, err := sec.Keys(st)
-	if err != nil || suite.kind != cipherGCM {
+	if err != nil {
 		return nil, ErrNoTakeover
 	}
-	localKey, localIV, remoteKey, remoteIV := keys.ClientWriteKey, keys.ClientWriteIV, keys.ServerWriteKey, keys.ServerWriteIV
-	if !isClient {
-		localKey, localIV, remoteKey, remoteIV = remoteKey, remoteIV, localKey, localIV
-	}
-	a := &Layer{Epoch: 1}
-	if a.local, err = newGCM(localKey); err != nil {
+	a, err := newLayer(suite, keys, isClient, sendCID, recvCID)
+	if err != nil {
 		return nil, ErrNoTakeover
 	}
-	if a.remote, err = newGCM(remoteKey); err != nil {
-		return nil, ErrNoTakeover
-	}
-	copy(a.localIV[:], localIV)
-	copy(a.remoteIV[:], remoteIV)
-	// pion has sent a Finished and perhaps its retransmissions under
-	// epoch 1: far fewer than the gap.
-	a.nextSeq.Store(SeqGap)
 	// What pion delivered is never accepted again.
 	for _, raw := range sec.earlyRecords() {
-		if r, _, ok := Next(raw); ok {
+		if r, _, ok := NextCID(raw, len(recvCID)); ok {
 			a.Open(nil, r)
 		}
 	}
 	return a, nil
 }
 
-func newGCM(key []byte) (cipher.AEAD, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
+// newLayer keys a record layer for epoch 1 from the key block.
+func newLayer(suite Cipher, keys *prf.EncryptionKeys, isClient bool, sendCID, recvCID []byte) (*Layer, error) {
+	localKey, localIV, localMAC := keys.ClientWriteKey, keys.ClientWriteIV, keys.ClientMACKey
+	remoteKey, remoteIV, remoteMAC := keys.ServerWriteKey, keys.ServerWriteIV, keys.ServerMACKey
+	if !isClient {
+		localKey, localIV, localMAC, remoteKey, remoteIV, remoteMAC = remoteKey, remoteIV, remoteMAC, localKey, localIV, localMAC
+	}
+	a := &Layer{Epoch: 1}
+	if len(sendCID) > 0 {
+		a.sendCID = bytes.Clone(sendCID)
+	}
+	if len(recvCID) > 0 {
+		a.recvCID = bytes.Clone(recvCID)
+	}
+	var err error
+	if a.local, err = newProtection(suite, localKey, localIV, localMAC); err != nil {
 		return nil, err
 	}
-	return cipher.NewGCM(block)
+	if a.remote, err = newProtection(suite, remoteKey, remoteIV, remoteMAC); err != nil {
+		return nil, err
+	}
+	// pion has sent a Finished and perhaps its retransmissions under
+	// epoch 1: far fewer than the gap.
+	a.nextSeq.Store(SeqGap)
+	return a, nil
 }
 
 var errSequenceExhausted = errors.New("dtlsgo: DTLS sequence numbers exhausted")
 
+// Overhead is what a record adds to n bytes of payload.
+func (a *Layer) Overhead(n int) int {
+	inner := n
+	if a.sendCID != nil {
+		inner++ // the inner plaintext's content type
+	}
+	return HeaderLen + len(a.sendCID) + inner - n + a.local.overhead(inner)
+}
+
+// zeros is room for a record's explicit nonce or IV, filled when sealed.
+var zeros [16]byte
+
 // Seal appends to dst one record of content type typ holding payload,
-// under the next sequence number.
+// under the next sequence number; with connection IDs, a tls12_cid record
+// whose inner plaintext carries typ (RFC 9146, no padding).
 // sc is the caller's scratch (see Layer).
 func (a *Layer) Seal(dst []byte, typ byte, payload []byte, sc *Scratch) ([]byte, error) {
 	seq := a.nextSeq.Add(1) - 1
 	if seq > MaxSeq {
 		return dst, errSequenceExhausted
 	}
-	es := uint64(a.Epoch)<<48 | seq
-	sc.setAAD(es, typ, len(payload))
-	copy(sc.nonce[:4], a.localIV[:])
-	binary.BigEndian.PutUint64(sc.nonce[4:], es)
-
-	// The header is the additional data's first 11 bytes, then the length.
-	dst = AppendHeader(dst, typ, es, explicitNonce+len(payload)+gcmTag)
-	dst = append(dst, sc.nonce[4:]...)
-	return a.local.Seal(dst, sc.nonce[:], payload, sc.aad[:]), nil
+	return a.sealAt(dst, typ, uint64(a.Epoch)<<48|seq, payload, sc), nil
 }
 
-func (sc *Scratch) setAAD(epochSeq uint64, typ byte, n int) {
-	binary.BigEndian.PutUint64(sc.aad[0:8], epochSeq)
-	sc.aad[8] = typ
-	sc.aad[9], sc.aad[10] = 0xfe, 0xfd
-	binary.BigEndian.PutUint16(sc.aad[11:13], uint16(n))
+func (a *Layer) sealAt(dst []byte, typ byte, epochSeq uint64, payload []byte, sc *Scratch) []byte {
+	h := aadHeader{epochSeq: epochSeq, typ: typ}
+	inner := len(payload)
+	if a.sendCID != nil {
+		h.typ, h.cid = ContentCID, a.sendCID
+		inner++
+	}
+	dst = appendHeaderCID(dst, h.typ, epochSeq, h.cid, inner+a.local.overhead(inner))
+	start := len(dst)
+	dst = append(dst, zeros[:a.local.explicit]...)
+	dst = append(dst, payload...)
+	if a.sendCID != nil {
+		dst = append(dst, typ)
+	}
+	return a.local.seal(dst, start, h, sc)
 }
 
-// Open decrypts an application-data record of the current epoch into
-// dst (appending), checking and then updating the replay window; ok is
-// false for a record to drop.
-func (a *Layer) Open(dst []byte, r Record) ([]byte, bool) {
+// SplitOff is record.SplitOff for a datagram from the peer.
+func (a *Layer) SplitOff(d []byte, take func(r Record) bool) []byte {
+	return SplitOffCID(d, len(a.recvCID), take)
+}
+
+// Next splits the first record off d, a datagram from the peer.
+func (a *Layer) Next(d []byte) (Record, []byte, bool) { return NextCID(d, len(a.recvCID)) }
+
+// All yields the records of d, a datagram from the peer.
+func (a *Layer) All(d []byte) iter.Seq[Record] { return AllCID(d, len(a.recvCID)) }
+
+// Open decrypts a record of the current epoch into dst (appending),
+// checking and then updating the replay window; typ is its content type
+// (a connection-ID record's inner one); ok is false for a record to drop.
+func (a *Layer) Open(dst []byte, r Record) (typ byte, out []byte, ok bool) {
 	return a.OpenWith(dst, r, &a.openScratch)
 }
 
-// OpenWith is open with the caller's scratch, for a goroutine other than
+// OpenWith is Open with the caller's scratch, for a goroutine other than
 // the transport's reader.
-func (a *Layer) OpenWith(dst []byte, r Record, sc *Scratch) ([]byte, bool) {
+func (a *Layer) OpenWith(dst []byte, r Record, sc *Scratch) (typ byte, out []byte, ok bool) {
 	// The additional data spells the version as DTLS 1.2, so check the
 	// record says so: a changed version must not pass as authentic.
-	if len(r.Body) < explicitNonce+gcmTag || r.Raw[1] != 0xfe || r.Raw[2] != 0xfd {
-		return dst, false
+	if r.Epoch != a.Epoch || r.Raw[1] != 0xfe || r.Raw[2] != 0xfd ||
+		(r.Type == ContentCID) != (a.recvCID != nil) || !bytes.Equal(r.CID, a.recvCID) {
+		return 0, dst, false
 	}
 	seq := r.EpochSeq & MaxSeq
 	a.replayMu.Lock()
 	fresh := a.replay.check(seq)
 	a.replayMu.Unlock()
 	if !fresh {
-		return dst, false
+		return 0, dst, false
 	}
-	out, err := openRecord(a.remote, &a.remoteIV, dst, r, sc)
-	if err != nil {
-		return dst, false // forged or corrupt: dropped silently (RFC 6347 4.1.2.7)
+	typ, out, ok = open(a.remote, dst, r, sc)
+	if !ok {
+		return 0, dst, false // forged or corrupt: dropped silently (RFC 6347 4.1.2.7)
 	}
 	a.replayMu.Lock()
 	a.replay.mark(seq)
 	a.replayMu.Unlock()
-	return out, true
+	return typ, out, true
 }
 
-// FreshHandshake reports whether r is a handshake record the peer sent
-// (epoch 0, unauthenticated, or ours, authenticated) and that was not seen
-// before: the peer sending its last flight again.
-func (a *Layer) FreshHandshake(r Record) bool {
-	switch r.Epoch {
-	case 0:
-		seq := r.EpochSeq & MaxSeq
-		a.replayMu.Lock()
-		defer a.replayMu.Unlock()
-		if !a.replay0.check(seq) {
-			return false
-		}
-		a.replay0.mark(seq)
-		return true
-	case a.Epoch:
-		_, ok := a.Open(nil, r)
-		return ok
+// open decrypts r with p, appending its content to dst: a connection-ID
+// record's inner plaintext loses its zeros and real type.
+func open(p *protection, dst []byte, r Record, sc *Scratch) (typ byte, out []byte, ok bool) {
+	start := len(dst)
+	out, ok = p.open(dst, aadHeader{epochSeq: r.EpochSeq, typ: r.Type, cid: r.CID}, r.Body, sc)
+	if !ok || r.Type != ContentCID {
+		return r.Type, out, ok
 	}
-	return false
+	end := len(out)
+	for end > start && out[end-1] == 0 {
+		end--
+	}
+	if end == start {
+		return 0, dst, false // no content type: RFC 9146 says unexpected_message
+	}
+	return out[end-1], out[:end-1], true
+}
+
+// FreshHandshake reports whether r is a plaintext handshake record the
+// peer sent that was not seen before: the peer sending its last flight
+// again (its later records are opened as any other, see Open).
+func (a *Layer) FreshHandshake(r Record) bool {
+	if r.Epoch != 0 || r.Type != ContentHandshake {
+		return false
+	}
+	seq := r.EpochSeq & MaxSeq
+	a.replayMu.Lock()
+	defer a.replayMu.Unlock()
+	if !a.replay0.check(seq) {
+		return false
+	}
+	a.replay0.mark(seq)
+	return true
 }
 
 // Peek opens r as Open would, leaving the replay window alone: what a
 // record will open as before it arrives (tests).
 func (a *Layer) Peek(r Record) ([]byte, bool) {
-	if len(r.Body) < explicitNonce+gcmTag {
-		return nil, false
-	}
-	plain, err := openRecord(a.remote, &a.remoteIV, nil, r, new(Scratch))
-	return plain, err == nil
-}
-
-// openRecord decrypts r (at least explicitNonce+gcmTag bytes of body)
-// with aead and the implicit IV iv, appending to dst.
-func openRecord(aead cipher.AEAD, iv *[4]byte, dst []byte, r Record, sc *Scratch) ([]byte, error) {
-	copy(sc.nonce[:4], iv[:])
-	copy(sc.nonce[4:], r.Body[:explicitNonce])
-	ct := r.Body[explicitNonce:]
-	sc.setAAD(r.EpochSeq, r.Type, len(ct)-gcmTag)
-	return aead.Open(dst, sc.nonce[:], ct, sc.aad[:])
+	_, plain, ok := open(a.remote, nil, r, new(Scratch))
+	return plain, ok
 }
 
 // Reseal rewrites a datagram pion wrote after the takeover: each record of
@@ -215,10 +242,10 @@ func (a *Layer) Reseal(d []byte) []byte {
 	if !a.hasEpochRecord(d) {
 		return d
 	}
-	out := make([]byte, 0, len(d))
+	out := make([]byte, 0, len(d)+64)
 	sc := new(Scratch) // pion's writes are rare and may run concurrently
 	for rest := d; len(rest) > 0; {
-		r, next, ok := Next(rest)
+		r, next, ok := NextCID(rest, len(a.sendCID))
 		if !ok {
 			return d
 		}
@@ -227,14 +254,12 @@ func (a *Layer) Reseal(d []byte) []byte {
 			out = append(out, r.Raw...)
 			continue
 		}
-		if len(r.Body) < explicitNonce+gcmTag {
+		typ, plain, ok := open(a.local, nil, r, sc)
+		if !ok {
 			return d
 		}
-		plain, err := openRecord(a.local, &a.localIV, nil, r, sc)
-		if err != nil {
-			return d
-		}
-		if out, err = a.Seal(out, r.Type, plain, sc); err != nil {
+		var err error
+		if out, err = a.Seal(out, typ, plain, sc); err != nil {
 			return d
 		}
 	}
@@ -242,7 +267,7 @@ func (a *Layer) Reseal(d []byte) []byte {
 }
 
 func (a *Layer) hasEpochRecord(d []byte) bool {
-	for r := range All(d) {
+	for r := range AllCID(d, len(a.sendCID)) {
 		if r.Epoch == a.Epoch {
 			return true
 		}
