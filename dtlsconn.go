@@ -338,7 +338,7 @@ func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record
 	if !recordLayerAllowed(cfg) {
 		return nil
 	}
-	app, err := record.NewLayer(st, c.isClient, sec, nil, nil)
+	app, err := record.NewLayer(st, c.isClient, sec)
 	if err != nil {
 		return nil
 	}
@@ -351,7 +351,7 @@ func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record
 // (if the suite allows): not with connection IDs, nor when
 // DTLSGO_RECORD_LAYER=pion keeps pion's, for comparison.
 func recordLayerAllowed(cfg Config) bool {
-	return os.Getenv("DTLSGO_RECORD_LAYER") != "pion" && cfg.ConnectionIDLength == 0
+	return os.Getenv("DTLSGO_RECORD_LAYER") != "pion"
 }
 
 // options turns cfg into pion options shared by both roles.

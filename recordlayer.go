@@ -15,13 +15,14 @@ type recordLayer struct {
 	c *Conn
 }
 
-func (l recordLayer) Take(d []byte, keep func(transport.Queued)) []byte {
-	return l.SplitOff(d, func(r record.Record) bool {
+func (l recordLayer) Take(d []byte, keep func(transport.Queued)) (rest []byte, authentic bool) {
+	rest = l.SplitOff(d, func(r record.Record) bool {
 		if r.Epoch != l.Epoch {
 			return false
 		}
 		buf := transport.GetRecordBuffer(len(r.Body))
 		typ, rec, ok := l.Open((*buf)[:0], r)
+		authentic = authentic || ok
 		if ok && typ == record.ContentAppData {
 			keep(transport.Queued{Data: rec, Buf: buf})
 			return true
@@ -32,4 +33,5 @@ func (l recordLayer) Take(d []byte, keep func(transport.Queued)) []byte {
 		transport.PutRecordBuffer(buf)
 		return true
 	})
+	return rest, authentic
 }

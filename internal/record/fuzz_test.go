@@ -180,8 +180,9 @@ func FuzzServerHelloEMS(f *testing.F) {
 		s.Datagram(d, false)
 		_ = s.ExtendedMasterSecret()
 		for r := range All(d) {
-			if random, ems, ok := parseServerHello(r.Body); ok && (len(random) != 32 || !bytes.Contains(d, random)) {
-				t.Fatalf("a server random %x (ems %d) that is not the input's", random, ems)
+			if h, ok := parseHello(r.Body); ok && (len(h.random) != 32 || !bytes.Contains(d, h.random) ||
+				(h.cid != nil && !bytes.Contains(d, h.cid))) {
+				t.Fatalf("a hello %+v that is not the input's", h)
 			}
 		}
 	})

@@ -56,14 +56,17 @@ const (
 
 var ErrNoTakeover = errors.New("dtlsgo: the record layer cannot take over")
 
-// NewLayer derives the application-data keys of a completed handshake
-// (st) from what sec gathered; sendCID and recvCID are the connection IDs
-// the handshake agreed (nil: none). It is ErrNoTakeover when the secrets
-// do not check out.
-func NewLayer(st *dtls.State, isClient bool, sec *Secrets, sendCID, recvCID []byte) (*Layer, error) {
-	suite, keys, err := sec.Keys(st)
+// NewLayer derives the application-data keys and the connection IDs of a
+// completed handshake (st) from what sec gathered; it is ErrNoTakeover
+// when the secrets do not check out.
+func NewLayer(st *dtls.State, isClient bool, sec *Secrets) (*Layer, error) {
+	suite, keys, ids, err := sec.session(st)
 	if err != nil {
 		return nil, ErrNoTakeover
+	}
+	sendCID, recvCID := ids.Server, ids.Client
+	if !isClient {
+		sendCID, recvCID = recvCID, sendCID
 	}
 	a, err := newLayer(suite, keys, isClient, sendCID, recvCID)
 	if err != nil {
@@ -106,6 +109,10 @@ func newLayer(suite Cipher, keys *prf.EncryptionKeys, isClient bool, sendCID, re
 }
 
 var errSequenceExhausted = errors.New("dtlsgo: DTLS sequence numbers exhausted")
+
+// ConnectionIDs are the IDs of the records the layer sends and of those
+// it opens, nil when none (RFC 9146).
+func (a *Layer) ConnectionIDs() (send, recv []byte) { return a.sendCID, a.recvCID }
 
 // Overhead is what a record adds to n bytes of payload.
 func (a *Layer) Overhead(n int) int {

@@ -27,7 +27,8 @@ type Secrets struct {
 	mu            sync.Mutex
 	clientRandom  []byte
 	master        []byte
-	serverRandoms [][]byte // distinct, at most maxCandidates
+	servers       []hello  // distinct randoms, at most maxCandidates
+	clients       []hello  // the ClientHellos, at most maxCandidates
 	early         [][]byte // application-data records pion got, at most maxCandidates
 	sealed        []SealedRecord
 	ems           atomic.Int32 // emsUnknown until a whole ServerHello was seen
@@ -74,7 +75,7 @@ func (s *Secrets) Datagram(d []byte, sent bool) {
 			}
 			s.mu.Unlock()
 		case r.Epoch == 0 && r.Type == ContentHandshake:
-			s.serverHello(r.Body)
+			s.hello(r.Body)
 		case r.Epoch == 1 && r.Type == ContentHandshake:
 			s.keepSealed(r.Raw, incoming)
 		}
@@ -97,26 +98,37 @@ func (s *Secrets) keepSealed(raw []byte, incoming bool) {
 	}
 }
 
-// serverHello keeps the random of a ServerHello (distinct ones: a stale
-// peer may send one of another session) and the extended master secret
-// verdict of the first whole one.
-func (s *Secrets) serverHello(b []byte) {
-	random, ems, ok := parseServerHello(b)
+// hello keeps what a hello says: a ServerHello's random (distinct ones: a
+// stale peer may send one of another session) and the extended master
+// secret verdict of the first whole one; a ClientHello's connection ID.
+func (s *Secrets) hello(b []byte) {
+	h, ok := parseHello(b)
 	if !ok {
 		return
 	}
-	if ems != emsUnknown {
-		s.ems.CompareAndSwap(emsUnknown, ems)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, seen := range s.serverRandoms {
-		if bytes.Equal(seen, random) {
+	if !h.server {
+		if len(s.clients) < maxCandidates {
+			h.random = bytes.Clone(h.random)
+			s.clients = append(s.clients, h)
+		}
+		return
+	}
+	if h.ems != emsUnknown {
+		s.ems.CompareAndSwap(emsUnknown, h.ems)
+	}
+	for i, seen := range s.servers {
+		if bytes.Equal(seen.random, h.random) {
+			if seen.ems == emsUnknown && h.ems != emsUnknown {
+				s.servers[i].cid, s.servers[i].ems = h.cid, h.ems // now seen whole
+			}
 			return
 		}
 	}
-	if len(s.serverRandoms) < maxCandidates {
-		s.serverRandoms = append(s.serverRandoms, bytes.Clone(random))
+	if len(s.servers) < maxCandidates {
+		h.random = bytes.Clone(h.random)
+		s.servers = append(s.servers, h)
 	}
 }
 
@@ -144,31 +156,57 @@ var errSecretsUnknown = errors.New("dtlsgo: the session's secrets were not seen"
 // gathered, checked against pion's exporter: the server random is the one
 // with which the master secret gives the exporter's value.
 func (s *Secrets) Keys(st *dtls.State) (Cipher, *prf.EncryptionKeys, error) {
+	suite, keys, _, err := s.session(st)
+	return suite, keys, err
+}
+
+// ConnectionIDs are the connection IDs of the session, nil when none:
+// what the client puts in the records it sends (the server's choice, in
+// its ServerHello) and what the server puts in its own (the client's, in
+// its ClientHello). The IDs are in use only when the ServerHello carries
+// the extension (RFC 9146 3).
+type ConnectionIDs struct{ Server, Client []byte }
+
+// session is Keys, with the ServerHello of the session and the connection
+// IDs the hellos agreed.
+func (s *Secrets) session(st *dtls.State) (Cipher, *prf.EncryptionKeys, ConnectionIDs, error) {
+	var ids ConnectionIDs
 	suite, ok := Ciphers[dtls.CipherSuiteID(st.CipherSuiteID)]
 	if !ok {
-		return suite, nil, errSecretsUnknown
+		return suite, nil, ids, errSecretsUnknown
 	}
 	s.mu.Lock()
-	clientRandom, master, serverRandoms := s.clientRandom, s.master, s.serverRandoms
+	clientRandom, master, servers, clients := s.clientRandom, s.master, s.servers, s.clients
 	s.mu.Unlock()
 	if clientRandom == nil || master == nil {
-		return suite, nil, errSecretsUnknown
+		return suite, nil, ids, errSecretsUnknown
 	}
 	want, err := st.ExportKeyingMaterial(keysCheckLabel, nil, 16)
 	if err != nil {
-		return suite, nil, errSecretsUnknown
+		return suite, nil, ids, errSecretsUnknown
 	}
-	for _, sr := range serverRandoms {
-		seed := append(append([]byte(keysCheckLabel), clientRandom...), sr...)
-		if got, err := prf.PHash(master, seed, 16, suite.prfHash); err == nil && bytes.Equal(got, want) {
-			keys, err := prf.GenerateEncryptionKeys(master, clientRandom, sr, suite.macLen, suite.keyLen, suite.ivLen, suite.prfHash)
-			if err != nil {
-				return suite, nil, errSecretsUnknown
-			}
-			return suite, keys, nil
+	for _, sh := range servers {
+		seed := append(append([]byte(keysCheckLabel), clientRandom...), sh.random...)
+		if got, err := prf.PHash(master, seed, 16, suite.prfHash); err != nil || !bytes.Equal(got, want) {
+			continue
 		}
+		keys, err := prf.GenerateEncryptionKeys(master, clientRandom, sh.random, suite.macLen, suite.keyLen, suite.ivLen, suite.prfHash)
+		if err != nil {
+			return suite, nil, ids, errSecretsUnknown
+		}
+		if sh.cid != nil {
+			ids.Server = sh.cid
+			// The hello the server answered: its last with the session's
+			// random (the first may have been a cookie-less one).
+			for _, ch := range clients {
+				if bytes.Equal(ch.random, clientRandom) {
+					ids.Client = ch.cid
+				}
+			}
+		}
+		return suite, keys, ids, nil
 	}
-	return suite, nil, errSecretsUnknown
+	return suite, nil, ids, errSecretsUnknown
 }
 
 // keysCheckLabel names the exporter value that confirms the gathered

@@ -34,6 +34,17 @@ func (f *peerFilter) admit(d []byte, addr net.Addr) (net.Addr, bool) {
 	return nil, false
 }
 
+// follow makes addr the peer: a record from it authenticated under the
+// connection's ID.
+func (f *peerFilter) follow(addr net.Addr) {
+	if _, ok := addr.(*net.UDPAddr); !ok {
+		return
+	}
+	f.mu.Lock()
+	f.peer = addr
+	f.mu.Unlock()
+}
+
 // destination is where pion's write to addr goes; a real address means
 // pion moved the peer there.
 func (f *peerFilter) destination(addr net.Addr) (net.Addr, error) {

@@ -92,9 +92,10 @@ type Wire interface {
 // RecordLayer is dtlsgo's record layer as the transport hands it datagrams
 // once it took over from pion.
 type RecordLayer interface {
-	// Take opens the records of d it serves, handing each to keep (on the
-	// transport's reader), and returns the rest of d.
-	Take(d []byte, keep func(Queued)) []byte
+	// Take opens the records of d it serves, handing the application
+	// data to keep (on the transport's reader), and returns the rest of d
+	// and whether a record authenticated (the peer sent d).
+	Take(d []byte, keep func(Queued)) (rest []byte, authentic bool)
 	// Reseal rewrites a datagram pion writes after the takeover.
 	Reseal(d []byte) []byte
 }
@@ -164,7 +165,9 @@ func New(base socket.BaseSocket, wire Wire) *Transport {
 func (t *Transport) Start() {
 	t.startOnce.Do(func() {
 		if t.adopt != nil {
-			t.toPion(datagram{data: t.adopt.First()}, false)
+			first := t.adopt.First()
+			t.tapped(first, false)
+			t.toPion(datagram{data: first}, false)
 		}
 		if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 			t.polled = bb
@@ -306,7 +309,14 @@ func (t *Transport) received(d []byte, from net.Addr, wait bool) {
 		return
 	}
 	if layer := t.layer.Load(); layer != nil {
-		if d = t.takeApp(*layer, d); len(d) == 0 {
+		var authentic bool
+		d, authentic = (*layer).Take(d, t.keep)
+		if authentic && from != nil {
+			// A connection-ID record from a new address: the peer moved
+			// (RFC 9146 6), and our records follow it.
+			t.peers.follow(from)
+		}
+		if len(d) == 0 {
 			return
 		}
 		// Keep order: data before the alert that may follow it.
@@ -317,7 +327,7 @@ func (t *Transport) received(d []byte, from net.Addr, wait bool) {
 	}
 	if ctl := t.toPion(datagram{data: bytes.Clone(d), from: from}, wait); ctl != nil {
 		// pion is retired: what it would have read is the record layer's.
-		rest := t.takeApp(*t.layer.Load(), d)
+		rest, _ := (*t.layer.Load()).Take(d, t.keep)
 		t.flushApp(wait)
 		ctl(rest)
 	}
@@ -379,12 +389,6 @@ func isClosed(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
-}
-
-// takeApp has the record layer open the datagram's records it serves
-// into t.appRecs, and returns what is left.
-func (t *Transport) takeApp(layer RecordLayer, d []byte) []byte {
-	return layer.Take(d, t.keep)
 }
 
 // flushApp hands the records opened so far to the connection and reports
@@ -550,6 +554,8 @@ func (t *Transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 				return 0, err
 			}
 			if verified != nil {
+				// The hello pion answers: the taps learn its connection ID.
+				t.tapped(verified, false)
 				t.toPion(datagram{data: bytes.Clone(verified)}, false)
 			}
 			return len(p), nil
