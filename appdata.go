@@ -14,20 +14,20 @@ import (
 // (ErrWouldBlock), otherwise ctx bounds the wait (its deadline is the
 // caller's timeout, its cancellation the caller's GCancellable).
 
-// established returns pion's connection once the handshake is done, or the
-// error an operation must report instead.
-func (c *Conn) established(shut bool) (*dtls.Conn, error) {
+// established returns the error an operation must report instead of
+// going on, nil once the handshake is done.
+func (c *Conn) established(shut bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
 	case shut:
-		return nil, Errorf(ErrClosed, "Connection is closed")
+		return Errorf(ErrClosed, "Connection is closed")
 	case c.state == HandshakeFailed:
-		return nil, c.hsErr
+		return c.hsErr
 	case c.state != HandshakeDone:
-		return nil, Errorf(ErrFailed, "The DTLS handshake has not completed")
+		return Errorf(ErrFailed, "The DTLS handshake has not completed")
 	}
-	return c.pc, nil
+	return nil
 }
 
 // Send sends each payload as one record and returns how many were sent. An
@@ -47,41 +47,20 @@ func (c *Conn) Send(ctx context.Context, poll bool, payloads [][]byte) (int, err
 	c.mu.Lock()
 	app := c.app
 	c.mu.Unlock()
-	if app != nil {
-		return c.sendApp(app, payloads)
-	}
-	for i, p := range payloads {
-		if len(p) > MaxPayload {
-			return i, nil
-		}
-		c.mu.Lock()
-		shut := c.writeShut
-		c.mu.Unlock()
-		pc, err := c.established(shut)
-		if err == nil {
-			_, err = pc.Write(p)
-			err = c.writeError(err)
-		}
-		if err != nil {
-			if i > 0 {
-				return i, nil
-			}
-			return 0, err
-		}
-	}
-	return len(payloads), nil
+	return c.sendApp(app, payloads)
 }
 
 // sendBatch is how many records go to the socket in one call.
 const sendBatch = 64
 
-// sendApp is Send through dtlsgo's record layer: each chunk of the batch
+// sendApp is Send through dtlsgo's record layer (app is nil before the
+// handshake completed: established says why): each chunk of the batch
 // is sealed into one reused buffer and sent with one system call.
 func (c *Conn) sendApp(app *record.Layer, payloads [][]byte) (int, error) {
 	c.mu.Lock()
 	shut, ended := c.writeShut, c.eos && !c.peerNotified
 	c.mu.Unlock()
-	if _, err := c.established(shut); err != nil {
+	if err := c.established(shut); err != nil {
 		return 0, err
 	}
 	if ended {
@@ -184,7 +163,7 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 		shut, eos, eosErr, wait := c.readShut, c.eos, c.eosErr, c.changed
 		c.mu.Unlock()
 
-		if _, err := c.established(shut); err != nil {
+		if err := c.established(shut); err != nil {
 			return partial(got, err)
 		}
 		if eos {
@@ -285,9 +264,6 @@ func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error 
 // adapter; the base socket itself is never closed. Shutting down twice is
 // not an error.
 //
-// pion has no half-close: where it keeps the record layer (see takeOver),
-// shutting down only the write side stops sends at once, and the
-// close_notify goes out when the read side is shut too.
 func (c *Conn) Shutdown(read, write bool) error {
 	c.mu.Lock()
 	if read {
@@ -298,13 +274,13 @@ func (c *Conn) Shutdown(read, write bool) error {
 		c.writeShut = true
 	}
 	closing := c.readShut && c.writeShut
-	pc, app, cancel, pumpDone := c.pc, c.app, c.hsCancel, c.pumpDone
+	pc, app, cancel := c.pc, c.app, c.hsCancel
 	c.changedLocked()
 	c.mu.Unlock()
 	c.notify()
 
 	if write && app != nil {
-		c.closeNotify() // pion is retired (see controlrecords.go)
+		c.closeNotify() // once; pion is retired (see controlrecords.go)
 	}
 	if !closing {
 		return nil
@@ -313,18 +289,11 @@ func (c *Conn) Shutdown(read, write bool) error {
 		cancel(Errorf(ErrClosed, "Connection was closed during the DTLS handshake"))
 	}
 	var err error
-	switch {
-	case app != nil:
-		c.closeNotify() // sent already if the write side was shut before
-	case pc != nil:
-		// Sends close_notify after a completed handshake, then closes the
-		// transport; a no-op when the peer already closed.
+	if app == nil && pc != nil {
+		// A handshake in progress: pion closes the transport.
 		err = pc.Close()
 	}
 	_ = c.tr.Close()
-	if pumpDone != nil {
-		<-pumpDone
-	}
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return Errorf(ErrFailed, "Error closing the DTLS connection: %v", err)
 	}

@@ -149,7 +149,7 @@ func TestSilentPeerTimesOut(t *testing.T) {
 		t.Fatalf("got %v after %v", err, time.Since(start))
 	}
 	// Sticky.
-	if _, err2 := client.established(false); err2 != err {
+	if err2 := client.established(false); err2 != err {
 		t.Fatalf("not sticky: %v", err2)
 	}
 	client.Close()
@@ -167,7 +167,7 @@ func TestCallerTimeoutEndsTheHandshake(t *testing.T) {
 	if !errors.Is(err, ErrTimedOut) {
 		t.Fatalf("got %v", err)
 	}
-	_, later := client.established(false)
+	later := client.established(false)
 	if !errors.Is(later, ErrHandshake) || errors.Is(later, ErrTimedOut) ||
 		later.Error() != "DTLS handshake timed out after 0.2s (the timeout of the operation that started it)" {
 		t.Fatalf("later calls see %v", later)

@@ -13,7 +13,7 @@ import (
 
 // Once dtlsgo's record layer (record.Layer) has taken over, pion's
 // goroutines — its handshake state machine, its read loop, the helper of
-// each of its reads, and the pump that moved its records — would only
+// each of its reads — would only
 // wait, and their stacks would be most of what an idle connection costs.
 // So pion is retired: the transport ends its reads (net.ErrClosed, after
 // which pion's read loop ends without sending anything, and its state
@@ -27,7 +27,6 @@ import (
 //     again, having missed ours (RFC 6347 4.2.4), as pion's finished
 //     state machine does; a client answers nothing;
 //   - shutting the write side sends our close_notify.
-// Connections the record layer does not serve keep pion, and its pump.
 
 // resendInterval is the least time between two resends of the last
 // flight: a peer's flight of several datagrams asks once, and a third

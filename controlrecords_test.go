@@ -87,7 +87,7 @@ func receiveOne(c *Conn) (int, error) {
 	return c.Receive(ctx, false, 1, func(int, []byte) {})
 }
 
-// Once the record layer serves both ends, pion's goroutines and the pump
+// Once the record layer serves both ends, pion's goroutines
 // are gone: an established pair over batch sockets holds no goroutine.
 func TestRetiredPionLeavesNoGoroutine(t *testing.T) {
 	before := runtime.NumGoroutine()

@@ -17,7 +17,6 @@ import (
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 
@@ -57,7 +56,7 @@ type HandshakeHooks interface {
 const MaxPayload = 8192 - 128
 
 // recvQueueLimit bounds the decrypted records waiting for the application:
-// beyond it the pump stops reading, as a full socket buffer would.
+// beyond it the transport stops reading, as a full socket buffer would.
 const recvQueueLimit = 1024
 
 // Conn is one DTLS connection over a BaseSocket: a single handshake, then
@@ -88,7 +87,6 @@ type Conn struct {
 	requireNotify   bool
 	changed         chan struct{} // closed and replaced at every state change
 	onChange        func()
-	pumpDone        chan struct{}
 
 	onChangeMu sync.Mutex    // guards onChange and its calls
 	app        *record.Layer // dtlsgo's record layer, once it took over from pion (then retired)
@@ -214,10 +212,6 @@ func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHook
 		c.state, c.hsErr = HandshakeFailed, stickyHandshakeError(opCtx, err)
 	} else {
 		c.state = HandshakeDone
-		if c.app == nil {
-			c.pumpDone = make(chan struct{})
-			go c.pump(c.pc, c.pumpDone)
-		}
 	}
 	close(c.hsDone)
 	c.changedLocked()
@@ -266,7 +260,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		taps = append(taps, c.flight)
 	}
 	c.tr.SetTaps(taps...)
-	c.tr.HoldAlerts(recordLayerAllowed(cfg))
+	c.tr.HoldAlerts()
 	c.tr.BeginHandshake()
 	var adopt *helloAdoption
 	if fromListener {
@@ -310,9 +304,13 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		peer.Handshaken()
 	}
 	info := c.infoFrom(pc, &keys, cfg, sec)
-	app := c.takeOver(&keys, cfg, sec)
+	app, err := c.takeOver(&keys, sec)
+	if err != nil {
+		_ = pc.Close()
+		return err
+	}
 	if c.trace != nil {
-		c.trace.completed(info, app != nil)
+		c.trace.completed(info)
 	}
 	c.mu.Lock()
 	info.AcceptableCAs = facts.acceptableCAs
@@ -320,38 +318,25 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.keys = &keys
 	c.app = app
 	c.mu.Unlock()
-	if app == nil {
-		c.tr.ReleaseAlertsToPion()
-	} else {
-		c.retirePion(pc)
-		// Nothing needs pion's connection now: let it go.
-		c.mu.Lock()
-		c.pc = nil
-		c.mu.Unlock()
-	}
+	c.retirePion(pc)
+	// Nothing needs pion's connection now: let it go.
+	c.mu.Lock()
+	c.pc = nil
+	c.mu.Unlock()
 	return nil
 }
 
-// takeOver hands application data to dtlsgo's own record layer when the
-// connection's suite allows (see record.Layer); nil leaves it all to pion.
-func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record.Layer {
-	if !recordLayerAllowed(cfg) {
-		return nil
-	}
+// takeOver hands the records to dtlsgo's own record layer (see
+// record.Layer), keyed from what the handshake showed; pion only ran the
+// handshake.
+func (c *Conn) takeOver(st *dtls.State, sec *record.Secrets) (*record.Layer, error) {
 	app, err := record.NewLayer(st, c.isClient, sec)
 	if err != nil {
-		return nil
+		return nil, Errorf(ErrHandshake, "DTLS handshake finished without the session's keys in sight")
 	}
 	c.layer.Store(app)
 	c.tr.TakeOver(recordLayer{app, c}, c.push)
-	return app
-}
-
-// recordLayerAllowed reports whether dtlsgo's record layer may take over
-// (if the suite allows): not with connection IDs, nor when
-// DTLSGO_RECORD_LAYER=pion keeps pion's, for comparison.
-func recordLayerAllowed(cfg Config) bool {
-	return os.Getenv("DTLSGO_RECORD_LAYER") != "pion"
+	return app, nil
 }
 
 // options turns cfg into pion options shared by both roles.
@@ -492,25 +477,6 @@ func (c *Conn) WaitHandshake(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 		return contextError(ctx, "waiting for the DTLS handshake")
-	}
-}
-
-// pump moves decrypted records from pion into the receive queue until the
-// stream ends, noting how it ended.
-func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
-	defer close(done)
-	buf := make([]byte, MaxDatagramSize)
-	for {
-		n, err := pc.Read(buf)
-		if err != nil {
-			if transientReadError(err) {
-				continue
-			}
-			c.endOfStream(err)
-			return
-		}
-		rec := transport.GetRecordBuffer(n)
-		c.push([]transport.Queued{{Data: append((*rec)[:0], buf[:n]...), Buf: rec}}, true)
 	}
 }
 

@@ -77,32 +77,6 @@ func TestRecordLayerTakesOver(t *testing.T) {
 	}
 }
 
-// DTLSGO_RECORD_LAYER=pion leaves every record to pion.
-func TestRecordLayerCanStayWithPion(t *testing.T) {
-	t.Setenv("DTLSGO_RECORD_LAYER", "pion")
-	client, server, cerr, serr := handshakePair(t, Config{}, Config{Certificate: testCert(t)})
-	if cerr != nil || serr != nil {
-		t.Fatal(cerr, serr)
-	}
-	defer client.Close()
-	defer server.Close()
-	if client.app != nil || server.app != nil {
-		t.Fatal("the record layer took over")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if n, err := client.Send(ctx, false, [][]byte{[]byte("via pion")}); n != 1 {
-		t.Fatal(n, err)
-	}
-	if n, err := server.Receive(ctx, false, 1, func(_ int, rec []byte) {
-		if string(rec) != "via pion" {
-			t.Errorf("got %q", rec)
-		}
-	}); n != 1 {
-		t.Fatal(n, err)
-	}
-}
-
 // A forged, a replayed and a stale record are dropped; a fresh one opens.
 func TestRecordLayerDropsForgedAndReplayed(t *testing.T) {
 	client, server, cerr, serr := handshakePair(t, Config{}, Config{Certificate: testCert(t)})

@@ -337,14 +337,10 @@ func (tr *tracer) begin(cfg Config) {
 }
 
 // completed traces what the handshake established.
-func (tr *tracer) completed(info Info, ownRecordLayer bool) {
-	layer := "pion's"
-	if ownRecordLayer {
-		layer = "dtlsgo's"
-	}
-	tr.printf("handshake complete after %s: DTLS 1.2, %s, ALPN %s, SRTP profile %s, connection IDs %s, extended master secret %t, %s record layer",
+func (tr *tracer) completed(info Info) {
+	tr.printf("handshake complete after %s: DTLS 1.2, %s, ALPN %s, SRTP profile %s, connection IDs %s, extended master secret %t, dtlsgo's record layer",
 		tr.elapsed(), info.CipherSuite, orNone(info.NegotiatedProtocol), orNone(info.SRTPProfile),
-		tr.connectionIDs(), info.ExtendedMaster, layer)
+		tr.connectionIDs(), info.ExtendedMaster)
 }
 
 func orNone(s string) string {

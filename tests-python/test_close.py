@@ -2,10 +2,7 @@
 datagram sent before the close_notify is lost, the end of stream is 0
 messages with no error every time, and shutting only the write side ends
 only that direction."""
-import os
 import pathlib
-import subprocess
-import sys
 import threading
 import time
 
@@ -87,21 +84,6 @@ def test_the_last_datagram_before_close_notify_arrives(server_cert, kind, receiv
     assert outcomes == []
 
 
-def test_the_last_datagram_arrives_through_pions_record_layer():
-    """The same where pion keeps the record layer (pion v3.1.15 lost about
-    one datagram in 150 there), in another process: the module reads
-    DTLSGO_RECORD_LAYER when it starts."""
-    if os.environ.get("DTLSGO_RECORD_LAYER") == "pion":
-        pytest.skip("this is the other process")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         f"{__file__}::test_the_last_datagram_before_close_notify_arrives", "-k", "polling"],
-        env={**os.environ, "DTLSGO_RECORD_LAYER": "pion"}, timeout=300,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert proc.returncode == 0, proc.stdout[-4000:]
-    assert "2 passed" in proc.stdout, proc.stdout[-4000:]
-
-
 def established(server_cert, kind):
     cb, sb = bases(kind)
     client = conns.client_for(cb)
@@ -173,7 +155,6 @@ def test_the_side_that_read_close_notify_closes_with_its_own(server_cert):
 
 
 HALF_CLOSE = """
-import sys
 sys.path.insert(0, {tests!r})
 import conns, dgram
 cert = Gio.TlsCertificate.new_from_files({chain!r}, {key!r})

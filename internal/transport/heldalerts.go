@@ -16,14 +16,13 @@ import (
 //
 // Only alerts of a later epoch than 0 are held: until the peer's
 // ChangeCipherSpec pion cannot read them anyway, and a plaintext alert
-// ends a handshake at once, as it must. A connection the record layer does
-// not take over gets them back, queued for pion behind what it was given.
+// ends a handshake at once, as it must.
 
-// HoldAlerts sets whether the transport holds encrypted alerts back from
-// pion; set before start.
-func (t *Transport) HoldAlerts(on bool) {
+// HoldAlerts makes the transport hold encrypted alerts back from pion;
+// before start.
+func (t *Transport) HoldAlerts() {
 	t.mu.Lock()
-	t.holding = on
+	t.holding = true
 	t.mu.Unlock()
 }
 
@@ -62,20 +61,5 @@ func (t *Transport) ReleaseAlerts(take func(d []byte), ended func()) {
 	}
 	if stopped {
 		ended()
-	}
-}
-
-// ReleaseAlertsToPion ends the hold of a connection that pion keeps: the
-// held alerts are queued for pion after what it has been given.
-func (t *Transport) ReleaseAlertsToPion() {
-	t.mu.Lock()
-	held := t.held
-	t.held, t.holding = nil, false
-	for _, r := range held {
-		t.queue = append(t.queue, datagram{data: r})
-	}
-	t.mu.Unlock()
-	if len(held) > 0 {
-		signal(t.queued)
 	}
 }

@@ -20,7 +20,7 @@ func TestHeldAlerts(t *testing.T) {
 	if got := tr.hold(cat(data, alert)); !bytes.Equal(got, cat(data, alert)) {
 		t.Fatalf("not holding, hold kept %x", got)
 	}
-	tr.HoldAlerts(true)
+	tr.HoldAlerts()
 	for _, c := range []struct{ in, want []byte }{
 		{cat(data, alert), data},
 		{cat(hs, plainAlert), cat(hs, plainAlert)}, // a plaintext alert ends a handshake
@@ -45,13 +45,14 @@ func TestHeldAlerts(t *testing.T) {
 	}
 
 	tr = New(nil, record.Wire{})
-	tr.HoldAlerts(true)
+	tr.HoldAlerts()
 	for i := range maxHeldAlerts + 2 {
 		tr.hold(rawRecord(record.ContentAlert, 1, uint64(i), []byte(fmt.Sprint(i))))
 	}
-	tr.ReleaseAlertsToPion()
-	if len(tr.queue) != maxHeldAlerts || !bytes.HasSuffix(tr.queue[0].data, []byte("2")) ||
-		!bytes.HasSuffix(tr.queue[maxHeldAlerts-1].data, []byte(fmt.Sprint(maxHeldAlerts+1))) {
-		t.Fatalf("pion got %d alerts, want the last %d", len(tr.queue), maxHeldAlerts)
+	taken = nil
+	tr.ReleaseAlerts(func(d []byte) { taken = append(taken, d) }, func() {})
+	if len(taken) != maxHeldAlerts || !bytes.HasSuffix(taken[0], []byte("2")) ||
+		!bytes.HasSuffix(taken[maxHeldAlerts-1], []byte(fmt.Sprint(maxHeldAlerts+1))) {
+		t.Fatalf("released %d alerts, want the last %d", len(taken), maxHeldAlerts)
 	}
 }
