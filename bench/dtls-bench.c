@@ -10,12 +10,11 @@
  * Client and server live in this process (two threads over a loopback UDP
  * pair), so CPU figures are both sides'. Each run prints one JSON line. */
 
-#include <gio/gio.h>
+#include "bench-util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -36,61 +35,7 @@ static GOptionEntry entries[] = {
   { NULL }
 };
 
-static void
-die (const gchar *what, GError *error)
-{
-  g_printerr ("dtls-bench: %s: %s\n", what, error ? error->message : "failed");
-  exit (1);
-}
-
-/* ---- Measuring ------------------------------------------------------------ */
-
-static gdouble
-cpu_seconds (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static glong
-peak_rss_kib (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-static glong
-current_rss_kib (void)
-{
-  long pages = 0, resident = 0;
-  FILE *f = fopen ("/proc/self/statm", "r");
-
-  if (f == NULL || fscanf (f, "%ld %ld", &pages, &resident) != 2)
-    resident = 0;
-  if (f)
-    fclose (f);
-  return resident * (sysconf (_SC_PAGESIZE) / 1024);
-}
-
-static int
-cmp_gint64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* The p-th percentile (0..100) of n sorted samples, nearest rank. */
-static gint64
-percentile (const gint64 *sorted, guint n, gdouble p)
-{
-  guint rank = (guint) (p / 100.0 * n + 0.999999);
-  return sorted[CLAMP (rank, 1, n) - 1];
-}
+/* ---- Reporting ------------------------------------------------------------ */
 
 static const gchar *
 backend_name (void)
@@ -142,24 +87,6 @@ udp_pair (GSocket **a, GSocket **b)
   if (aa == NULL || ba == NULL ||
       !g_socket_connect (*a, ba, NULL, &error) || !g_socket_connect (*b, aa, NULL, &error))
     die ("connecting the UDP pair", error);
-}
-
-static GTlsDatabase *ca_database;
-static GTlsCertificate *server_certificate;
-
-static void
-load_pki (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (opt_ca == NULL || opt_cert == NULL)
-    die ("--ca and --cert are required", NULL);
-  ca_database = g_tls_file_database_new (opt_ca, &error);
-  if (ca_database == NULL)
-    die (opt_ca, error);
-  server_certificate = g_tls_certificate_new_from_file (opt_cert, &error);
-  if (server_certificate == NULL)
-    die (opt_cert, error);
 }
 
 /* One side of a connection under test: the datagram object to send and
@@ -261,7 +188,7 @@ run_handshake (void)
   gdouble cpu0, cpu;
   gint64 total0;
 
-  load_pki ();
+  load_pki (opt_ca, opt_cert);
   /* One untimed handshake loads what a process loads once. */
   {
     Pair warm;
@@ -383,7 +310,7 @@ run_throughput (void)
   gint64 t0;
 
   if (!opt_raw)
-    load_pki ();
+    load_pki (opt_ca, opt_cert);
   memset (payload, 0xa5, opt_size);
   for (i = 0; i < batch; i++)
     {
@@ -488,7 +415,7 @@ run_rtt (void)
   gdouble cpu0 = 0, cpu;
 
   if (!opt_raw)
-    load_pki ();
+    load_pki (opt_ca, opt_cert);
   pair_open (&pair);
   echo.side = &pair.server;
   echo.rounds = warm + rounds;
@@ -533,18 +460,13 @@ run_idle (void)
 {
   guint n = opt_n > 0 ? opt_n : 500, i;
   g_autofree Pair *pairs = g_new0 (Pair, n);
-  struct rlimit rl;
   glong rss0, rss1;
   gdouble cpu0;
   gint64 t0;
 
   /* Four descriptors a pair, more with a backend that duplicates them. */
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
-    {
-      rl.rlim_cur = rl.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
-  load_pki ();
+  raise_descriptor_limit ();
+  load_pki (opt_ca, opt_cert);
   {
     Pair warm;
     pair_open (&warm);

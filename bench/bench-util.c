@@ -1,0 +1,102 @@
+/* What every benchmark program of bench/ shares (bench-util.h). */
+
+#include "bench-util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+void
+die (const gchar *what, GError *error)
+{
+  g_printerr ("%s: %s: %s\n", g_get_prgname (), what, error ? error->message : "failed");
+  exit (1);
+}
+
+gdouble
+cpu_seconds (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+glong
+peak_rss_kib (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+/* Resident memory of process pid (0: this one), from /proc. */
+glong
+rss_kib_of (GPid pid)
+{
+  g_autofree gchar *path = pid ? g_strdup_printf ("/proc/%d/statm", pid)
+                               : g_strdup ("/proc/self/statm");
+  long pages = 0, resident = 0;
+  FILE *f = fopen (path, "r");
+
+  if (f == NULL || fscanf (f, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  if (f)
+    fclose (f);
+  return resident * (sysconf (_SC_PAGESIZE) / 1024);
+}
+
+glong
+current_rss_kib (void)
+{
+  return rss_kib_of (0);
+}
+
+/* Many connections need many descriptors: take all the hard limit allows. */
+void
+raise_descriptor_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
+int
+cmp_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile (0..100) of n sorted samples, nearest rank. */
+gint64
+percentile (const gint64 *sorted, guint n, gdouble p)
+{
+  guint rank = (guint) (p / 100.0 * n + 0.999999);
+  return sorted[CLAMP (rank, 1, n) - 1];
+}
+
+GTlsDatabase *ca_database;
+GTlsCertificate *server_certificate;
+
+void
+load_pki (const gchar *ca, const gchar *cert)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (ca == NULL || cert == NULL)
+    die ("--ca and --cert are required", NULL);
+  ca_database = g_tls_file_database_new (ca, &error);
+  if (ca_database == NULL)
+    die (ca, error);
+  server_certificate = g_tls_certificate_new_from_file (cert, &error);
+  if (server_certificate == NULL)
+    die (cert, error);
+}
