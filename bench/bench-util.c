@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -47,6 +48,23 @@ rss_kib_of (GPid pid)
   if (f)
     fclose (f);
   return resident * (sysconf (_SC_PAGESIZE) / 1024);
+}
+
+/* User and system CPU time of process pid so far, from /proc. */
+gdouble
+cpu_seconds_of (GPid pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree gchar *text = NULL;
+  unsigned long utime = 0, stime = 0;
+  const gchar *after_name;
+
+  /* The command name in parentheses may hold spaces: fields count from its end. */
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (after_name = strrchr (text, ')')) == NULL ||
+      sscanf (after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+              &utime, &stime) != 2)
+    return 0;
+  return (gdouble) (utime + stime) / sysconf (_SC_CLK_TCK);
 }
 
 glong

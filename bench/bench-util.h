@@ -11,6 +11,7 @@ gdouble cpu_seconds (void);
 glong peak_rss_kib (void);
 glong rss_kib_of (GPid pid);
 glong current_rss_kib (void);
+gdouble cpu_seconds_of (GPid pid);
 void raise_descriptor_limit (void);
 
 int cmp_gint64 (gconstpointer a, gconstpointer b);
