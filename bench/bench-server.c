@@ -8,12 +8,9 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-static gchar *opt_ca, *opt_cert;
 static gint opt_rcvbuf = 4 << 20;
 
 static const GOptionEntry entries[] = {
-  { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, "PEM file of the CA the clients trust", "FILE" },
-  { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert, "PEM file of the server's certificate and key", "FILE" },
   { "rcvbuf", 0, 0, G_OPTION_ARG_INT, &opt_rcvbuf, "SO_RCVBUF to ask for (default 4 MiB; the kernel caps it at net.core.rmem_max)", "BYTES" },
   { NULL }
 };
@@ -37,11 +34,12 @@ bench_server_init (int *argc, char ***argv, const GOptionEntry *extra)
   g_autoptr(GError) error = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, pki_entries, NULL);
   if (extra)
     g_option_context_add_main_entries (context, extra, NULL);
   if (!g_option_context_parse (context, argc, argv, &error))
     die ("options", error);
-  load_pki (opt_ca, opt_cert);
+  load_pki ();
   raise_descriptor_limit ();
   g_unix_fd_add (0, G_IO_IN | G_IO_HUP | G_IO_ERR, stdin_closed, NULL);
 }
@@ -125,18 +123,11 @@ static void
 handshaken (GObject *source, GAsyncResult *result, gpointer data)
 {
   Peer *peer = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSource) watch = NULL;
 
-  if (!g_dtls_connection_handshake_finish (peer->conn, result, &error))
-    {
-      g_printerr ("%s: a handshake failed: %s\n", g_get_prgname (), error->message);
-      peer_end (peer);
-      return;
-    }
-  watch = g_datagram_based_create_source (G_DATAGRAM_BASED (peer->conn), G_IO_IN, NULL);
-  g_source_set_callback (watch, G_SOURCE_FUNC (readable), peer, NULL);
-  g_source_attach (watch, NULL);
+  if (handshake_finished (peer->conn, result))
+    watch_readable (peer->conn, readable, peer);
+  else
+    peer_end (peer);
 }
 
 void

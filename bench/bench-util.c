@@ -101,20 +101,47 @@ percentile (const gint64 *sorted, guint n, gdouble p)
   return sorted[CLAMP (rank, 1, n) - 1];
 }
 
-GTlsDatabase *ca_database;
-GTlsCertificate *server_certificate;
-
-void
-load_pki (const gchar *ca, const gchar *cert)
+gboolean
+handshake_finished (GDtlsConnection *conn, GAsyncResult *result)
 {
   g_autoptr(GError) error = NULL;
 
-  if (ca == NULL || cert == NULL)
+  if (g_dtls_connection_handshake_finish (conn, result, &error))
+    return TRUE;
+  g_printerr ("%s: a handshake failed: %s\n", g_get_prgname (), error->message);
+  return FALSE;
+}
+
+void
+watch_readable (GDtlsConnection *conn, GDatagramBasedSourceFunc func, gpointer data)
+{
+  g_autoptr(GSource) watch = g_datagram_based_create_source (G_DATAGRAM_BASED (conn), G_IO_IN, NULL);
+
+  g_source_set_callback (watch, G_SOURCE_FUNC (func), data, NULL);
+  g_source_attach (watch, g_main_context_get_thread_default ());
+}
+
+gchar *pki_ca, *pki_cert;
+GTlsDatabase *ca_database;
+GTlsCertificate *server_certificate;
+
+const GOptionEntry pki_entries[] = {
+  { "ca", 0, 0, G_OPTION_ARG_FILENAME, &pki_ca, "PEM file of the CA the clients trust", "FILE" },
+  { "cert", 0, 0, G_OPTION_ARG_FILENAME, &pki_cert, "PEM file of the server's certificate and key", "FILE" },
+  { NULL }
+};
+
+void
+load_pki (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (pki_ca == NULL || pki_cert == NULL)
     die ("--ca and --cert are required", NULL);
-  ca_database = g_tls_file_database_new (ca, &error);
+  ca_database = g_tls_file_database_new (pki_ca, &error);
   if (ca_database == NULL)
-    die (ca, error);
-  server_certificate = g_tls_certificate_new_from_file (cert, &error);
+    die (pki_ca, error);
+  server_certificate = g_tls_certificate_new_from_file (pki_cert, &error);
   if (server_certificate == NULL)
-    die (cert, error);
+    die (pki_cert, error);
 }

@@ -17,8 +17,18 @@ void raise_descriptor_limit (void);
 int cmp_gint64 (gconstpointer a, gconstpointer b);
 gint64 percentile (const gint64 *sorted, guint n, gdouble p);
 
-/* The CA the clients trust and the certificate the servers present, from
- * the files that --ca and --cert name. */
+/* Finishes conn's handshake_async; a failure is reported on stderr (the
+ * run goes on and counts it). */
+gboolean handshake_finished (GDtlsConnection *conn, GAsyncResult *result);
+
+/* Watches conn for something to receive: func (conn, condition, data) in
+ * the thread-default main context. */
+void watch_readable (GDtlsConnection *conn, GDatagramBasedSourceFunc func, gpointer data);
+
+/* --ca and --cert, which every benchmark program takes, and what they name:
+ * the CA the clients trust and the certificate the servers present. */
+extern const GOptionEntry pki_entries[];
+extern gchar *pki_ca, *pki_cert;
 extern GTlsDatabase *ca_database;
 extern GTlsCertificate *server_certificate;
-void load_pki (const gchar *ca, const gchar *cert);
+void load_pki (void);

@@ -18,13 +18,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static gchar *opt_ca, *opt_cert, *opt_label;
+static gchar *opt_label;
 static gint opt_n = 0, opt_size = 0, opt_window = 256, opt_batch = 32, opt_rcvbuf = 4 << 20;
 static gboolean opt_raw;
 
 static GOptionEntry entries[] = {
-  { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, "PEM file of the CA the client trusts", "FILE" },
-  { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert, "PEM file of the server's certificate and key", "FILE" },
   { "count", 'n', 0, G_OPTION_ARG_INT, &opt_n, "Handshakes, datagrams, round trips or idle pairs", "N" },
   { "size", 0, 0, G_OPTION_ARG_INT, &opt_size, "Datagram payload size (default 1200; 64 for rtt)", "BYTES" },
   { "window", 0, 0, G_OPTION_ARG_INT, &opt_window, "Datagrams in flight at most (default 256)", "N" },
@@ -188,7 +186,7 @@ run_handshake (void)
   gdouble cpu0, cpu;
   gint64 total0;
 
-  load_pki (opt_ca, opt_cert);
+  load_pki ();
   /* One untimed handshake loads what a process loads once. */
   {
     Pair warm;
@@ -310,7 +308,7 @@ run_throughput (void)
   gint64 t0;
 
   if (!opt_raw)
-    load_pki (opt_ca, opt_cert);
+    load_pki ();
   memset (payload, 0xa5, opt_size);
   for (i = 0; i < batch; i++)
     {
@@ -415,7 +413,7 @@ run_rtt (void)
   gdouble cpu0 = 0, cpu;
 
   if (!opt_raw)
-    load_pki (opt_ca, opt_cert);
+    load_pki ();
   pair_open (&pair);
   echo.side = &pair.server;
   echo.rounds = warm + rounds;
@@ -466,7 +464,7 @@ run_idle (void)
 
   /* Four descriptors a pair, more with a backend that duplicates them. */
   raise_descriptor_limit ();
-  load_pki (opt_ca, opt_cert);
+  load_pki ();
   {
     Pair warm;
     pair_open (&warm);
@@ -496,6 +494,7 @@ main (int argc, char **argv)
   const gchar *mode;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, pki_entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die ("options", error);
   if (argc != 2)

@@ -19,13 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static gchar *opt_ca, *opt_cert, *opt_label;
+static gchar *opt_label;
 static gchar **opt_server_env;
 static gint opt_n = 100;
 
 static GOptionEntry entries[] = {
-  { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, "PEM file of the CA the clients trust", "FILE" },
-  { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert, "PEM file of the server's certificate and key", "FILE" },
   { "count", 'n', 0, G_OPTION_ARG_INT, &opt_n, "Clients at once (default 100)", "N" },
   { "label", 0, 0, G_OPTION_ARG_STRING, &opt_label, "Server name to report", "NAME" },
   { "server-env", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_server_env, "An environment variable of the server", "VAR=VALUE" },
@@ -103,22 +101,17 @@ static void
 handshaken (GObject *source, GAsyncResult *result, gpointer data)
 {
   Client *client = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSource) watch = NULL;
 
   client->handshaken = g_get_monotonic_time ();
-  if (!g_dtls_connection_handshake_finish (client->conn, result, &error))
+  if (!handshake_finished (client->conn, result))
     {
-      g_printerr ("%s: a handshake failed: %s\n", g_get_prgname (), error->message);
       client->failed = TRUE;
       client_finished (client);
       return;
     }
   send_ping (client);
   client->resend = g_timeout_add (resend_ms, resend, client);
-  watch = g_datagram_based_create_source (G_DATAGRAM_BASED (client->conn), G_IO_IN, NULL);
-  g_source_set_callback (watch, G_SOURCE_FUNC (echoed), client, NULL);
-  g_source_attach (watch, NULL);
+  watch_readable (client->conn, echoed, client);
 }
 
 static void
@@ -224,9 +217,9 @@ server_start (gchar **argv)
   for (; *argv; argv++)
     g_ptr_array_add (args, *argv);
   g_ptr_array_add (args, "--ca");
-  g_ptr_array_add (args, opt_ca);
+  g_ptr_array_add (args, pki_ca);
   g_ptr_array_add (args, "--cert");
-  g_ptr_array_add (args, opt_cert);
+  g_ptr_array_add (args, pki_cert);
   g_ptr_array_add (args, NULL);
   server = g_subprocess_launcher_spawnv (launcher, (const gchar * const *) args->pdata, &error);
   if (server == NULL)
@@ -255,6 +248,7 @@ main (int argc, char **argv)
   GPid pid;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, pki_entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die ("options", error);
   /* GOption keeps the "--" when an argument after it looks like an option. */
@@ -268,7 +262,7 @@ main (int argc, char **argv)
   n = opt_n;
   clients = g_new0 (Client, n);
   latency = g_new (gint64, n);
-  load_pki (opt_ca, opt_cert);
+  load_pki ();
   raise_descriptor_limit ();
   server = server_start (argv + 1);
   pid = atoi (g_subprocess_get_identifier (server));
