@@ -3,8 +3,11 @@ package dtlsgo
 import (
 	"context"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"io"
 	"net"
+	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/protocol/alert"
@@ -64,12 +67,27 @@ type handshakeFacts struct {
 	acceptableCAs     [][]byte
 }
 
+// datagramCounts is the tap that counts the datagrams a handshake received
+// and how many of them began with a DTLS record header: a peer that sends
+// only other things is not speaking DTLS.
+type datagramCounts struct{ datagrams, dtlsLike atomic.Int64 }
+
+func (n *datagramCounts) Datagram(d []byte, sent bool) {
+	if sent {
+		return
+	}
+	n.datagrams.Add(1)
+	if record.LooksLikeDTLS(d) {
+		n.dtlsLike.Add(1)
+	}
+}
+
 // handshakeError turns what ended a failed handshake into the GLib error a
 // caller can act on. ctx is the handshake's bounded context.
 func handshakeError(ctx context.Context, err error, facts handshakeFacts) error {
 	// Our own verdicts (a rejected certificate, an interaction that failed,
 	// a key that stayed locked) already carry their kind.
-	var coded *codedError
+	var coded *errkind.Error
 	if errors.As(err, &coded) {
 		return coded
 	}

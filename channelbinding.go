@@ -5,6 +5,7 @@ import (
 	_ "crypto/sha256" // the hashes RFC 5929 picks
 	_ "crypto/sha512"
 	"crypto/x509"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"sync"
 
 	"github.com/pion/dtls/v3"
@@ -30,7 +31,7 @@ const (
 // decrypting a record): they never change once the handshake completed.
 type channelBindings struct {
 	keys           *dtls.State
-	secrets        *sessionSecrets
+	secrets        *record.Secrets
 	isClient       bool
 	serverLeaf     []byte
 	extendedMaster bool
@@ -46,7 +47,7 @@ type channelBindings struct {
 
 func (b *channelBindings) compute() {
 	b.serverEndPoint, b.serverEndPointErr = serverEndPoint(b.serverLeaf)
-	b.unique, b.uniqueErr = tlsUnique(b.keys, b.secrets, b.isClient)
+	b.unique, b.uniqueErr = record.TLSUnique(b.keys, b.secrets, b.isClient)
 	if !b.extendedMaster {
 		// Without it a DTLS 1.2 exporter value is not unique to the
 		// connection (the triple handshake attack), so RFC 9266 forbids it.

@@ -5,14 +5,13 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"math/big"
+	"github.com/dtlsgo/dtlsgo/internal/testpki"
 	"net"
 	"testing"
 	"time"
@@ -83,7 +82,7 @@ func pionPeer(t *testing.T, client bool, cert *Certificate) (*Conn, chan error) 
 			pc, err = dtls.ClientWithOptions(pl, ours.LocalAddr(), dtls.WithInsecureSkipVerify(true),
 				dtls.WithExtendedMasterSecret(dtls.DisableExtendedMasterSecret))
 		} else {
-			tc, _ := cert.tlsCertificate()
+			tc, _ := tlsCertificate(cert)
 			pc, err = dtls.ServerWithOptions(pl, ours.LocalAddr(), dtls.WithCertificates(tc),
 				dtls.WithExtendedMasterSecret(dtls.DisableExtendedMasterSecret))
 		}
@@ -132,8 +131,8 @@ func TestTLSExporterNeedsExtendedMasterSecret(t *testing.T) {
 }
 
 func TestServerEndPointHashFollowsSignatureAlgorithm(t *testing.T) {
-	ecKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader) // testpki's are P-256
+	edKey := testpki.NewKey(t, "ed25519")
 	cases := []struct {
 		key  crypto.Signer
 		alg  x509.SignatureAlgorithm
@@ -145,12 +144,8 @@ func TestServerEndPointHashFollowsSignatureAlgorithm(t *testing.T) {
 		{edKey, x509.PureEd25519, 0},
 	}
 	for _, c := range cases {
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "x"},
-			NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), SignatureAlgorithm: c.alg}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, c.key.Public(), c.key)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, SignatureAlgorithm: c.alg}
+		der := testpki.Issue(t, tmpl, c.key, nil).DER()
 		got, err := serverEndPoint(der)
 		if c.hash == 0 {
 			if !errors.Is(err, ErrChannelBindingNotSupp) {

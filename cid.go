@@ -3,6 +3,7 @@ package dtlsgo
 import (
 	"bytes"
 
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/pion/dtls/v3"
 )
 
@@ -13,7 +14,7 @@ import (
 // peer asks for without asking for one itself.
 const (
 	ConnectionIDSendOnly  = -1
-	MaxConnectionIDLength = 255
+	MaxConnectionIDLength = record.MaxConnectionIDLength
 )
 
 // fixed is the ID to ask for, when someone else (a listener) chose it and

@@ -1,6 +1,7 @@
 package dtlsgo
 
 import (
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"io"
 	"os"
 	"strconv"
@@ -29,7 +30,7 @@ const DefaultMTU = 1200
 
 // handshakeFragmentOverhead is what a handshake fragment's datagram adds
 // to its bytes: the record header and the handshake header (12).
-const handshakeFragmentOverhead = recordHeaderLen + 12
+const handshakeFragmentOverhead = record.HeaderLen + 12
 
 // Config is what a handshake needs from the connection's properties, read
 // when the handshake starts (GLib lets users set them after construction).
@@ -75,7 +76,7 @@ type Config struct {
 	// log format (what SSLKEYLOGFILE names).
 	KeyLogFile string
 
-	keyCapture   io.Writer // the handshake's own key log reader (sessionSecrets)
+	keyCapture   io.Writer // the handshake's own key log reader (record.Secrets)
 	connectionID []byte    // the ID to ask for (a listener routes by it), else random
 }
 

@@ -3,13 +3,8 @@ package dtlsgo
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
+	"github.com/dtlsgo/dtlsgo/internal/testpki"
 	"net"
 	"runtime"
 	"testing"
@@ -29,20 +24,11 @@ func (a *acceptAll) UnlockCertificate(_ context.Context, c *Certificate) (*Certi
 	return c, nil
 }
 
+// testCert is the shared test PKI's self-signed "localhost" with its key.
 func testCert(t testing.TB) *Certificate {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := NewCertificate(CertificateSource{DER: der, KeyDER: keyDER})
+	c := testpki.SelfSigned(t)
+	cert, err := NewCertificate(CertificateSource{DER: c.DER(), KeyDER: c.KeyDER(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

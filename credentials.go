@@ -5,7 +5,7 @@ import (
 )
 
 // tlsCertificate is c as pion takes it: the chain it sends and the key.
-func (c *Certificate) tlsCertificate() (tls.Certificate, error) {
+func tlsCertificate(c *Certificate) (tls.Certificate, error) {
 	key := c.PrivateKey()
 	if key == nil {
 		return tls.Certificate{}, Errorf(ErrBadCertificate, "The certificate has no private key")

@@ -1,6 +1,12 @@
-// Package dtlsgo is the Go core of dtlsgo, a GIO TLS backend that gives GLib
-// programs GDtlsConnection over pion/dtls v3. It knows nothing of cgo:
-// package export adapts it to the C shim.
+// Package dtlsgo is the connection façade of dtlsgo, a GIO TLS backend that
+// gives GLib programs GDtlsConnection over pion/dtls v3. It knows nothing of
+// cgo: package export adapts it to the C shim.
+//
+// Layers, each importing only those below it (layers_test.go checks): export/
+// (the cgo boundary) imports this package and no internal/ one; this package
+// drives the engine under internal/; no internal/ package imports this one or
+// export/. Names export/ uses from the engine (error kinds, the trust store)
+// are re-exported here.
 package dtlsgo
 
 import (
@@ -8,6 +14,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"io"
 	"os"
 	"sync"
@@ -57,7 +65,7 @@ const recvQueueLimit = 1024
 // of observers at once.
 type Conn struct {
 	isClient bool
-	tr       *transport
+	tr       *transport.Transport
 
 	readLock, writeLock opLock
 
@@ -82,20 +90,22 @@ type Conn struct {
 	onChange        func()
 	pumpDone        chan struct{}
 
-	onChangeMu sync.Mutex // guards onChange and its calls
-	app        *appLayer  // dtlsgo's record layer, once it took over from pion (then retired)
-	sendBuf    []byte     // sealed records of one batch (under writeLock)
-	sendDgrams [][]byte   // the datagrams in sendBuf
+	onChangeMu sync.Mutex    // guards onChange and its calls
+	app        *record.Layer // dtlsgo's record layer, once it took over from pion (then retired)
+	sendBuf    []byte        // sealed records of one batch (under writeLock)
+	sendDgrams [][]byte      // the datagrams in sendBuf
 
-	lastResend atomic.Int64 // when the last flight was last sent again (UnixNano)
-	trace      *tracer      // set when the handshake begins; nil: no trace
+	lastResend atomic.Int64                 // when the last flight was last sent again (UnixNano)
+	flight     *record.LastFlight           // a server\'s last flight, set before the handshake
+	layer      atomic.Pointer[record.Layer] // the record layer, once it took over
+	trace      *tracer                      // set when the handshake begins; nil: no trace
 }
 
 // NewConn wraps base; nothing is read or sent before the first handshake.
 func NewConn(base BaseSocket, isClient bool) *Conn {
 	return &Conn{
 		isClient:      isClient,
-		tr:            newTransport(base),
+		tr:            transport.New(base, record.Wire{}),
 		readLock:      newOpLock(),
 		writeLock:     newOpLock(),
 		requireNotify: true,
@@ -124,7 +134,7 @@ func (c *Conn) SetRequireCloseNotify(require bool) {
 func (c *Conn) changedLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
-	c.tr.wakeInline()
+	c.tr.WakeInline()
 }
 
 // notify runs the change callback. It holds onChangeMu while calling so
@@ -188,7 +198,6 @@ func (c *Conn) RunHandshake(ctx context.Context, cfg Config, hooks HandshakeHook
 		err = Errorf(ErrClosed, "Connection is closed")
 	} else {
 		c.trace = newTracer(c.isClient)
-		c.tr.trace = c.trace
 		if c.trace != nil {
 			c.trace.begin(cfg)
 		}
@@ -222,11 +231,11 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if err != nil {
 		return err
 	}
-	sec := &sessionSecrets{}
+	sec := &record.Secrets{}
 	cfg.keyCapture = sec
 	// A listener's client: it made the cookie exchange and routes by the
 	// connection ID it chose (listenerhello.go).
-	peer, fromListener := c.tr.base.(ListenerPeer)
+	peer, fromListener := c.tr.Base().(ListenerPeer)
 	fromListener = fromListener && !c.isClient
 	if fromListener {
 		cfg.connectionID = peer.ConnectionID()
@@ -239,7 +248,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if c.isClient && cfg.usesPSK() {
 		facts.pskIdentity = cfg.PSKIdentity
 	}
-	extra, keyLog, err := namespaceOptions(ctx, cfg, hooks, watch)
+	extra, keyLog, err := featureOptions(ctx, cfg, hooks, watch)
 	if err != nil {
 		return err
 	}
@@ -247,22 +256,29 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 		defer keyLog.Close()
 	}
 	opts = append(opts, extra...)
-	c.tr.secrets = sec
-	c.tr.holdAlerts(recordLayerAllowed(cfg))
+	counts := &datagramCounts{}
+	taps := []transport.Tap{counts, sec}
+	if c.trace != nil {
+		taps = append(taps, c.trace)
+	}
 	if !c.isClient {
-		c.tr.flight = &lastFlight{}
+		c.flight = &record.LastFlight{}
+		taps = append(taps, c.flight)
 	}
-	c.tr.beginHandshake()
+	c.tr.SetTaps(taps...)
+	c.tr.HoldAlerts(recordLayerAllowed(cfg))
+	c.tr.BeginHandshake()
+	var adopt *helloAdoption
 	if fromListener {
-		c.tr.adopt = newHelloAdoption(peer)
-		c.tr.peers.peer = peer.PeerAddr()
+		adopt = newHelloAdoption(peer)
+		c.tr.Adopt(adopt, peer.PeerAddr())
 	}
-	c.tr.start()
+	c.tr.Start()
 	var pc *dtls.Conn
 	if c.isClient {
-		pc, err = dtls.ClientWithOptions(c.tr, peerAddr{}, clientOptions(opts)...)
+		pc, err = dtls.ClientWithOptions(c.tr, transport.PeerAddr{}, clientOptions(opts)...)
 	} else {
-		pc, err = dtls.ServerWithOptions(c.tr, peerAddr{}, serverOptions(opts, cfg)...)
+		pc, err = dtls.ServerWithOptions(c.tr, transport.PeerAddr{}, serverOptions(opts, cfg)...)
 	}
 	if err != nil {
 		return Errorf(ErrHandshake, "Cannot set up the DTLS handshake: %v", err)
@@ -270,18 +286,18 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Lock()
 	c.pc = pc
 	c.mu.Unlock()
-	if c.tr.adopt != nil {
-		c.tr.adopt.pion.Store(pc)
+	if adopt != nil {
+		adopt.pion.Store(pc)
 	}
 
 	err = pc.HandshakeContext(ctx)
-	c.tr.endHandshake()
-	if c.tr.adopt != nil {
-		c.tr.adopt.pion.Store(nil) // pion's connection is retired after the handshake
+	c.tr.EndHandshake()
+	if adopt != nil {
+		adopt.pion.Store(nil) // pion's connection is retired after the handshake
 	}
 	if err != nil {
-		facts.datagrams, facts.dtlsRecords = c.tr.counts()
-		facts.baseEOF = c.tr.sawEOF()
+		facts.datagrams, facts.dtlsRecords = int(counts.datagrams.Load()), int(counts.dtlsLike.Load())
+		facts.baseEOF = c.tr.SawEOF()
 		_ = pc.Close()
 		return handshakeError(ctx, err, *facts)
 	}
@@ -305,7 +321,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.app = app
 	c.mu.Unlock()
 	if app == nil {
-		c.tr.releaseAlertsToPion()
+		c.tr.ReleaseAlertsToPion()
 	} else {
 		c.retirePion(pc)
 		// Nothing needs pion's connection now: let it go.
@@ -317,16 +333,17 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 }
 
 // takeOver hands application data to dtlsgo's own record layer when the
-// connection's suite allows (see appLayer); nil leaves it all to pion.
-func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *sessionSecrets) *appLayer {
+// connection's suite allows (see record.Layer); nil leaves it all to pion.
+func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record.Layer {
 	if !recordLayerAllowed(cfg) {
 		return nil
 	}
-	app, err := newAppLayer(st, c.isClient, sec)
+	app, err := record.NewLayer(st, c.isClient, sec)
 	if err != nil {
 		return nil
 	}
-	c.tr.takeOver(app, c.push)
+	c.layer.Store(app)
+	c.tr.TakeOver(recordLayer{app}, c.push)
 	return app
 }
 
@@ -353,8 +370,8 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 		}),
 		dtls.WithExtendedMasterSecret(dtls.RequestExtendedMasterSecret),
 		// P-256 first: Go's P-256 has a precomputed base table and
-		// assembly, and a key pair plus a shared secret cost a third of
-		// X25519's here (120 vs 330 us), on both sides of a handshake.
+		// assembly, so a key pair plus a shared secret cost much less
+		// than X25519's, on both sides of a handshake.
 		// The server picks from the client's list (pion does), so every
 		// peer still gets X25519 if it prefers it.
 		dtls.WithEllipticCurves(elliptic.P256, elliptic.X25519, elliptic.P384),
@@ -366,7 +383,7 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 		if err != nil {
 			return nil, err
 		}
-		tc, err := cert.tlsCertificate()
+		tc, err := tlsCertificate(cert)
 		if err != nil {
 			return nil, err
 		}
@@ -405,7 +422,7 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 			if err != nil {
 				return nil, err
 			}
-			tc, err := cert.tlsCertificate()
+			tc, err := tlsCertificate(cert)
 			if err != nil {
 				return nil, err
 			}
@@ -492,8 +509,8 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 			c.endOfStream(err)
 			return
 		}
-		rec := getRecordBuffer(n)
-		c.push([]queued{{data: append((*rec)[:0], buf[:n]...), buf: rec}}, true)
+		rec := transport.GetRecordBuffer(n)
+		c.push([]transport.Queued{{Data: append((*rec)[:0], buf[:n]...), Buf: rec}}, true)
 	}
 }
 
@@ -501,7 +518,7 @@ func (c *Conn) pump(pc *dtls.Conn, done chan struct{}) {
 // full: the reader then stops reading, as a full socket buffer would.
 // Records that arrive after the read side was shut are dropped. It reports
 // whether the queue is full.
-func (c *Conn) push(recs []queued, wait bool) (full bool) {
+func (c *Conn) push(recs []transport.Queued, wait bool) (full bool) {
 	c.mu.Lock()
 	for wait && c.records.len() >= recvQueueLimit && !c.readShut {
 		wait := c.changed
@@ -512,7 +529,7 @@ func (c *Conn) push(recs []queued, wait bool) (full bool) {
 	if c.readShut {
 		c.mu.Unlock()
 		for _, r := range recs {
-			putRecordBuffer(r.buf)
+			transport.PutRecordBuffer(r.Buf)
 		}
 		return false
 	}
@@ -541,7 +558,7 @@ func (c *Conn) endOfStream(err error) {
 	}
 	switch {
 	case c.readShut:
-	case c.tr.sawEOF():
+	case c.tr.SawEOF():
 		if c.requireNotify {
 			c.eosErr = Errorf(ErrEOF, "TLS connection closed unexpectedly")
 		}
@@ -579,12 +596,12 @@ func (c *Conn) Info() (Info, bool) {
 	return c.info, c.state == HandshakeDone
 }
 
-func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *sessionSecrets) Info {
+func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *record.Secrets) Info {
 	info := Info{
 		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
 		PeerCertificates:   st.PeerCertificates,
-		ExtendedMaster:     c.tr.hello.extendedMasterSecret(),
+		ExtendedMaster:     sec.ExtendedMasterSecret(),
 	}
 	if id, ok := pc.SelectedSRTPProtectionProfile(); ok {
 		if p, ok := srtpProfileFor(id); ok {

@@ -1,25 +1,22 @@
 package dtlsgo
 
-// Fuzz targets for everything dtlsgo decodes itself: datagrams and records
-// on their way to pion (the transport adapter, the forged-record filter,
-// the record splitter, the record layer's open and replay window, the
-// ServerHello watch, the handshake trace) and an established connection under injected
-// datagrams; certificates, keys, PKCS #12, PEM bundles, database handles
-// and names, host names, SRTP profile names. Seeds: testdata/fuzz/<target>
-// (real handshakes' datagrams, the test PKI's files) and the f.Add calls.
-// scripts/fuzz runs each target for a bounded time; the README says how to
-// run them longer. Certificates (PEM) and distinguished names have their
-// targets in certificate_test.go and dn_test.go.
+// Fuzz targets for what the connection decodes itself: datagrams on their
+// way to pion (the transport adapter, the handshake trace), an established
+// connection under injected datagrams, certificates' channel-binding hashes
+// and SRTP profile names. Seeds: testdata/fuzz/<target> (real handshakes'
+// datagrams) and the f.Add calls. scripts/fuzz runs the targets of every
+// package for a bounded time; the README says how to run them longer. The
+// record format's targets are in internal/record, the trust store's in
+// internal/trust.
 
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"net"
-	"os"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,197 +25,13 @@ import (
 
 // ---- datagrams and records ------------------------------------------------------
 
-func FuzzDropForgedPlaintext(f *testing.F) {
-	f.Add(rawRecord(23, 0, 1, []byte("clear")))
-	f.Add(cat(rawRecord(contentHandshake, 0, 1, []byte{1, 0, 0, 0}), rawRecord(contentChangeCipherSpec, 0, 2, []byte{1})))
-	f.Add(cat(rawRecord(23, 1, 3, make([]byte, 40)), rawRecord(contentTypeCID, 0, 1, []byte{1})))
-	// An epoch-1 connection-ID record first: nothing after it can be
-	// delimited, so nothing after it is judged.
-	f.Add(cat(rawRecord(contentTypeCID, 1, 1, []byte{0, 4}), rawRecord(0x30, 0, 1, []byte("0000"))))
-	f.Fuzz(func(t *testing.T, d []byte) {
-		out := dropForgedPlaintext(d)
-		if len(out) > len(d) {
-			t.Fatalf("grew: %d > %d", len(out), len(d))
-		}
-		if len(out) == len(d) && !bytes.Equal(out, d) {
-			t.Fatal("same length but changed")
-		}
-		if again := dropForgedPlaintext(out); !bytes.Equal(again, out) {
-			t.Fatalf("not idempotent:\n%x\n%x", out, again)
-		}
-		// What is kept is what was there, in order.
-		for rest := out; len(rest) > 0; {
-			r, next, ok := nextRecord(rest)
-			if !ok {
-				if !bytes.HasSuffix(d, rest) {
-					t.Fatalf("tail %x is not the input's", rest)
-				}
-				break
-			}
-			if !bytes.Contains(d, r.raw) {
-				t.Fatalf("record %x is not the input's", r.raw)
-			}
-			if r.typ == contentTypeCID {
-				break // its header length is unknown here: the filter stops there too
-			}
-			if forgedPlaintext(r) {
-				t.Fatalf("kept a forged record %x", r.raw)
-			}
-			rest = next
-		}
-	})
-}
-
-func FuzzNextRecord(f *testing.F) {
-	f.Add(rawRecord(22, 0, 0, []byte{1, 2, 3}))
-	f.Add([]byte{23, 0xfe, 0xfd, 0, 1})
-	f.Fuzz(func(t *testing.T, d []byte) {
-		total := 0
-		for rest := d; len(rest) > 0; {
-			r, next, ok := nextRecord(rest)
-			if !ok {
-				break
-			}
-			if len(r.raw) != recordHeaderLen+len(r.body) || !bytes.Equal(r.raw[recordHeaderLen:], r.body) ||
-				r.typ != r.raw[0] || uint64(r.epoch) != r.epochSeq>>48 {
-				t.Fatalf("inconsistent record %+v", r)
-			}
-			total += len(r.raw)
-			rest = next
-		}
-		if total > len(d) {
-			t.Fatalf("records span %d of %d bytes", total, len(d))
-		}
-	})
-}
-
-// fuzzAppLayers are two record layers sharing keys, as a client's and a
-// server's would after a handshake.
-func fuzzAppLayers(t testing.TB) (send, recv *appLayer) {
-	key := bytes.Repeat([]byte{0x42}, 16)
-	send, recv = &appLayer{epoch: 1}, &appLayer{epoch: 1}
-	var err error
-	if send.local, err = newGCM(key); err != nil {
-		t.Fatal(err)
-	}
-	if recv.remote, err = newGCM(key); err != nil {
-		t.Fatal(err)
-	}
-	copy(send.localIV[:], "ivIV")
-	copy(recv.remoteIV[:], "ivIV")
-	recv.replay.init(0)
-	return send, recv
-}
-
-func FuzzAppLayerOpen(f *testing.F) {
-	send, _ := fuzzAppLayers(f)
-	var sealed []byte
-	for i := 0; i < 3; i++ {
-		var sc aeadScratch
-		rec, err := send.seal(nil, contentAppData, []byte(fmt.Sprintf("payload %d", i)), &sc)
-		if err != nil {
-			f.Fatal(err)
-		}
-		sealed = append(sealed, rec...)
-		f.Add(rec)
-	}
-	f.Add(sealed)
-	f.Fuzz(func(t *testing.T, d []byte) {
-		// A fresh pair per input: the records it may open are exactly the
-		// three sealed above (the same keys, sequence numbers 0-2).
-		send, recv := fuzzAppLayers(t)
-		genuine := map[string]string{}
-		for i := 0; i < 3; i++ {
-			var sc aeadScratch
-			rec, _ := send.seal(nil, contentAppData, []byte(fmt.Sprintf("payload %d", i)), &sc)
-			genuine[string(rec)] = fmt.Sprintf("payload %d", i)
-		}
-		opened := map[string]bool{}
-		for rest := d; len(rest) > 0; {
-			r, next, ok := nextRecord(rest)
-			if !ok {
-				break
-			}
-			rest = next
-			if r.typ != contentAppData || r.epoch != recv.epoch {
-				continue
-			}
-			out, ok := recv.open(nil, r)
-			if !ok {
-				continue
-			}
-			want, isGenuine := genuine[string(r.raw)]
-			if !isGenuine || string(out) != want {
-				t.Fatalf("opened a record that was never sealed: %x -> %q", r.raw, out)
-			}
-			seq := r.epochSeq & maxSeq
-			if opened[fmt.Sprint(seq)] {
-				t.Fatalf("sequence number %d opened twice (replay)", seq)
-			}
-			opened[fmt.Sprint(seq)] = true
-		}
-	})
-}
-
-// FuzzReplayWindow checks the window against a plain model: a sequence
-// number is fresh when never marked and not 64 or more below the highest
-// marked.
-func FuzzReplayWindow(f *testing.F) {
-	f.Add([]byte{0, 1, 2, 1, 0, 200, 3, 70})
-	f.Add(bytes.Repeat([]byte{255}, 20))
-	f.Fuzz(func(t *testing.T, ops []byte) {
-		var w replayWindow
-		w.init(0)
-		seen := map[uint64]bool{}
-		var top uint64
-		any := false
-		for i, b := range ops {
-			// Steps of up to 127 forward or backward around a moving base.
-			seq := uint64(int64(top) + int64(int8(b)))
-			if int64(top)+int64(int8(b)) < 0 {
-				seq = 0
-			}
-			fresh := !seen[seq] && (!any || seq > top || top-seq < 64)
-			if got := w.check(seq); got != fresh {
-				t.Fatalf("op %d: check(%d) = %v, model %v (top %d)", i, seq, got, fresh, top)
-			}
-			if fresh {
-				w.mark(seq)
-				seen[seq] = true
-				if !any || seq > top {
-					top, any = seq, true
-				}
-			}
-		}
-	})
-}
-
-func FuzzServerHelloEMS(f *testing.F) {
-	f.Add(rawRecord(contentHandshake, 0, 1, []byte{2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2, 0xfe, 0xfd}))
-	f.Fuzz(func(t *testing.T, d []byte) {
-		var w serverHelloWatch
-		w.observe(d)
-		_ = w.extendedMasterSecret()
-		for rest := d; len(rest) > 0; {
-			r, next, ok := nextRecord(rest)
-			if !ok {
-				break
-			}
-			serverHelloEMS(r.raw)
-			rest = next
-		}
-	})
-}
-
-// The handshake trace reads every handshake datagram, the peer's too, when
-// it is on: whatever comes, it names it without failing.
 func FuzzTraceDatagram(f *testing.F) {
-	f.Add(rawRecord(contentHandshake, 0, 1, []byte{1, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 40}))
-	f.Add(cat(rawRecord(contentAlert, 0, 2, []byte{2, 42}), rawRecord(contentTypeCID, 1, 1, []byte{1})))
+	f.Add(rawRecord(record.ContentHandshake, 0, 1, []byte{1, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, 40}))
+	f.Add(cat(rawRecord(record.ContentAlert, 0, 2, []byte{2, 42}), rawRecord(record.ContentCID, 1, 1, []byte{1})))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		tr := &tracer{sink: &discardSink{}, seen: make(map[flightKey]time.Time)}
-		tr.datagram(d, false)
-		tr.datagram(d, true)
+		tr.Datagram(d, false)
+		tr.Datagram(d, true)
 		_ = tr.connectionIDs()
 	})
 }
@@ -271,19 +84,21 @@ func (s *memSocket) Close() error {
 func FuzzTransport(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))
 	f.Add(rawRecord(23, 0, 1, []byte("clear")))
-	f.Add(rawRecord(contentHandshake, 0, 1, []byte{1, 0, 0, 0}))
+	f.Add(rawRecord(record.ContentHandshake, 0, 1, []byte{1, 0, 0, 0}))
 	f.Add([]byte{})
-	marker := rawRecord(contentHandshake, 0, 99, []byte("marker"))
+	marker := rawRecord(record.ContentHandshake, 0, 99, []byte("marker"))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		sock, _ := memPipe()
-		tr := newTransport(sock)
-		tr.start()
+		tr := transport.New(sock, record.Wire{})
+		counts := &datagramCounts{}
+		tr.SetTaps(counts)
+		tr.Start()
 		defer tr.Close()
 		sock.inject(d)
 		sock.inject(marker)
 		_ = tr.SetReadDeadline(time.Now().Add(5 * time.Second))
 		buf := make([]byte, MaxDatagramSize)
-		if want := dropForgedPlaintext(d); len(want) > 0 {
+		if want := record.DropForgedPlaintext(d); len(want) > 0 {
 			n, _, err := tr.ReadFrom(buf)
 			if err != nil || !bytes.Equal(buf[:n], want) {
 				t.Fatalf("got %x (%v), want %x", buf[:n], err, want)
@@ -293,9 +108,9 @@ func FuzzTransport(f *testing.F) {
 		if err != nil || !bytes.Equal(buf[:n], marker) {
 			t.Fatalf("got %x (%v), want the marker", buf[:n], err)
 		}
-		datagrams, dtlsLike := tr.counts()
-		wantLike := 1
-		if looksLikeDTLS(d) {
+		datagrams, dtlsLike := counts.datagrams.Load(), counts.dtlsLike.Load()
+		wantLike := int64(1)
+		if record.LooksLikeDTLS(d) {
 			wantLike++
 		}
 		if datagrams != 2 || dtlsLike != wantLike {
@@ -364,8 +179,8 @@ func probe(t *testing.T, a, b *Conn, d []byte) {
 func FuzzEstablishedConnection(f *testing.F) {
 	f.Add([]byte("garbage"))
 	f.Add(rawRecord(23, 0, 7, []byte("spoofed plaintext")))
-	f.Add(rawRecord(contentAlert, 0, 7, []byte{2, 40}))
-	f.Add(rawRecord(contentChangeCipherSpec, 1, 7, []byte{0xaa}))
+	f.Add(rawRecord(record.ContentAlert, 0, 7, []byte{2, 40}))
+	f.Add(rawRecord(record.ContentChangeCipherSpec, 1, 7, []byte{0xaa}))
 	f.Add(rawRecord(23, 1, 1<<40, make([]byte, 40)))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		establishedPair(t)
@@ -377,140 +192,6 @@ func FuzzEstablishedConnection(f *testing.F) {
 	})
 }
 
-// ---- certificates, keys, trust stores ---------------------------------------------
-
-// parsed checks a decoder's result: a value or an error, never both nor
-// neither, and an error only of the given kinds. It reports whether a value
-// came back.
-func parsed(t *testing.T, ok bool, err error, kinds ...error) bool {
-	t.Helper()
-	if ok == (err != nil) {
-		t.Fatalf("a value (%v) and the error %v", ok, err)
-	}
-	if err != nil && !slices.Contains(kinds, Kind(err)) {
-		t.Fatalf("error of kind %v: %v", Kind(err), err)
-	}
-	return ok
-}
-
-func FuzzNewCertificateDER(f *testing.F) {
-	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x01}, []byte{0x30})
-	f.Fuzz(func(t *testing.T, der, key []byte) {
-		src := CertificateSource{DER: der}
-		if len(key) > 0 {
-			src.KeyDER = key
-		}
-		c, err := NewCertificate(src)
-		if !parsed(t, c != nil, err, ErrBadCertificate) {
-			return
-		}
-		// Everything GTlsCertificate's properties read must work.
-		_, _, _, _ = c.SubjectName(), c.IssuerName(), c.DNSNames(), c.IPAddresses()
-		again, err := NewCertificate(CertificateSource{PEM: c.PEM()})
-		if err != nil || !again.IsSame(c) {
-			t.Fatalf("PEM round trip: %v", err)
-		}
-		if c.PrivateKey() != nil {
-			if _, err := ParsePrivateKeyDER(c.PrivateKeyDER()); err != nil {
-				t.Fatalf("private key round trip: %v", err)
-			}
-			_ = c.PrivateKeyPEM()
-		}
-	})
-}
-
-func FuzzParsePrivateKey(f *testing.F) {
-	f.Add([]byte{}, "-----BEGIN PRIVATE KEY-----\nMAA=\n-----END PRIVATE KEY-----\n")
-	f.Add([]byte{0x30, 0}, "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nMAA=\n-----END EC PRIVATE KEY-----\n")
-	f.Fuzz(func(t *testing.T, der []byte, text string) {
-		for _, parse := range []func() (any, error){
-			func() (any, error) { return ParsePrivateKeyDER(der) },
-			func() (any, error) { return ParsePrivateKeyPEM(text) },
-		} {
-			k, err := parse()
-			parsed(t, k != nil, err, ErrBadCertificate)
-		}
-	})
-}
-
-func FuzzParsePKCS12(f *testing.F) {
-	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x03}, "")
-	f.Add([]byte{}, "password")
-	f.Fuzz(func(t *testing.T, data []byte, password string) {
-		c, err := ParsePKCS12(data, password)
-		if !parsed(t, c != nil, err, ErrBadCertificate, ErrBadCertificatePassword) {
-			return
-		}
-		if c.PrivateKey() == nil || !keyMatches(c.Leaf(), c.PrivateKey()) {
-			t.Fatal("a PKCS #12 certificate without its matching key")
-		}
-	})
-}
-
-func FuzzParseCertificateChainDER(f *testing.F) {
-	f.Add([]byte{0x30, 0x00}, []byte("junk"))
-	f.Fuzz(func(t *testing.T, leaf, issuer []byte) {
-		c, err := ParseCertificateChainDER([][]byte{leaf, issuer})
-		if !parsed(t, c != nil, err, ErrBadCertificate) {
-			return
-		}
-		if !bytes.Equal(c.DER(), leaf) {
-			t.Fatal("the chain does not start with the leaf")
-		}
-		for _, der := range c.ChainDER() {
-			if !bytes.Equal(der, leaf) && !bytes.Equal(der, issuer) {
-				t.Fatal("a chain member that was not given")
-			}
-		}
-	})
-}
-
-func FuzzParseAnchorsPEM(f *testing.F) {
-	f.Add([]byte("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		certs := parseAnchorsPEM(data)
-		set := newAnchorSet(certs)
-		db := &Database{handlePrefix: "file:///x", anchors: func() (*anchorSet, error) { return set, nil }}
-		for _, c := range certs {
-			parsed := certificateFromX509(c)
-			got, err := db.LookupHandle(db.CertificateHandle(parsed))
-			if err != nil || got == nil || !got.IsSame(parsed) {
-				t.Fatalf("anchor not found by its handle: %v", err)
-			}
-		}
-	})
-}
-
-func FuzzDatabaseLookups(f *testing.F) {
-	pemData, err := os.ReadFile("testdata/fuzz-anchors.pem")
-	if err != nil {
-		f.Fatal(err)
-	}
-	set := newAnchorSet(parseAnchorsPEM(pemData))
-	db := &Database{handlePrefix: "file:///anchors.pem", anchors: func() (*anchorSet, error) { return set, nil }}
-	for _, a := range set.certs {
-		f.Add(db.CertificateHandle(certificateFromX509(a)), a.RawSubject)
-	}
-	f.Add("file:///anchors.pem#zz", []byte{0x30, 0})
-	f.Fuzz(func(t *testing.T, handle string, rawDN []byte) {
-		// The hex digest is read in either case.
-		if c, err := db.LookupHandle(handle); err != nil || (c != nil && !strings.EqualFold(db.CertificateHandle(c), handle)) {
-			t.Fatalf("LookupHandle(%q) = %v, %v", handle, c, err)
-		}
-		for _, keyPair := range []bool{false, true} {
-			certs, err := db.LookupIssuedBy(rawDN, keyPair)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range certs {
-				if !bytes.Equal(c.Leaf().RawIssuer, rawDN) {
-					t.Fatalf("LookupIssuedBy(%x) found a certificate of another issuer", rawDN)
-				}
-			}
-		}
-	})
-}
-
 func FuzzServerEndPoint(f *testing.F) {
 	f.Add([]byte{0x30, 0x00})
 	f.Fuzz(func(t *testing.T, der []byte) {
@@ -518,24 +199,6 @@ func FuzzServerEndPoint(f *testing.F) {
 			t.Fatalf("a %d-byte tls-server-end-point hash", len(hash))
 		}
 	})
-}
-
-func FuzzMatchHostname(f *testing.F) {
-	f.Add("*.example.com", "www.example.com")
-	f.Add("*.", ".")
-	f.Add("LOCALHOST", "localhost")
-	f.Fuzz(func(t *testing.T, pattern, host string) {
-		if matchHostname(pattern, host) && !strings.HasPrefix(pattern, "*.") && !strings.EqualFold(pattern, host) {
-			t.Fatalf("%q matched %q", pattern, host)
-		}
-		_ = newFuzzLeaf(pattern).verifyIdentity(HostIdentity(host))
-	})
-}
-
-// newFuzzLeaf is a certificate for pattern (unsigned: only its names
-// matter to verifyIdentity).
-func newFuzzLeaf(pattern string) *Certificate {
-	return certificateFromX509(&x509.Certificate{DNSNames: []string{pattern}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}})
 }
 
 func FuzzParseSRTPProfiles(f *testing.F) {

@@ -1,7 +1,7 @@
 package dtlsgo
 
 import (
-	"encoding/binary"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"sync/atomic"
 
 	"github.com/pion/logging"
@@ -42,7 +42,7 @@ func (w *pskWatch) identityUnknown(err error) { w.c.abortHandshake(alertUnknownP
 // record ends the handshake too, as a forged plaintext alert can anyway.)
 func (w *pskWatch) recordUnreadable() {
 	id := w.identity.Load()
-	if id == nil || !w.c.tr.handshaking.Load() {
+	if id == nil || !w.c.tr.Handshaking() {
 		return
 	}
 	w.c.abortHandshake(alertDecryptError, Errorf(ErrHandshake,
@@ -52,10 +52,10 @@ func (w *pskWatch) recordUnreadable() {
 // abortHandshake sends a fatal alert in the clear and ends the handshake
 // with err; once, and pion sends nothing more.
 func (c *Conn) abortHandshake(desc byte, err error) {
-	if !c.tr.aborted.CompareAndSwap(false, true) {
+	if !c.tr.Abort() {
 		return
 	}
-	_ = c.tr.write(plaintextAlert(desc), nil)
+	_ = c.tr.Write(plaintextAlert(desc), nil)
 	c.mu.Lock()
 	cancel := c.hsCancel
 	c.mu.Unlock()
@@ -68,9 +68,7 @@ func (c *Conn) abortHandshake(desc byte, err error) {
 // far beyond any of pion's epoch-0 records, so the peer's replay window
 // takes it.
 func plaintextAlert(desc byte) []byte {
-	rec := []byte{contentAlert, 0xfe, 0xfd}
-	rec = binary.BigEndian.AppendUint64(rec, 1<<47) // epoch 0
-	rec = binary.BigEndian.AppendUint16(rec, 2)
+	rec := record.AppendHeader(nil, record.ContentAlert, 1<<47, 2) // epoch 0
 	return append(rec, alertFatal, desc)
 }
 

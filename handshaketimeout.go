@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"strconv"
 	"time"
 )
@@ -22,8 +23,8 @@ var errHandshakeDeadline = errors.New("the DTLS handshake reached its time bound
 // handshakeDeadlineError is the failure of a handshake that reached its
 // own bound d.
 func handshakeDeadlineError(d time.Duration) error {
-	return &codedError{kind: ErrHandshake, cause: errHandshakeDeadline,
-		msg: fmt.Sprintf("DTLS handshake timed out after %s", seconds(d))}
+	return errkind.WithCause(ErrHandshake, errHandshakeDeadline,
+		fmt.Sprintf("DTLS handshake timed out after %s", seconds(d)))
 }
 
 // callerTimeout is the cause of a context that ended at a GLib caller's
@@ -48,8 +49,8 @@ func stickyHandshakeError(opCtx context.Context, err error) error {
 	}
 	var ct callerTimeout
 	if errors.As(context.Cause(opCtx), &ct) {
-		return &codedError{kind: ErrHandshake, cause: errHandshakeDeadline,
-			msg: fmt.Sprintf("DTLS handshake timed out after %s (the timeout of the operation that started it)", seconds(ct.d))}
+		return errkind.WithCause(ErrHandshake, errHandshakeDeadline,
+			fmt.Sprintf("DTLS handshake timed out after %s (the timeout of the operation that started it)", seconds(ct.d)))
 	}
 	return Errorf(ErrHandshake, "DTLS handshake failed: %v", err)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"net"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 // countingSocket counts the datagrams a client sends.
 type countingSocket struct {
 	BaseSocket
+	conn *net.UDPConn
 	sent atomic.Int64
 }
 
@@ -42,7 +44,7 @@ func dialListener(t *testing.T, l *listener.Listener) *countingSocket {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &countingSocket{BaseSocket: &netBaseSocket{conn: c}}
+	return &countingSocket{BaseSocket: socket.NewPlainBaseSocket(c), conn: c}
 }
 
 // serveEcho accepts n peers and echoes each one's records with the peer's
@@ -112,7 +114,7 @@ func TestListenerServesManyClients(t *testing.T) {
 					if n := base.sent.Load(); n != 3 {
 						t.Errorf("client %d sent %d handshake datagrams, want 3", i, n)
 					}
-					me := base.BaseSocket.(*netBaseSocket).conn.LocalAddr().String()
+					me := base.conn.LocalAddr().String()
 					for m := range messages {
 						msg := fmt.Sprintf("client %d message %d", i, m)
 						if _, err := client.Send(ctx, false, [][]byte{[]byte(msg)}); err != nil {

@@ -3,6 +3,7 @@ package dtlsgo
 import (
 	"bytes"
 	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"net"
 	"reflect"
 	"sync/atomic"
@@ -56,16 +57,22 @@ func newHelloAdoption(p ListenerPeer) *helloAdoption {
 // isHelloVerifyRequest reports whether d is a plaintext
 // HelloVerifyRequest record.
 func isHelloVerifyRequest(d []byte) bool {
-	return len(d) > recordHeaderLen && d[0] == contentHandshake && d[3] == 0 && d[4] == 0 &&
-		d[recordHeaderLen] == handshakeTypeHelloVerifyRequest
+	return len(d) > record.HeaderLen && d[0] == record.ContentHandshake && d[3] == 0 && d[4] == 0 &&
+		d[record.HeaderLen] == handshakeTypeHelloVerifyRequest
 }
 
 const handshakeTypeHelloVerifyRequest = 3
 
-// swallow takes pion's outgoing datagram d: a HelloVerifyRequest never
+// First is the client's cookie-less hello, which pion reads first.
+func (a *helloAdoption) First() []byte { return a.first }
+
+// Adopted reports whether pion has been given the verified hello.
+func (a *helloAdoption) Adopted() bool { return a.done.Load() }
+
+// Swallow takes pion's outgoing datagram d: a HelloVerifyRequest never
 // leaves (the client has its cookie), and the first one hands pion the
 // verified hello, returned to be queued for pion's reads.
-func (a *helloAdoption) swallow(d []byte) (handled bool, verified []byte, err error) {
+func (a *helloAdoption) Swallow(d []byte) (handled bool, verified []byte, err error) {
 	if !isHelloVerifyRequest(d) {
 		return false, nil, nil
 	}

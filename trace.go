@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,7 +83,7 @@ type flightKey struct {
 
 // datagram traces a handshake datagram crossing the transport: which
 // flight, the records in it, and whether it repeats an earlier one.
-func (tr *tracer) datagram(d []byte, sent bool) {
+func (tr *tracer) Datagram(d []byte, sent bool) {
 	if tr == nil {
 		return
 	}
@@ -117,17 +118,17 @@ func (tr *tracer) describe(d []byte, sent bool) (string, flightKey, bool) {
 	key := flightKey{sent: sent}
 	var names []string
 	first := true
-	for r := range records(d) {
-		if r.typ == contentTypeCID {
-			// Its header is longer than nextRecord knows: the walk ends here.
+	for r := range record.All(d) {
+		if r.Type == record.ContentCID {
+			// Its header is longer than record.Next knows: the walk ends here.
 			break
 		}
 		if first {
-			key.typ, key.epoch = r.typ, r.epoch
+			key.typ, key.epoch = r.Type, r.Epoch
 		}
 		switch {
-		case r.typ == contentHandshake && r.epoch == 0:
-			for _, m := range handshakeMessages(r.body) {
+		case r.Type == record.ContentHandshake && r.Epoch == 0:
+			for _, m := range handshakeMessages(r.Body) {
 				if first {
 					key.msgSeq, key.fragOff = m.seq, m.fragOff
 					key.flight = flightOf(fromClient, m)
@@ -136,19 +137,19 @@ func (tr *tracer) describe(d []byte, sent bool) (string, flightKey, bool) {
 				tr.noteHello(m)
 				first = false
 			}
-		case r.typ == contentHandshake:
+		case r.Type == record.ContentHandshake:
 			// Encrypted: in a DTLS 1.2 handshake only Finished is.
 			names = append(names, "Finished (encrypted)")
-		case r.typ == contentChangeCipherSpec:
+		case r.Type == record.ContentChangeCipherSpec:
 			names = append(names, "ChangeCipherSpec")
-		case r.typ == contentAlert && r.epoch == 0 && len(r.body) == 2:
-			names = append(names, fmt.Sprintf("alert %s %s", alert.Level(r.body[0]), alert.Description(r.body[1])))
-		case r.typ == contentAlert:
+		case r.Type == record.ContentAlert && r.Epoch == 0 && len(r.Body) == 2:
+			names = append(names, fmt.Sprintf("alert %s %s", alert.Level(r.Body[0]), alert.Description(r.Body[1])))
+		case r.Type == record.ContentAlert:
 			names = append(names, "alert (encrypted)")
 		default:
 			continue
 		}
-		if first && key.flight == 0 && r.typ != contentAlert {
+		if first && key.flight == 0 && r.Type != record.ContentAlert {
 			key.flight = lastFlightOf(fromClient)
 		}
 		first = false

@@ -15,7 +15,6 @@ import (
 	"unsafe"
 
 	"github.com/dtlsgo/dtlsgo"
-	"github.com/dtlsgo/dtlsgo/internal/listener"
 )
 
 // newBaseSocket picks the transport under a connection. A plain GSocket is
@@ -32,7 +31,7 @@ func newBaseSocket(base *C.GDatagramBased) (dtlsgo.BaseSocket, error) {
 		if p.ConnectionID() != nil {
 			return p, nil
 		}
-		return listener.NewBatchPeer(p), nil
+		return dtlsgo.NewBatchPeerSocket(p), nil
 	}
 	if C.dtlsgo_is_plain_socket(base) != 0 {
 		fd := C.g_socket_get_fd((*C.GSocket)(unsafe.Pointer(base)))

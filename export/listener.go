@@ -15,7 +15,6 @@ import (
 	"unsafe"
 
 	"github.com/dtlsgo/dtlsgo"
-	"github.com/dtlsgo/dtlsgo/internal/listener"
 )
 
 // The seam of DtlsGo.Listener (cshim/dtlsgo-listener.c) and of its
@@ -43,7 +42,7 @@ func dtlsgo_core_listener_new(fd C.gint, gerr **C.GError) (h C.DtlsGoHandle) {
 		setError(gerr, dtlsgo.Errorf(dtlsgo.ErrInvalidArgument, "A listener needs a bound, unconnected UDP socket"))
 		return 0
 	}
-	l := listener.New(udp, listener.Limits{})
+	l := dtlsgo.NewListener(udp, dtlsgo.ListenerLimits{})
 	l.Debugf = debugf
 	return newHandle(l)
 }
@@ -59,8 +58,8 @@ func debugf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "(process:%d): dtlsgo-DEBUG: %s\n", os.Getpid(), fmt.Sprintf(format, args...))
 }
 
-func listenerFrom(h C.DtlsGoHandle) *listener.Listener {
-	l := handleValue[*listener.Listener](h)
+func listenerFrom(h C.DtlsGoHandle) *dtlsgo.Listener {
+	l := handleValue[*dtlsgo.Listener](h)
 	if l == nil {
 		panic("dtlsgo: invalid listener handle")
 	}
@@ -70,7 +69,7 @@ func listenerFrom(h C.DtlsGoHandle) *listener.Listener {
 //export dtlsgo_core_listener_set_limits
 func dtlsgo_core_listener_set_limits(h C.DtlsGoHandle, maxPending, maxConnections, handshakeTimeoutMS C.guint, cidLength C.gint) {
 	defer guard(nil)
-	listenerFrom(h).SetLimits(listener.Limits{
+	listenerFrom(h).SetLimits(dtlsgo.ListenerLimits{
 		MaxPending:         int(maxPending),
 		MaxConnections:     int(maxConnections),
 		HandshakeTimeout:   time.Duration(handshakeTimeoutMS) * time.Millisecond,
@@ -85,7 +84,7 @@ func dtlsgo_core_listener_accept(h C.DtlsGoHandle, cancellable *C.GCancellable, 
 	defer release()
 	p, err := listenerFrom(h).Accept(ctx)
 	switch {
-	case errors.Is(err, listener.ErrClosed):
+	case errors.Is(err, dtlsgo.ErrListenerClosed):
 		setError(gerr, dtlsgo.Errorf(dtlsgo.ErrClosed, "The listener is closed"))
 		return 0
 	case err != nil:
@@ -109,8 +108,8 @@ func dtlsgo_core_listener_peer_count(h C.DtlsGoHandle, pending *C.guint) C.guint
 	return C.guint(peers)
 }
 
-func peerFrom(h C.DtlsGoHandle) *listener.Peer {
-	p := handleValue[*listener.Peer](h)
+func peerFrom(h C.DtlsGoHandle) *dtlsgo.PeerSocket {
+	p := handleValue[*dtlsgo.PeerSocket](h)
 	if p == nil {
 		panic("dtlsgo: invalid peer handle")
 	}

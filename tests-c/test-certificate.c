@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Made with openssl by tests-python/fixtures.py's helpers: an ECDSA root,
+/* Made with openssl by tests-python/helpers/fixtures.py: an ECDSA root,
  * and a leaf for localhost and 127.0.0.1 (serverAuth) valid 2020–2098. */
 static const char ROOT_PEM[] =
   "-----BEGIN CERTIFICATE-----\n"

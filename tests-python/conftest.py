@@ -21,7 +21,8 @@ os.environ.setdefault("GI_TYPELIB_PATH", str(pathlib.Path(os.environ["GIO_MODULE
 os.environ.pop("GIO_USE_TLS", None)
 os.environ.setdefault("GSETTINGS_BACKEND", "memory")
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+# The tests' helper modules (and the child scripts they run) live in helpers/.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "helpers"))
 
 import gi  # noqa: E402
 

@@ -209,6 +209,6 @@ client.close(None)
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_half_close_as_glib_networking_does_it(pki, reference, mode):
     """Every outcome of a half-close, one by one, equals glib-networking's."""
-    code = HALF_CLOSE.format(tests=str(pathlib.Path(__file__).parent), chain=str(pki.server_ecdsa.chain),
+    code = HALF_CLOSE.format(tests=str(pathlib.Path(__file__).parent / "helpers"), chain=str(pki.server_ecdsa.chain),
                              key=str(pki.server_ecdsa.key), mode=mode)
     assert fixtures.run_python(code, backend="dtlsgo") == reference(code)

@@ -284,7 +284,7 @@ def test_a_second_copy_of_the_module_is_reported_and_the_first_serves(pki, tmp_p
     (copy_dir / "libgiodtlsgo.so").write_bytes(MODULE.read_bytes())
     (copy_dir / "giomodule.cache").write_text((MODULE_DIR / "giomodule.cache").read_text())
     cred = pki.server_ecdsa
-    code = TWO_COPIES.format(here=str(pathlib.Path(__file__).parent), gi_first=gi_first,
+    code = TWO_COPIES.format(here=str(pathlib.Path(__file__).parent / "helpers"), gi_first=gi_first,
                              cert=str(cred.chain or cred.cert), key=str(cred.key))
     env = dict(os.environ, GIO_MODULE_DIR=str(copy_dir), G_DEBUG="fatal-warnings")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
 
 PROGRAM = """
 import sys, threading, time
@@ -49,7 +49,7 @@ def run(pki, env_debug, accept=True):
     if env_debug is not None:
         env["G_MESSAGES_DEBUG"] = env_debug
     cred = pki.server_ecdsa
-    code = PROGRAM.format(here=HERE, cert=str(cred.chain or cred.cert), key=str(cred.key), accept=accept)
+    code = PROGRAM.format(here=HELPERS, cert=str(cred.chain or cred.cert), key=str(cred.key), accept=accept)
     out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr

@@ -1,0 +1,335 @@
+package dtlsgo
+
+import (
+	"context"
+	"errors"
+	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/transport"
+	"net"
+
+	"github.com/pion/dtls/v3"
+)
+
+// Each operation below waits as GDatagramBased says: poll never waits
+// (ErrWouldBlock), otherwise ctx bounds the wait (its deadline is the
+// caller's timeout, its cancellation the caller's GCancellable).
+
+// established returns pion's connection once the handshake is done, or the
+// error an operation must report instead.
+func (c *Conn) established(shut bool) (*dtls.Conn, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case shut:
+		return nil, Errorf(ErrClosed, "Connection is closed")
+	case c.state == HandshakeFailed:
+		return nil, c.hsErr
+	case c.state != HandshakeDone:
+		return nil, Errorf(ErrFailed, "The DTLS handshake has not completed")
+	}
+	return c.pc, nil
+}
+
+// Send sends each payload as one record and returns how many were sent. An
+// error is returned only when none was: a later failure ends the batch
+// early, to be reported by the next call.
+func (c *Conn) Send(ctx context.Context, poll bool, payloads [][]byte) (int, error) {
+	if len(payloads) == 0 {
+		return 0, nil
+	}
+	if len(payloads[0]) > MaxPayload {
+		return 0, tooLarge(len(payloads[0]))
+	}
+	if err := c.writeLock.acquire(ctx, poll); err != nil {
+		return 0, err
+	}
+	defer c.writeLock.release()
+	c.mu.Lock()
+	app := c.app
+	c.mu.Unlock()
+	if app != nil {
+		return c.sendApp(app, payloads)
+	}
+	for i, p := range payloads {
+		if len(p) > MaxPayload {
+			return i, nil
+		}
+		c.mu.Lock()
+		shut := c.writeShut
+		c.mu.Unlock()
+		pc, err := c.established(shut)
+		if err == nil {
+			_, err = pc.Write(p)
+			err = c.writeError(err)
+		}
+		if err != nil {
+			if i > 0 {
+				return i, nil
+			}
+			return 0, err
+		}
+	}
+	return len(payloads), nil
+}
+
+// sendBatch is how many records go to the socket in one call.
+const sendBatch = 64
+
+// sendApp is Send through dtlsgo's record layer: each chunk of the batch
+// is sealed into one reused buffer and sent with one system call.
+func (c *Conn) sendApp(app *record.Layer, payloads [][]byte) (int, error) {
+	c.mu.Lock()
+	shut, ended := c.writeShut, c.eos && !c.peerNotified
+	c.mu.Unlock()
+	if _, err := c.established(shut); err != nil {
+		return 0, err
+	}
+	if ended {
+		// A fatal alert or the base socket's end: nothing goes out.
+		return 0, c.writeError(dtls.ErrConnClosed)
+	}
+	sent := 0
+	for sent < len(payloads) {
+		chunk := payloads[sent:min(len(payloads), sent+sendBatch)]
+		size := 0
+		for i, p := range chunk {
+			if len(p) > MaxPayload {
+				chunk = chunk[:i]
+				break
+			}
+			size += len(p) + record.Overhead
+		}
+		if len(chunk) == 0 {
+			break
+		}
+		if cap(c.sendBuf) < size {
+			c.sendBuf = make([]byte, 0, size)
+		}
+		buf := c.sendBuf[:0]
+		for i, p := range chunk {
+			start := len(buf)
+			var err error
+			if buf, err = app.Seal(buf, record.ContentAppData, p, &app.SendScratch); err != nil {
+				return partial(sent, c.writeError(err))
+			}
+			c.sendDgrams = append(c.sendDgrams[:i], buf[start:])
+		}
+		n, err := c.tr.WriteDatagrams(c.sendDgrams[:len(chunk)])
+		sent += n
+		if err != nil {
+			return partial(sent, c.writeError(err))
+		}
+		if n < len(chunk) {
+			break
+		}
+	}
+	return sent, nil
+}
+
+func tooLarge(n int) error {
+	return Errorf(ErrMessageTooLarge, "Message of %d bytes is larger than the maximum DTLS record payload (%d bytes)", n, MaxPayload)
+}
+
+// writeError names why pion refused a record.
+func (c *Conn) writeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.writeShut:
+		return Errorf(ErrClosed, "Connection is closed")
+	case c.eos && !c.peerNotified:
+		return Errorf(ErrBrokenPipe, "The peer closed the DTLS connection")
+	case errors.Is(err, dtls.ErrConnClosed), errors.Is(err, net.ErrClosed):
+		return Errorf(ErrBrokenPipe, "The DTLS connection has ended")
+	}
+	return Errorf(ErrFailed, "Error sending data over the DTLS connection: %v", err)
+}
+
+// Receive takes up to n records, handing record i to deliver, and returns
+// how many it took. With no deadline it waits for all n; with a deadline it
+// returns what arrived by then (ErrTimedOut if nothing); with poll, what is
+// queued (ErrWouldBlock if nothing). After the peer's close_notify it returns
+// the queued records, then 0 with no error, forever. rec is valid only
+// during deliver: its buffer is reused as soon as deliver returns.
+func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int, rec []byte)) (int, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	if err := c.readLock.acquire(ctx, poll); err != nil {
+		return 0, err
+	}
+	defer c.readLock.release()
+
+	got := 0
+	for got < n {
+		c.mu.Lock()
+		if c.records.len() > 0 && !c.readShut {
+			if c.records.len() >= recvQueueLimit {
+				c.changedLocked() // a reader waits for room
+			}
+			rec := c.records.pop()
+			roomy := c.records.len() <= recvQueueLimit/2
+			c.mu.Unlock()
+			if roomy {
+				c.tr.ResumeReading() // a full queue paused the background reader
+			}
+			deliver(got, rec.Data)
+			transport.PutRecordBuffer(rec.Buf)
+			got++
+			continue
+		}
+		shut, eos, eosErr, wait := c.readShut, c.eos, c.eosErr, c.changed
+		c.mu.Unlock()
+
+		if _, err := c.established(shut); err != nil {
+			return partial(got, err)
+		}
+		if eos {
+			if eosErr != nil && got == 0 {
+				return 0, eosErr
+			}
+			return got, nil
+		}
+		if err := c.awaitRecords(ctx, poll, wait); err != nil {
+			return partial(got, err)
+		}
+	}
+	return got, nil
+}
+
+// awaitRecords waits for wait to close: reading the socket on this thread
+// when the record layer allows (a round trip then costs one wake-up per
+// datagram), else for the reader goroutine. poll only reads what is
+// queued.
+func (c *Conn) awaitRecords(ctx context.Context, poll bool, wait chan struct{}) error {
+	handled, err := c.tr.ReadInline(ctx, wait, poll)
+	if err != nil {
+		return Errorf(ErrFailed, "Error reading the base socket: %v", err)
+	}
+	if handled || poll {
+		select {
+		case <-wait:
+			return nil
+		default:
+		}
+		if poll {
+			return Errorf(ErrWouldBlock, "No DTLS record is ready")
+		}
+		if ctx.Err() != nil {
+			return contextError(ctx, "receiving")
+		}
+		return nil
+	}
+	select {
+	case <-wait:
+		return nil
+	case <-ctx.Done():
+		return contextError(ctx, "receiving")
+	}
+}
+
+// partial applies GLib's rule: once a message moved, the error is dropped.
+func partial(got int, err error) (int, error) {
+	if got > 0 {
+		return got, nil
+	}
+	return 0, err
+}
+
+// Readiness reports whether a receive (in) or a send (out) would complete
+// without waiting, with records or with an error.
+func (c *Conn) Readiness() (in, out bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	failed := c.state == HandshakeFailed
+	in = c.records.len() > 0 || c.eos || c.readShut || failed
+	out = c.state != HandshakeRunning
+	return in, out
+}
+
+// WaitReady blocks until Readiness reports in (wantIn) or out (wantOut).
+// Not ready in time is ErrTimedOut even with poll: GLib documents it so for
+// g_datagram_based_condition_wait, and GSocket does it.
+func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error {
+	for {
+		in, out := c.Readiness()
+		if (wantIn && in) || (wantOut && out) {
+			return nil
+		}
+		if poll {
+			return Errorf(ErrTimedOut, "The DTLS connection did not become ready in time")
+		}
+		c.mu.Lock()
+		wait := c.changed
+		c.mu.Unlock()
+		// Re-check: a change between Readiness and taking wait is not lost,
+		// since wait was taken after it or is closed by it.
+		if in, out := c.Readiness(); (wantIn && in) || (wantOut && out) {
+			return nil
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return contextError(ctx, "waiting for the DTLS connection")
+		}
+	}
+}
+
+// Shutdown shuts the read side, the write side, or both (close). Shutting
+// the write side sends close_notify at once when a handshake completed
+// (the peer's receives end; ours go on until the read side is shut too).
+// Closing stops a handshake in progress and releases the base socket
+// adapter; the base socket itself is never closed. Shutting down twice is
+// not an error.
+//
+// pion has no half-close: where it keeps the record layer (see takeOver),
+// shutting down only the write side stops sends at once, and the
+// close_notify goes out when the read side is shut too.
+func (c *Conn) Shutdown(read, write bool) error {
+	c.mu.Lock()
+	if read {
+		c.readShut = true
+		c.records.drop()
+	}
+	if write {
+		c.writeShut = true
+	}
+	closing := c.readShut && c.writeShut
+	pc, app, cancel, pumpDone := c.pc, c.app, c.hsCancel, c.pumpDone
+	c.changedLocked()
+	c.mu.Unlock()
+	c.notify()
+
+	if write && app != nil {
+		c.closeNotify() // pion is retired (see controlrecords.go)
+	}
+	if !closing {
+		return nil
+	}
+	if cancel != nil {
+		cancel(Errorf(ErrClosed, "Connection was closed during the DTLS handshake"))
+	}
+	var err error
+	switch {
+	case app != nil:
+		c.closeNotify() // sent already if the write side was shut before
+	case pc != nil:
+		// Sends close_notify after a completed handshake, then closes the
+		// transport; a no-op when the peer already closed.
+		err = pc.Close()
+	}
+	_ = c.tr.Close()
+	if pumpDone != nil {
+		<-pumpDone
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return Errorf(ErrFailed, "Error closing the DTLS connection: %v", err)
+	}
+	return nil
+}
+
+// Close is Shutdown(true, true).
+func (c *Conn) Close() error { return c.Shutdown(true, true) }

@@ -1,0 +1,21 @@
+package dtlsgo
+
+import (
+	"net"
+
+	"github.com/dtlsgo/dtlsgo/internal/socket"
+)
+
+// The base socket (internal/socket) under the names the façade's callers
+// use, documented there.
+
+type (
+	BaseSocket          = socket.BaseSocket
+	AddressedBaseSocket = socket.AddressedBaseSocket
+)
+
+const MaxDatagramSize = socket.MaxDatagramSize
+
+func NewNetBaseSocket(conn net.Conn) BaseSocket { return socket.NewNetBaseSocket(conn) }
+
+func NewFDBaseSocket(fd int) (BaseSocket, error) { return socket.NewFDBaseSocket(fd) }
