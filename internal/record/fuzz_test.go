@@ -75,20 +75,9 @@ func FuzzNextRecord(f *testing.F) {
 	})
 }
 
-// fuzzAppLayers are two record layers sharing keys, as a client's and a
-// server's would after a handshake.
-func fuzzAppLayers(t testing.TB) (send, recv *Layer) {
-	keys := testKeys(aes128GCM)
-	send, err := newLayer(aes128GCM, keys, true, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if recv, err = newLayer(aes128GCM, keys, false, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	send.nextSeq.Store(0)
-	return send, recv
-}
+// fuzzAppLayers are two AES-GCM record layers sharing keys, as a client's
+// and a server's would after a handshake.
+func fuzzAppLayers(t testing.TB) (send, recv *Layer) { return fuzzLayerPair(t, aes128GCM, false) }
 
 func FuzzAppLayerOpen(f *testing.F) {
 	send, _ := fuzzAppLayers(f)
