@@ -11,7 +11,6 @@ import (
 	"hash"
 	"sync"
 
-	"github.com/pion/dtls/v3/pkg/crypto/ccm"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -69,9 +68,9 @@ func newProtection(suite Cipher, key, iv, macKey []byte) (*protection, error) {
 		case cipherGCM:
 			p.aead, err = cipher.NewGCM(block)
 		case cipherCCM:
-			p.aead, err = ccm.NewCCM(block, 16, 12)
+			p.aead = newCCM(block, 16)
 		default:
-			p.aead, err = ccm.NewCCM(block, 8, 12)
+			p.aead = newCCM(block, 8)
 		}
 		p.explicit = explicitNonce
 	case cipherCBC:
