@@ -145,9 +145,10 @@ typedef enum {
   DTLSGO_UPCALL_ASK_PASSWORD,         /* answer: dtlsgo_core_password_reply */
 } DtlsGoUpcall;
 
-/* Go → C: implemented in cshim/dtlsgo-connection.c. */
+/* Go → C: implemented in cshim/dtlsgo-connection-handshake.c. */
 void dtlsgo_shim_upcall (gpointer op, DtlsGoUpcall kind, DtlsGoHandle request);
-/* Go → C: readiness of the connection changed (wakes its GSources). */
+/* Go → C: readiness of the connection changed (wakes its GSources);
+ * implemented in cshim/dtlsgo-connection-source.c. */
 void dtlsgo_shim_connection_changed (gpointer connection);
 
 /* connection is the DtlsGoConnection (not referenced; it frees the handle
