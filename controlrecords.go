@@ -67,7 +67,7 @@ func (c *Conn) retirePion(pc *dtls.Conn) {
 // control takes the records of a datagram that are not application data,
 // on the transport's reader.
 func (c *Conn) control(d []byte) {
-	app := c.tr.App()
+	app := c.layer.Load()
 	for r := range record.All(d) {
 		switch {
 		case r.Type == record.ContentAlert && r.Epoch == app.Epoch:
@@ -83,7 +83,7 @@ func (c *Conn) control(d []byte) {
 // heldAlert takes an alert record held back from pion (see internal/transport/heldalerts.go),
 // off the transport's reader.
 func (c *Conn) heldAlert(d []byte) {
-	app := c.tr.App()
+	app := c.layer.Load()
 	if r, _, ok := record.Next(d); ok && r.Epoch == app.Epoch {
 		c.alert(app.OpenWith(nil, r, new(record.Scratch)))
 	}
@@ -133,7 +133,7 @@ func (c *Conn) sendAlert(level, desc byte) {
 	if c.trace != nil {
 		c.trace.printf("sent alert %s %s", alert.Level(level), alert.Description(desc))
 	}
-	app := c.tr.App()
+	app := c.layer.Load()
 	rec, err := app.Seal(nil, record.ContentAlert, []byte{level, desc}, new(record.Scratch))
 	if err == nil {
 		_ = c.tr.Write(rec, nil)

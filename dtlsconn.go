@@ -95,16 +95,17 @@ type Conn struct {
 	sendBuf    []byte        // sealed records of one batch (under writeLock)
 	sendDgrams [][]byte      // the datagrams in sendBuf
 
-	lastResend atomic.Int64       // when the last flight was last sent again (UnixNano)
-	flight     *record.LastFlight // a server\'s last flight, set before the handshake
-	trace      *tracer            // set when the handshake begins; nil: no trace
+	lastResend atomic.Int64                 // when the last flight was last sent again (UnixNano)
+	flight     *record.LastFlight           // a server\'s last flight, set before the handshake
+	layer      atomic.Pointer[record.Layer] // the record layer, once it took over
+	trace      *tracer                      // set when the handshake begins; nil: no trace
 }
 
 // NewConn wraps base; nothing is read or sent before the first handshake.
 func NewConn(base BaseSocket, isClient bool) *Conn {
 	return &Conn{
 		isClient:      isClient,
-		tr:            transport.New(base),
+		tr:            transport.New(base, record.Wire{}),
 		readLock:      newOpLock(),
 		writeLock:     newOpLock(),
 		requireNotify: true,
@@ -320,7 +321,8 @@ func (c *Conn) takeOver(st *dtls.State, cfg Config, sec *record.Secrets) *record
 	if err != nil {
 		return nil
 	}
-	c.tr.TakeOver(app, c.push)
+	c.layer.Store(app)
+	c.tr.TakeOver(recordLayer{app}, c.push)
 	return app
 }
 

@@ -89,7 +89,7 @@ func FuzzTransport(f *testing.F) {
 	marker := rawRecord(record.ContentHandshake, 0, 99, []byte("marker"))
 	f.Fuzz(func(t *testing.T, d []byte) {
 		sock, _ := memPipe()
-		tr := transport.New(sock)
+		tr := transport.New(sock, record.Wire{})
 		counts := &datagramCounts{}
 		tr.SetTaps(counts)
 		tr.Start()

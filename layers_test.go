@@ -72,6 +72,32 @@ func TestInternalPackagesImportNeitherTheRootNorExport(t *testing.T) {
 	}
 }
 
+// What each engine package must not know, read from its imports: the
+// trust store knows neither pion nor connections, the transport and the
+// socket know no record format, the record format knows no I/O.
+var mustNotImport = map[string][]string{
+	"internal/trust":     {"github.com/pion/", modulePath + "/internal/record", modulePath + "/internal/socket", modulePath + "/internal/transport"},
+	"internal/transport": {modulePath + "/internal/record"},
+	"internal/socket":    {"github.com/pion/", modulePath + "/internal/record", modulePath + "/internal/transport"},
+	"internal/record":    {modulePath + "/internal/socket", modulePath + "/internal/transport"},
+}
+
+func TestEnginePackagesKeepToTheirJob(t *testing.T) {
+	for dir, banned := range mustNotImport {
+		p, err := build.ImportDir(dir, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		for _, imp := range p.Imports {
+			for _, b := range banned {
+				if imp == b || strings.HasPrefix(imp, b) {
+					t.Errorf("%s imports %s", dir, imp)
+				}
+			}
+		}
+	}
+}
+
 func TestExportSeesOnlyTheFacade(t *testing.T) {
 	for _, imp := range moduleImports(t, "export") {
 		if imp != modulePath && imp != modulePath+"/cshim" {

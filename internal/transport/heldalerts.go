@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bytes"
-	"github.com/dtlsgo/dtlsgo/internal/record"
 )
 
 // The peer's encrypted alerts (close_notify above all) that arrive before
@@ -33,32 +32,17 @@ func (t *Transport) HoldAlerts(on bool) {
 func (t *Transport) hold(d []byte) []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.holding || !hasHeldAlert(d) {
+	if !t.holding {
 		return d
 	}
-	return record.SplitOff(d, func(r record.Record) bool {
-		if !heldAlert(r) {
-			return false
-		}
+	return t.wire.SplitHeld(d, func(rec []byte) {
 		if len(t.held) == maxHeldAlerts {
 			// Noise spoofed during the handshake goes first: the peer's
 			// real alerts come last, once it has finished.
 			t.held = append(t.held[:0], t.held[1:]...)
 		}
-		t.held = append(t.held, bytes.Clone(r.Raw))
-		return true
+		t.held = append(t.held, bytes.Clone(rec))
 	})
-}
-
-func heldAlert(r record.Record) bool { return r.Type == record.ContentAlert && r.Epoch != 0 }
-
-func hasHeldAlert(d []byte) bool {
-	for r := range record.All(d) {
-		if heldAlert(r) {
-			return true
-		}
-	}
-	return false
 }
 
 // maxHeldAlerts bounds the alert records held: a peer sends one or two.

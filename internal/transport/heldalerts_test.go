@@ -16,7 +16,7 @@ func TestHeldAlerts(t *testing.T) {
 	alert := rawRecord(record.ContentAlert, 1, 8, []byte("an encrypted alert"))
 	alert2 := rawRecord(record.ContentAlert, 1, 9, []byte("another"))
 
-	tr := New(nil)
+	tr := New(nil, record.Wire{})
 	if got := tr.hold(cat(data, alert)); !bytes.Equal(got, cat(data, alert)) {
 		t.Fatalf("not holding, hold kept %x", got)
 	}
@@ -44,7 +44,7 @@ func TestHeldAlerts(t *testing.T) {
 		t.Errorf("the reader's end called ended %d times", ended)
 	}
 
-	tr = New(nil)
+	tr = New(nil, record.Wire{})
 	tr.HoldAlerts(true)
 	for i := range maxHeldAlerts + 2 {
 		tr.hold(rawRecord(record.ContentAlert, 1, uint64(i), []byte(fmt.Sprint(i))))

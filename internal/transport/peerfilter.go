@@ -2,7 +2,6 @@ package transport
 
 import (
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
-	"github.com/dtlsgo/dtlsgo/internal/record"
 	"net"
 	"sync"
 
@@ -13,22 +12,23 @@ import (
 // connected socket's kernel filter would, except for records carrying a
 // connection ID, which pion authenticates and may move the peer to.
 type peerFilter struct {
+	wire Wire
 	mu   sync.Mutex
 	peer net.Addr // nil until the first DTLS datagram
 }
 
 // admit decides on a datagram from addr and returns the address pion
-// should see: peerAddr{} for the current peer, addr for another.
+// should see: PeerAddr{} for the current peer, addr for another.
 func (f *peerFilter) admit(d []byte, addr net.Addr) (net.Addr, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
-	case f.peer == nil && record.LooksLikeDTLS(d):
+	case f.peer == nil && f.wire.Shaped(d):
 		f.peer = addr
 		return PeerAddr{}, true
 	case f.peer != nil && socket.SameAddr(addr, f.peer):
 		return PeerAddr{}, true
-	case f.peer != nil && len(d) > 0 && d[0] == record.ContentCID:
+	case f.peer != nil && f.wire.CarriesConnectionID(d):
 		return addr, true
 	}
 	return nil, false

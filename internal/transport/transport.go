@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
-	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/dtlsgo/dtlsgo/internal/socket"
 	"io"
 	"net"
@@ -25,18 +24,20 @@ import (
 // socket's underlying object.
 type Transport struct {
 	base    socket.BaseSocket
+	wire    Wire
 	stopped chan struct{} // closed when the reader has ended
 	eof     bool          // the base reported end of stream (set before stopped)
 	readErr error         // why the reader ended, if not EOF or Close
 
-	polled              socket.BatchBaseSocket       // a batch socket pion reads itself until the takeover
-	app                 atomic.Pointer[record.Layer] // set once the record layer took over
-	deliver             func([]Queued, bool) bool    // set before app
-	inline              func(ds [][]byte)            // readInline's use
-	appRecs             []Queued                     // opened, not yet delivered (reader only)
-	taps                []Tap                        // set before start; consulted until the takeover
-	handshaking, sentOK atomic.Bool                  // see refused.go
-	aborted             atomic.Bool                  // dtlsgo sent a fatal alert: pion sends nothing more
+	polled              socket.BatchBaseSocket      // a batch socket pion reads itself until the takeover
+	layer               atomic.Pointer[RecordLayer] // set once the record layer took over
+	deliver             func([]Queued, bool) bool   // set before layer
+	inline              func(ds [][]byte)           // readInline's use
+	appRecs             []Queued                    // opened, not yet delivered (reader only)
+	keep                func(Queued)                // appends to appRecs; set before layer
+	taps                []Tap                       // set before start; consulted until the takeover
+	handshaking, sentOK atomic.Bool                 // see refused.go
+	aborted             atomic.Bool                 // dtlsgo sent a fatal alert: pion sends nothing more
 
 	// Set for an unconnected base socket (see peerfilter.go).
 	addressed socket.AddressedBaseSocket
@@ -70,6 +71,32 @@ type datagram struct {
 	from net.Addr
 }
 
+// Wire is what the transport asks of the record format, which it does not
+// know itself (record.Wire answers).
+type Wire interface {
+	// Screen returns d without the records no peer sends; empty when none
+	// is left.
+	Screen(d []byte) []byte
+	// SplitHeld hands take each record of d to hold back from pion (the
+	// peer's encrypted alerts, see heldalerts.go) and returns the rest.
+	SplitHeld(d []byte, take func(rec []byte)) []byte
+	// Shaped reports whether d starts like a record of the protocol.
+	Shaped(d []byte) bool
+	// CarriesConnectionID reports whether d starts with a record whose
+	// sender pion authenticates by a connection ID and may move the peer to.
+	CarriesConnectionID(d []byte) bool
+}
+
+// RecordLayer is dtlsgo's record layer as the transport hands it datagrams
+// once it took over from pion.
+type RecordLayer interface {
+	// Take opens the records of d it serves, handing each to keep (on the
+	// transport's reader), and returns the rest of d.
+	Take(d []byte, keep func(Queued)) []byte
+	// Reseal rewrites a datagram pion writes after the takeover.
+	Reseal(d []byte) []byte
+}
+
 // Tap sees the datagrams of a handshake as they cross, received ones as
 // read, sent ones as pion wrote them, and learns what pion does not tell
 // (the session's secrets, a server's last flight, the trace). Taps are set
@@ -87,10 +114,12 @@ func (t *Transport) tapped(d []byte, sent bool) {
 	}
 }
 
-func New(base socket.BaseSocket) *Transport {
+func New(base socket.BaseSocket, wire Wire) *Transport {
 	addressed, _ := base.(socket.AddressedBaseSocket)
 	return &Transport{
 		base:        base,
+		wire:        wire,
+		peers:       peerFilter{wire: wire},
 		addressed:   addressed,
 		queued:      make(chan struct{}, 1),
 		room:        make(chan struct{}, 1),
@@ -132,7 +161,7 @@ func (t *Transport) startBackground() {
 // false when it did not read (a reader goroutine or the shared poller
 // reads, and the caller waits for what it queues).
 func (t *Transport) readPolled() (handled bool, err error) {
-	if t.polled == nil || t.app.Load() != nil {
+	if t.polled == nil || t.layer.Load() != nil {
 		return false, nil
 	}
 	err = t.polled.ReadPolled(func(ds [][]byte) { t.background(ds) })
@@ -237,14 +266,14 @@ func (t *Transport) read(buf []byte) (int, net.Addr, error) {
 // takeover) to pion. wait: whether delivery may wait for room in the
 // connection's queue (not on the thread of the receive that empties it).
 func (t *Transport) received(d []byte, from net.Addr, wait bool) {
-	if t.app.Load() == nil {
+	if t.layer.Load() == nil {
 		t.tapped(d, false)
 	}
-	if d = record.DropForgedPlaintext(d); len(d) == 0 {
+	if d = t.wire.Screen(d); len(d) == 0 {
 		return
 	}
-	if app := t.app.Load(); app != nil {
-		if d = t.takeApp(app, d); len(d) == 0 {
+	if layer := t.layer.Load(); layer != nil {
+		if d = t.takeApp(*layer, d); len(d) == 0 {
 			return
 		}
 		// Keep order: data before the alert that may follow it.
@@ -255,7 +284,7 @@ func (t *Transport) received(d []byte, from net.Addr, wait bool) {
 	}
 	if ctl := t.toPion(datagram{data: bytes.Clone(d), from: from}, wait); ctl != nil {
 		// pion is retired: what it would have read is the record layer's.
-		rest := t.takeApp(t.app.Load(), d)
+		rest := t.takeApp(*t.layer.Load(), d)
 		t.flushApp(wait)
 		ctl(rest)
 	}
@@ -319,21 +348,10 @@ func isClosed(ch <-chan struct{}) bool {
 	}
 }
 
-// takeApp opens the datagram's application-data records into t.appRecs and
-// returns what is left for pion.
-func (t *Transport) takeApp(app *record.Layer, d []byte) []byte {
-	return record.SplitOff(d, func(r record.Record) bool {
-		if r.Type != record.ContentAppData || r.Epoch != app.Epoch {
-			return false
-		}
-		buf := GetRecordBuffer(len(r.Body))
-		if rec, ok := app.Open((*buf)[:0], r); ok {
-			t.appRecs = append(t.appRecs, Queued{Data: rec, Buf: buf})
-		} else {
-			PutRecordBuffer(buf)
-		}
-		return true
-	})
+// takeApp has the record layer open the datagram's records it serves
+// into t.appRecs, and returns what is left.
+func (t *Transport) takeApp(layer RecordLayer, d []byte) []byte {
+	return layer.Take(d, t.keep)
 }
 
 // flushApp hands the records opened so far to the connection and reports
@@ -352,10 +370,11 @@ func (t *Transport) flushApp(wait bool) (full bool) {
 // deliver (on the reader goroutine, which it may block for backpressure),
 // pion's own records of the epoch are resealed, and a batch socket is read
 // by the shared poller.
-func (t *Transport) TakeOver(app *record.Layer, deliver func([]Queued, bool) bool) {
+func (t *Transport) TakeOver(layer RecordLayer, deliver func([]Queued, bool) bool) {
 	t.deliver = deliver
+	t.keep = func(q Queued) { t.appRecs = append(t.appRecs, q) } // one closure, not one per datagram
 	t.inline = func(ds [][]byte) { t.background(ds) }
-	t.app.Store(app)
+	t.layer.Store(&layer)
 	t.startBackground()
 }
 
@@ -365,7 +384,7 @@ func (t *Transport) TakeOver(app *record.Layer, deliver func([]Queued, bool) boo
 // the caller waits for the reader goroutine instead.
 func (t *Transport) ReadInline(ctx context.Context, wait <-chan struct{}, once bool) (handled bool, err error) {
 	bb, ok := t.base.(socket.BatchBaseSocket)
-	if !ok || t.app.Load() == nil {
+	if !ok || t.layer.Load() == nil {
 		return false, nil
 	}
 	ready := func() bool {
@@ -493,8 +512,8 @@ func (t *Transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 		return len(p), nil
 	}
 	d := p
-	if app := t.app.Load(); app != nil {
-		d = app.Reseal(p)
+	if layer := t.layer.Load(); layer != nil {
+		d = (*layer).Reseal(p)
 	} else {
 		t.tapped(p, true)
 	}
@@ -581,9 +600,6 @@ func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 
 var errTimeout net.Error = timeoutError{}
-
-// App is the record layer once it took over, else nil.
-func (t *Transport) App() *record.Layer { return t.app.Load() }
 
 // Closed reports whether the transport was closed (pion closes it when its
 // connection ends).
