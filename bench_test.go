@@ -30,7 +30,7 @@ func benchPair(b *testing.B) (*Conn, *Conn) {
 func drain(c *Conn, n int, received *atomic.Int64, got chan<- int) {
 	for received.Load() < int64(n) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		k, err := c.Receive(ctx, false, 64, func(int, []byte) {})
+		k, err := c.Receive(opFor(ctx), 64, func(int, []byte) {})
 		cancel()
 		if err != nil {
 			break
@@ -59,7 +59,7 @@ func BenchmarkSendReceive1200(b *testing.B) {
 	go drain(server, b.N, &received, got)
 	for sent := 0; sent < b.N; {
 		n := min(len(batch), b.N-sent)
-		k, err := client.Send(ctx, false, batch[:n])
+		k, err := client.Send(opFor(ctx), batch[:n])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -83,11 +83,11 @@ func BenchmarkRoundTrip64(b *testing.B) {
 	go func() {
 		buf := make([]byte, 64)
 		for {
-			n, err := server.Receive(ctx, false, 1, func(_ int, rec []byte) { copy(buf, rec) })
+			n, err := server.Receive(opFor(ctx), 1, func(_ int, rec []byte) { copy(buf, rec) })
 			if err != nil || n == 0 {
 				return
 			}
-			if _, err := server.Send(ctx, false, [][]byte{buf}); err != nil {
+			if _, err := server.Send(opFor(ctx), [][]byte{buf}); err != nil {
 				return
 			}
 		}
@@ -97,10 +97,10 @@ func BenchmarkRoundTrip64(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := client.Send(ctx, false, ping); err != nil {
+		if _, err := client.Send(opFor(ctx), ping); err != nil {
 			b.Fatal(err)
 		}
-		if n, err := client.Receive(ctx, false, 1, func(int, []byte) {}); n != 1 {
+		if n, err := client.Receive(opFor(ctx), 1, func(int, []byte) {}); n != 1 {
 			b.Fatal(err)
 		}
 	}

@@ -24,11 +24,11 @@ func TestRecordLayerTakesOver(t *testing.T) {
 	defer cancel()
 	for i, pair := range [][2]*Conn{{client, server}, {server, client}} {
 		msg := bytes.Repeat([]byte{byte(i + 1)}, 1200)
-		if n, err := pair[0].Send(ctx, false, [][]byte{msg, msg[:7]}); n != 2 {
+		if n, err := pair[0].Send(opFor(ctx), [][]byte{msg, msg[:7]}); n != 2 {
 			t.Fatal(n, err)
 		}
 		var got [][]byte
-		if n, err := pair[1].Receive(ctx, false, 2, func(_ int, rec []byte) { got = append(got, bytes.Clone(rec)) }); n != 2 {
+		if n, err := pair[1].Receive(opFor(ctx), 2, func(_ int, rec []byte) { got = append(got, bytes.Clone(rec)) }); n != 2 {
 			t.Fatal(n, err)
 		}
 		if !bytes.Equal(got[0], msg) || !bytes.Equal(got[1], msg[:7]) {
@@ -38,7 +38,7 @@ func TestRecordLayerTakesOver(t *testing.T) {
 	if err := client.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := server.Receive(ctx, false, 1, func(int, []byte) {}); n != 0 || err != nil {
+	if n, err := server.Receive(opFor(ctx), 1, func(int, []byte) {}); n != 0 || err != nil {
 		t.Fatalf("after close_notify: %d records, %v", n, err)
 	}
 }
@@ -57,10 +57,10 @@ func TestRecordLayerCanStayWithPion(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if n, err := client.Send(ctx, false, [][]byte{[]byte("via pion")}); n != 1 {
+	if n, err := client.Send(opFor(ctx), [][]byte{[]byte("via pion")}); n != 1 {
 		t.Fatal(n, err)
 	}
-	if n, err := server.Receive(ctx, false, 1, func(_ int, rec []byte) {
+	if n, err := server.Receive(opFor(ctx), 1, func(_ int, rec []byte) {
 		if string(rec) != "via pion" {
 			t.Errorf("got %q", rec)
 		}

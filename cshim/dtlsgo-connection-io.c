@@ -16,9 +16,26 @@ remaining (gint64 timeout, gint64 deadline)
   return MAX (deadline - g_get_monotonic_time (), 1);
 }
 
-/* The common start of send and receive: no flags, the handshake done (or
- * started, or failed: the core reports that), and *timeout cut to what the
- * handshake left of it. */
+/* What every send and receive checks before anything moves (a record
+ * already queued stays for the next receive, and nothing is sent): no
+ * flags, not cancelled. */
+static gboolean
+check_io (const gchar   *what,
+          gint           flags,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  if (flags != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s flags are not supported", what);
+      return FALSE;
+    }
+  return !g_cancellable_set_error_if_cancelled (cancellable, error);
+}
+
+/* The start of an I/O call the core sent back for its handshake: the
+ * handshake done (or started, or failed: the core reports that), and
+ * *timeout cut to what the handshake left of it. */
 static gboolean
 begin_io (DtlsGoConnection *self,
           const gchar      *what,
@@ -29,19 +46,73 @@ begin_io (DtlsGoConnection *self,
 {
   gint64 deadline = *timeout > 0 ? g_get_monotonic_time () + *timeout : 0;
 
-  if (flags != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s flags are not supported", what);
-      return FALSE;
-    }
-  /* Before anything moves: a record already queued stays for the next
-   * receive, and nothing is sent. */
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+  if (!check_io (what, flags, cancellable, error))
     return FALSE;
   if (!dtlsgo_connection_ensure_handshake (self, *timeout, cancellable, error))
     return FALSE;
   *timeout = remaining (*timeout, deadline);
   return TRUE;
+}
+
+static DtlsGoStatus
+core_io (DtlsGoConnection *self,
+         gboolean          sending,
+         gpointer          messages,
+         guint             num_messages,
+         gint64            timeout,
+         GCancellable     *cancellable,
+         gint             *count,
+         GError          **error)
+{
+  if (sending)
+    return dtlsgo_core_connection_send (PRIV (self)->core, messages, num_messages, timeout,
+                                        cancellable, count, error);
+  return dtlsgo_core_connection_receive (PRIV (self)->core, messages, num_messages, timeout,
+                                         cancellable, count, error);
+}
+
+/* A send or receive: one call into the core, which waits if it must (on
+ * this thread, for the socket, the connection's changes and the
+ * cancellable) and answers with a status; a second one only after the
+ * handshake it asked for. */
+static gint
+run_io (DtlsGoConnection *self,
+        gboolean          sending,
+        gpointer          messages,
+        guint             num_messages,
+        gint              flags,
+        gint64            timeout,
+        GCancellable     *cancellable,
+        GError          **error)
+{
+  const gchar *what = sending ? "Send" : "Receive";
+  gint count = 0;
+
+  if (!check_io (what, flags, cancellable, error))
+    return -1;
+  switch (core_io (self, sending, messages, num_messages, timeout, cancellable, &count, error))
+    {
+    case DTLSGO_STATUS_OK:
+      return count;
+    case DTLSGO_STATUS_NEED_HANDSHAKE:
+      break;
+    default:
+      return -1;
+    }
+  if (!begin_io (self, what, flags, &timeout, cancellable, error))
+    return -1;
+  switch (core_io (self, sending, messages, num_messages, timeout, cancellable, &count, error))
+    {
+    case DTLSGO_STATUS_OK:
+      return count;
+    case DTLSGO_STATUS_NEED_HANDSHAKE:
+      /* A handshake that ended without completing or failing: a close
+       * stopped it. */
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "The DTLS handshake has not completed");
+      return -1;
+    default:
+      return -1;
+    }
 }
 
 gint
@@ -53,12 +124,8 @@ dtlsgo_connection_receive_messages (GDatagramBased  *datagram_based,
                                     GCancellable    *cancellable,
                                     GError         **error)
 {
-  DtlsGoConnection *self = DTLS_GO_CONNECTION (datagram_based);
-
-  if (!begin_io (self, "Receive", flags, &timeout, cancellable, error))
-    return -1;
-  return dtlsgo_core_connection_receive (PRIV (self)->core, messages, num_messages,
-                                         timeout, cancellable, error);
+  return run_io (DTLS_GO_CONNECTION (datagram_based), FALSE, messages, num_messages, flags,
+                 timeout, cancellable, error);
 }
 
 gint
@@ -70,12 +137,8 @@ dtlsgo_connection_send_messages (GDatagramBased  *datagram_based,
                                  GCancellable    *cancellable,
                                  GError         **error)
 {
-  DtlsGoConnection *self = DTLS_GO_CONNECTION (datagram_based);
-
-  if (!begin_io (self, "Send", flags, &timeout, cancellable, error))
-    return -1;
-  return dtlsgo_core_connection_send (PRIV (self)->core, messages, num_messages,
-                                      timeout, cancellable, error);
+  return run_io (DTLS_GO_CONNECTION (datagram_based), TRUE, messages, num_messages, flags,
+                 timeout, cancellable, error);
 }
 
 GIOCondition

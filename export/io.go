@@ -4,34 +4,44 @@ package main
 import "C"
 
 import (
-	"context"
+	"errors"
 	"unsafe"
+
+	"github.com/dtlsgo/dtlsgo"
 )
 
 //export dtlsgo_core_connection_send
-func dtlsgo_core_connection_send(h C.DtlsGoHandle, msgs *C.GOutputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (sent C.gint) {
-	defer guard(gerr)
+func dtlsgo_core_connection_send(h C.DtlsGoHandle, msgs *C.GOutputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, count *C.gint, gerr **C.GError) (status C.DtlsGoStatus) {
+	defer guardStatus(&status, gerr)
 	messages := unsafe.Slice(msgs, int(n))
-	payloads := make([][]byte, len(messages))
+	var onStack [sendBatch][]byte
+	payloads := onStack[:0]
+	if len(messages) > len(onStack) {
+		payloads = make([][]byte, 0, len(messages))
+	}
 	for i := range messages {
-		payloads[i] = gather(&messages[i])
+		payloads = append(payloads, payload(&messages[i]))
 	}
-	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
-	defer release()
-	count, err := connectionFrom(h).core.Send(ctx, timeoutUS == 0, payloads)
-	if err != nil {
-		setError(gerr, err)
-		return -1
+	sent, err := connectionFrom(h).core.Send(opOf(timeoutUS, cancellable), payloads)
+	if err == nil {
+		for i := range sent {
+			messages[i].bytes_sent = C.guint(len(payloads[i]))
+		}
+		*count = C.gint(sent)
 	}
-	for i := 0; i < count; i++ {
-		messages[i].bytes_sent = C.guint(len(payloads[i]))
-	}
-	return C.gint(count)
+	return opStatus(err, gerr)
 }
 
-// gather copies a message's vectors into one record payload.
-func gather(m *C.GOutputMessage) []byte {
+// sendBatch is how many messages a send takes without allocating.
+const sendBatch = 64
+
+// payload is a message's record payload: its one vector itself (the core
+// seals it before the call returns), or its vectors copied into one.
+func payload(m *C.GOutputMessage) []byte {
 	vectors := unsafe.Slice(m.vectors, int(m.num_vectors))
+	if len(vectors) == 1 {
+		return unsafe.Slice((*byte)(vectors[0].buffer), int(vectors[0].size))
+	}
 	size := 0
 	for _, v := range vectors {
 		size += int(v.size)
@@ -46,19 +56,44 @@ func gather(m *C.GOutputMessage) []byte {
 }
 
 //export dtlsgo_core_connection_receive
-func dtlsgo_core_connection_receive(h C.DtlsGoHandle, msgs *C.GInputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (received C.gint) {
-	defer guard(gerr)
+func dtlsgo_core_connection_receive(h C.DtlsGoHandle, msgs *C.GInputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, count *C.gint, gerr **C.GError) (status C.DtlsGoStatus) {
+	defer guardStatus(&status, gerr)
 	messages := unsafe.Slice(msgs, int(n))
-	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
-	defer release()
-	count, err := connectionFrom(h).core.Receive(ctx, timeoutUS == 0, len(messages), func(i int, rec []byte) {
+	received, err := connectionFrom(h).core.Receive(opOf(timeoutUS, cancellable), len(messages), func(i int, rec []byte) {
 		scatter(&messages[i], rec)
 	})
-	if err != nil {
-		setError(gerr, err)
-		return -1
+	if err == nil {
+		*count = C.gint(received)
 	}
-	return C.gint(count)
+	return opStatus(err, gerr)
+}
+
+// guardStatus is guard for an export that returns a DtlsGoStatus: a panic
+// is DTLSGO_STATUS_ERROR.
+func guardStatus(status *C.DtlsGoStatus, gerr **C.GError) {
+	if r := recover(); r != nil {
+		reportPanic(r, gerr)
+		*status = C.DTLSGO_STATUS_ERROR
+	}
+}
+
+// opStatus is how a send or receive that returned err ended, with the
+// GError set where the status says so.
+func opStatus(err error, gerr **C.GError) C.DtlsGoStatus {
+	switch {
+	case err == nil:
+		return C.DTLSGO_STATUS_OK
+	case errors.Is(err, dtlsgo.ErrNeedHandshake):
+		return C.DTLSGO_STATUS_NEED_HANDSHAKE
+	}
+	setError(gerr, err)
+	switch {
+	case errors.Is(err, dtlsgo.ErrWouldBlock):
+		return C.DTLSGO_STATUS_WOULD_BLOCK
+	case errors.Is(err, dtlsgo.ErrTimedOut):
+		return C.DTLSGO_STATUS_TIMED_OUT
+	}
+	return C.DTLSGO_STATUS_ERROR
 }
 
 // scatter copies one record into a message's vectors, in order; what does
