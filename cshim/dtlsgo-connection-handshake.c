@@ -581,9 +581,9 @@ dtlsgo_connection_tls_handshake_finish (GTlsConnection *conn, GAsyncResult *resu
  * I/O call itself (the error is sticky in the core). */
 gboolean
 dtlsgo_connection_ensure_handshake (DtlsGoConnection *self,
-                  gint64            timeout,
-                  GCancellable     *cancellable,
-                  GError          **error)
+                                    gint64            timeout,
+                                    GCancellable     *cancellable,
+                                    GError          **error)
 {
   DtlsGoConnectionPrivate *priv = PRIV (self);
 
