@@ -105,18 +105,30 @@ func BenchmarkRoundTrip64(b *testing.B) {
 // and goroutine stacks each idle connection holds (the C benchmark's idle
 // mode measures the whole process).
 func BenchmarkIdleConnection(b *testing.B) {
-	const pairs = 100
 	cert := testCert(b)
+	benchmarkIdle(b, func() (*Conn, *Conn) {
+		client, server, cerr, serr := handshakePair(b, Config{}, Config{Certificate: cert})
+		if cerr != nil || serr != nil {
+			b.Fatal(cerr, serr)
+		}
+		return client, server
+	})
+}
+
+// benchmarkIdle opens 100 handshaken pairs made by pair and reports what
+// each idle connection holds.
+func benchmarkIdle(b *testing.B, pair func() (*Conn, *Conn)) {
+	const pairs = 100
+	if os.Getenv("DTLSGO_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 1 // every allocation, for a per-connection profile
+	}
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for i := 0; i < b.N; i++ {
 		var conns []*Conn
 		for j := 0; j < pairs; j++ {
-			client, server, cerr, serr := handshakePair(b, Config{}, Config{Certificate: cert})
-			if cerr != nil || serr != nil {
-				b.Fatal(cerr, serr)
-			}
+			client, server := pair()
 			conns = append(conns, client, server)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -127,7 +139,7 @@ func BenchmarkIdleConnection(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		perConn := float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse) / float64(len(conns))
 		b.ReportMetric(perConn/1024, "KiB/conn")
-		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/float64(len(conns))/1024, "stackKiB/conn")
+		b.ReportMetric(float64(int64(after.StackInuse)-int64(before.StackInuse))/float64(len(conns))/1024, "stackKiB/conn")
 		b.ReportMetric(float64(runtime.NumGoroutine())/float64(len(conns)), "goroutines/conn")
 		if os.Getenv("DTLSGO_GOROUTINES") != "" {
 			pprof.Lookup("goroutine").WriteTo(os.Stderr, 1)

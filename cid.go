@@ -1,6 +1,8 @@
 package dtlsgo
 
 import (
+	"bytes"
+
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/pion/dtls/v3"
 )
@@ -15,8 +17,12 @@ const (
 	MaxConnectionIDLength = record.MaxConnectionIDLength
 )
 
-func cidOptions(length int) ([]dtls.Option, error) {
+// fixed is the ID to ask for, when someone else (a listener) chose it and
+// it has the length asked for.
+func cidOptions(length int, fixed []byte) ([]dtls.Option, error) {
 	switch {
+	case length > 0 && len(fixed) == length:
+		return []dtls.Option{dtls.WithConnectionIDGenerator(func() []byte { return bytes.Clone(fixed) })}, nil
 	case length == 0:
 		return nil, nil
 	case length == ConnectionIDSendOnly:

@@ -76,7 +76,8 @@ type Config struct {
 	// log format (what SSLKEYLOGFILE names).
 	KeyLogFile string
 
-	keyCapture io.Writer // the handshake's own key log reader (record.Secrets)
+	keyCapture   io.Writer // the handshake's own key log reader (record.Secrets)
+	connectionID []byte    // the ID to ask for (a listener routes by it), else random
 }
 
 // DefaultRetransmitInterval is pion's first retransmission delay.

@@ -246,6 +246,13 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	}
 	sec := &record.Secrets{}
 	cfg.keyCapture = sec
+	// A listener's client: it made the cookie exchange and routes by the
+	// connection ID it chose (listenerhello.go).
+	peer, fromListener := c.tr.Base().(ListenerPeer)
+	fromListener = fromListener && !c.isClient
+	if fromListener {
+		cfg.connectionID = peer.ConnectionID()
+	}
 	var watch *pskWatch
 	if !c.isClient && cfg.usesPSK() {
 		watch = &pskWatch{c: c}
@@ -274,6 +281,11 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.tr.SetTaps(taps...)
 	c.tr.HoldAlerts(recordLayerAllowed(cfg))
 	c.tr.BeginHandshake()
+	var adopt *helloAdoption
+	if fromListener {
+		adopt = newHelloAdoption(peer)
+		c.tr.Adopt(adopt, peer.PeerAddr())
+	}
 	c.tr.Start()
 	var pc *dtls.Conn
 	if c.isClient {
@@ -287,9 +299,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Lock()
 	c.pc = pc
 	c.mu.Unlock()
+	if adopt != nil {
+		adopt.pion.Store(pc)
+	}
 
 	err = pc.HandshakeContext(ctx)
 	c.tr.EndHandshake()
+	if adopt != nil {
+		adopt.pion.Store(nil) // pion's connection is retired after the handshake
+	}
 	if err != nil {
 		facts.datagrams, facts.dtlsRecords = int(counts.datagrams.Load()), int(counts.dtlsLike.Load())
 		facts.baseEOF = c.tr.SawEOF()
@@ -300,6 +318,9 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if !ok {
 		_ = pc.Close()
 		return Errorf(ErrHandshake, "DTLS handshake finished without a connection state")
+	}
+	if fromListener {
+		peer.Handshaken()
 	}
 	info := c.infoFrom(pc, &keys, cfg, sec)
 	app := c.takeOver(&keys, cfg, sec)

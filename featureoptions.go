@@ -18,7 +18,7 @@ func featureOptions(ctx context.Context, cfg Config, hooks HandshakeHooks, watch
 	}
 	opts = append(opts, psk...)
 	opts = append(opts, dtls.WithCipherSuites(suitesFor(cfg.usesPSK(), !cfg.pskOnly())...))
-	cid, err := cidOptions(cfg.ConnectionIDLength)
+	cid, err := cidOptions(cfg.ConnectionIDLength, cfg.connectionID)
 	if err != nil {
 		return nil, nil, err
 	}

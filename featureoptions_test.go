@@ -119,7 +119,7 @@ func TestPSKNeedsIdentityAndKey(t *testing.T) {
 
 func TestConnectionIDLengths(t *testing.T) {
 	for _, n := range []int{-2, 256} {
-		if _, err := cidOptions(n); !errors.Is(err, ErrInvalidArgument) {
+		if _, err := cidOptions(n, nil); !errors.Is(err, ErrInvalidArgument) {
 			t.Fatalf("%d: %v", n, err)
 		}
 	}

@@ -37,6 +37,11 @@ func (l opLock) release() { <-l }
 // contextError maps a finished context to the GLib error for it: its cause
 // when one was given (a GCancellable, a close), else by deadline or cancel.
 func contextError(ctx context.Context, doing string) error {
+	return ContextError(ctx, doing)
+}
+
+// ContextError is contextError for the cgo seam (export/).
+func ContextError(ctx context.Context, doing string) error {
 	cause := context.Cause(ctx)
 	switch {
 	case cause == nil:

@@ -91,10 +91,10 @@ connection_source_finalize (GSource *source)
   g_object_unref (cs->conn);
 }
 
-static gboolean
-connection_source_closure_callback (GDatagramBased *datagram_based,
-                                    GIOCondition    condition,
-                                    gpointer        data)
+gboolean
+dtlsgo_datagram_source_closure_callback (GDatagramBased *datagram_based,
+                                         GIOCondition    condition,
+                                         gpointer        data)
 {
   GClosure *closure = data;
   GValue params[2] = { G_VALUE_INIT, G_VALUE_INIT };
@@ -119,7 +119,7 @@ static GSourceFuncs connection_source_funcs = {
   connection_source_check,
   connection_source_dispatch,
   connection_source_finalize,
-  (GSourceFunc) connection_source_closure_callback,
+  (GSourceFunc) dtlsgo_datagram_source_closure_callback,
   NULL,
 };
 

@@ -39,4 +39,10 @@ struct _DtlsGoConnectionClass
 
 DtlsGoHandle dtlsgo_connection_get_core (DtlsGoConnection *self);
 
+/* The closure_callback of a GDatagramBasedSourceFunc source (shared with
+ * DtlsGoPeerSocket's sources). */
+gboolean dtlsgo_datagram_source_closure_callback (GDatagramBased *datagram_based,
+                                                  GIOCondition    condition,
+                                                  gpointer        data);
+
 G_END_DECLS

@@ -275,4 +275,34 @@ gboolean dtlsgo_shim_trace_enabled (void);
 /* Writes one debug line about connection id, on any thread. */
 void dtlsgo_shim_trace (guint64 id, gboolean client, const char *line);
 
+/* ---- DtlsGo.Listener (export/listener.go) --------------------------------- */
+
+/* A listener over a duplicate of fd, a bound unconnected UDP socket
+ * (else G_IO_ERROR_INVALID_ARGUMENT); it reads it from a goroutine. */
+DtlsGoHandle dtlsgo_core_listener_new (gint fd, GError **error);
+/* 0 for a limit: its default. cid_length > 0: give each client a
+ * connection ID of that many bytes and route by it. */
+void dtlsgo_core_listener_set_limits (DtlsGoHandle listener, guint max_pending,
+                                      guint max_connections, guint handshake_timeout_ms,
+                                      gint cid_length);
+/* Blocks for the next client that returned a valid cookie: a peer handle.
+ * G_IO_ERROR_CLOSED once closed, G_IO_ERROR_CANCELLED. */
+DtlsGoHandle dtlsgo_core_listener_accept (DtlsGoHandle listener, GCancellable *cancellable,
+                                          GError **error);
+/* Stops accepting; accepted peers live on. */
+void dtlsgo_core_listener_close (DtlsGoHandle listener);
+guint dtlsgo_core_listener_peer_count (DtlsGoHandle listener, guint *pending);
+
+/* A peer: one client's datagrams. The address is newly allocated (free). */
+gchar *dtlsgo_core_peer_address (DtlsGoHandle peer, guint16 *port);
+gboolean dtlsgo_core_peer_send (DtlsGoHandle peer, guint8 *data, gsize len, GError **error);
+/* One datagram into buf (cut at size); its length, or -1 with error. */
+gssize dtlsgo_core_peer_receive (DtlsGoHandle peer, guint8 *buf, gsize size, gint64 timeout_us,
+                                 GCancellable *cancellable, GError **error);
+gboolean dtlsgo_core_peer_readable (DtlsGoHandle peer);
+/* Unroutes the peer (its address may connect anew) and frees the handle. */
+void dtlsgo_core_peer_free (DtlsGoHandle peer);
+/* C → Go: the peer handle of a DtlsGoPeerSocket, 0 for any other base. */
+DtlsGoHandle dtlsgo_shim_peer_socket_handle (GDatagramBased *base);
+
 G_END_DECLS

@@ -159,8 +159,8 @@ dtls_go_server_connection_psk_requested (DtlsGoConnection *conn,
 }
 
 /* The first handler that knows the identity answers. */
-static gboolean
-psk_accumulator (GSignalInvocationHint *hint,
+gboolean
+dtlsgo_psk_accumulator (GSignalInvocationHint *hint,
                  GValue                *return_accu,
                  const GValue          *handler_return,
                  gpointer               data)
@@ -255,7 +255,7 @@ dtls_go_server_connection_class_init (DtlsGoServerConnectionClass *klass)
    */
   signals[PSK_REQUESTED] =
     g_signal_new ("psk-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
-                  psk_accumulator, NULL, NULL, G_TYPE_BYTES, 1, G_TYPE_STRING);
+                  dtlsgo_psk_accumulator, NULL, NULL, G_TYPE_BYTES, 1, G_TYPE_STRING);
 }
 
 static void

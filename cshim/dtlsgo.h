@@ -173,6 +173,29 @@ DTLS_GO_IS_SERVER_CONNECTION (gpointer ptr)
   return G_TYPE_CHECK_INSTANCE_TYPE (ptr, dtls_go_server_connection_get_type ());
 }
 
+/**
+ * DtlsGoListener:
+ *
+ * One UDP socket serving many DTLS clients: a #GObject that answers each
+ * new client's ClientHello statelessly with a cookie (RFC 6347 4.2.1),
+ * keeps state only for clients that return it, and hands each of them to
+ * the application as a #DtlsGoServerConnection before its handshake. GIO
+ * has no such type: a GIO DTLS server serves one peer per socket.
+ */
+#define DTLS_GO_TYPE_LISTENER (dtls_go_listener_get_type ())
+G_DECLARE_FINAL_TYPE (DtlsGoListener, dtls_go_listener, DTLS_GO, LISTENER, GObject)
+
+/**
+ * DtlsGoPeerSocket:
+ *
+ * One client of a #DtlsGoListener as a #GDatagramBased: it receives only
+ * that client's datagrams and sends through the listener's socket. It is
+ * the #GDtlsConnection:base-socket of a connection the listener accepted;
+ * closing that connection frees the client's place at the listener.
+ */
+#define DTLS_GO_TYPE_PEER_SOCKET (dtls_go_peer_socket_get_type ())
+G_DECLARE_FINAL_TYPE (DtlsGoPeerSocket, dtls_go_peer_socket, DTLS_GO, PEER_SOCKET, GObject)
+
 /* Constructors that work whatever GIO's default TLS backend is */
 
 DtlsGoClientConnection *dtls_go_client_connection_new (GDatagramBased     *base_socket,
@@ -183,6 +206,30 @@ DtlsGoServerConnection *dtls_go_server_connection_new (GDatagramBased     *base_
                                                        GError            **error);
 DtlsGoFileDatabase     *dtls_go_file_database_new     (const gchar        *anchors,
                                                        GError            **error);
+
+/* One port, many clients */
+
+DtlsGoListener         *dtls_go_listener_new              (GSocket             *socket,
+                                                           GTlsCertificate     *certificate,
+                                                           GError             **error);
+DtlsGoListener         *dtls_go_listener_new_for_address  (GSocketAddress      *address,
+                                                           GTlsCertificate     *certificate,
+                                                           GError             **error);
+GSocket                *dtls_go_listener_get_socket       (DtlsGoListener      *self);
+DtlsGoServerConnection *dtls_go_listener_accept           (DtlsGoListener      *self,
+                                                           GCancellable        *cancellable,
+                                                           GError             **error);
+void                    dtls_go_listener_accept_async     (DtlsGoListener      *self,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+DtlsGoServerConnection *dtls_go_listener_accept_finish    (DtlsGoListener      *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+void                    dtls_go_listener_close            (DtlsGoListener      *self);
+guint                   dtls_go_listener_get_peer_count   (DtlsGoListener      *self,
+                                                           guint               *pending);
+GSocketAddress         *dtls_go_peer_socket_get_remote_address (DtlsGoPeerSocket *self);
 
 /* Library */
 

@@ -23,6 +23,16 @@ import (
 // Any other GDatagramBased (a wrapper, a Python subclass) is driven through
 // its interface by GLib threads, never by Go threads.
 func newBaseSocket(base *C.GDatagramBased) (dtlsgo.BaseSocket, error) {
+	// A listener's peer socket is read and written in Go directly: as a
+	// batch socket (no goroutine once established) unless its address may
+	// move with a connection ID.
+	if h := C.dtlsgo_shim_peer_socket_handle(base); h != 0 {
+		p := peerFrom(h)
+		if p.ConnectionID() != nil {
+			return p, nil
+		}
+		return dtlsgo.NewBatchPeerSocket(p), nil
+	}
 	if C.dtlsgo_is_plain_socket(base) != 0 {
 		fd := C.g_socket_get_fd((*C.GSocket)(unsafe.Pointer(base)))
 		return dtlsgo.NewFDBaseSocket(int(fd))

@@ -95,6 +95,42 @@ def main():
         client.export_keying_material(label, None, 32).get_data()
         == server.export_keying_material(label, None, 32).get_data())
     client.close(None)
+    several_clients(cert)
+
+
+def several_clients(cert, n=3):
+    """DtlsGo.Listener: n clients at once on one UDP port, each echoed by
+    its own accepted connection."""
+    listener = DtlsGo.Listener.new_for_address(Gio.InetSocketAddress.new_from_string("127.0.0.1", 0), cert)
+    port = listener.get_socket().get_local_address().get_port()
+
+    def serve(conn):  # the first receive handshakes
+        data = conn.receive_bytes(0, 5 * SECOND, None)
+        conn.send_bytes(GLib.Bytes.new(data.get_data().upper()), -1, None)
+        conn.receive_bytes(0, 5 * SECOND, None)  # the client's close_notify
+        conn.close(None)
+
+    def accept_all():
+        for _ in range(n):
+            threading.Thread(target=serve, args=(listener.accept(None),)).start()
+
+    acceptor = threading.Thread(target=accept_all)
+    acceptor.start()
+    clients = []
+    for i in range(n):
+        s = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.DATAGRAM, Gio.SocketProtocol.UDP)
+        s.connect(Gio.InetSocketAddress.new_from_string("127.0.0.1", port), None)
+        c = Gio.DtlsClientConnection.new(s, Gio.NetworkAddress.new("localhost", 0))
+        c.connect("accept-certificate", lambda *_: True)  # the self-signed demo certificate
+        c.send_bytes(GLib.Bytes.new(b"client %d" % i), 5 * SECOND, None)
+        clients.append(c)
+    replies = [c.receive_bytes(0, 5 * SECOND, None).get_data() for c in clients]
+    for c in clients:
+        c.close(None)
+    acceptor.join()
+    say(f"listener: {n} clients on port {port} at once, each echoed by its own connection: "
+        f"{replies == [b'CLIENT %d' % i for i in range(n)]}")
+    listener.close()
 
 
 if __name__ == "__main__":

@@ -6,35 +6,9 @@
 // test does); exits non-zero on any failure.
 imports.gi.versions.DtlsGo = '1.0';
 const {DtlsGo, Gio, GLib} = imports.gi;
-const System = imports.system;
 
-const loop = new GLib.MainLoop(null, false);
-let failure = null;
-
-function check(condition, what) {
-    if (!condition)
-        throw new Error(`check failed: ${what}`);
-}
-
-function fail(error) {
-    failure = error;
-    loop.quit();
-}
-
-// Runs f, turning exceptions into the test's failure (callbacks cannot throw
-// into the main loop).
-function guarded(f) {
-    return (...args) => {
-        try {
-            f(...args);
-        } catch (e) {
-            fail(e);
-        }
-    };
-}
-
-const bytes = text => new GLib.Bytes(new TextEncoder().encode(text));
-const text = b => new TextDecoder().decode(b.toArray());
+imports.searchPath.unshift(GLib.path_get_dirname(new Error().fileName.replace(/^file:\/\//, '')));
+const {bytes, check, guarded, loop, run, text} = imports.harness;
 
 function udpSocket() {
     const s = Gio.Socket.new(Gio.SocketFamily.IPV4, Gio.SocketType.DATAGRAM, Gio.SocketProtocol.UDP);
@@ -88,11 +62,7 @@ client.send_bytes_async(bytes('hello from gjs'), GLib.PRIORITY_DEFAULT, null, gu
     }));
 }));
 
-GLib.timeout_add(GLib.PRIORITY_DEFAULT, 20000, () => fail(new Error('timed out')));
-loop.run();
-client.close(null);
-server.close(null);
-if (failure) {
-    printerr(`FAIL: ${failure.message}\n${failure.stack ?? ''}`);
-    System.exit(1);
-}
+run(20000, () => {
+    client.close(null);
+    server.close(null);
+});

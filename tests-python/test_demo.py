@@ -16,3 +16,4 @@ def test_demo_exchanges_datagrams_through_dtlsgo():
     assert "echoed b'WITH DTLSGO'" in out.stdout
     assert "server closed: True" in out.stdout
     assert "keying material (RFC 5705) agrees with the server's: True" in out.stdout
+    assert "3 clients on port" in out.stdout and "each echoed by its own connection: True" in out.stdout

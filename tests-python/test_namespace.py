@@ -101,4 +101,4 @@ def test_every_symbol_is_documented_in_the_gir():
                 if ret is not None and ret.find("core:type", GIR_NS).get("name") != "none":
                     check(ret, f"{name}() return value")
     assert undocumented == []
-    assert len(ns.findall("core:class", GIR_NS)) == 7
+    assert len(ns.findall("core:class", GIR_NS)) == 9

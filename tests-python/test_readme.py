@@ -6,6 +6,7 @@ a name, or a name no test runs, fails."""
 import os
 import pathlib
 import re
+import time
 import shutil
 import subprocess
 import sys
@@ -14,12 +15,14 @@ import pytest
 
 import fixtures
 import netem
+import peers
 
 README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
 FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 NAME = re.compile(r"^(?:#|//|/\*) ([\w.-]+\.(?:py|c|js|sh)):")
-EXAMPLE_PORT = "4433"
-RUN_HERE = {"certs.sh", "server.py", "client.py", "client.c", "client.js", "beside.py", "psk.py"}
+EXAMPLE_PORTS = ("4433", "5684")
+RUN_HERE = {"certs.sh", "server.py", "client.py", "client.c", "client.js", "beside.py", "psk.py",
+            "listener_server.py", "listener_client.py"}
 
 
 def readme_files():
@@ -42,12 +45,14 @@ def test_every_code_block_is_a_file_a_test_runs():
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    """The README's files, the example's port replaced by a free one, and
+    """The README's files, the examples' ports replaced by free ones, and
     the certificates its certs.sh makes."""
     d = tmp_path_factory.mktemp("readme")
-    port = str(netem.free_udp_port())
+    ports = dict(zip(EXAMPLE_PORTS, map(str, netem.free_udp_ports(len(EXAMPLE_PORTS)))))
     for name, text in readme_files().items():
-        (d / name).write_text(text.replace(EXAMPLE_PORT, port))
+        for example, free in ports.items():
+            text = text.replace(example, free)
+        (d / name).write_text(text)
     made = subprocess.run(["bash", "-e", "certs.sh"], cwd=d, capture_output=True, text=True,
                           timeout=60)
     assert made.returncode == 0, made.stderr
@@ -121,3 +126,33 @@ def test_beside_glib_networking(pki, workdir):
         result = out.getvalue()
     """, backend="beside", env={"G_DEBUG": "fatal-warnings"}, cwd=workdir)
     assert printed.splitlines() == ["b'hello'", "GTlsBackendGnutls", "False"]
+
+
+def test_listener_server_and_clients(pki, workdir):
+    """listener_server.py on one port serves three listener_client.py at
+    once and OpenSSL's s_client."""
+    shutil.copy(pki.server_ecdsa.chain, workdir / "server.pem")
+    shutil.copy(pki.server_ecdsa.key, workdir / "server-key.pem")
+    shutil.copy(pki.root.cert, workdir / "ca.pem")
+    port = int(re.search(r'"::", (\d+)', (workdir / "listener_server.py").read_text()).group(1))
+    env = dict(os.environ, G_DEBUG="fatal-criticals")
+    server = subprocess.Popen([sys.executable, "-u", "listener_server.py"], cwd=workdir, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(1)  # it binds at start; a client's hello before that is resent
+        clients = [subprocess.Popen([sys.executable, "listener_client.py", f"hello{i}", f"world{i}"],
+                                    cwd=workdir, env=env, stdout=subprocess.PIPE, text=True)
+                   for i in range(3)]
+        with peers.openssl_client(port, netem.free_udp_ports(1)[0], ca=str(pki.root.cert)) as ossl:
+            ossl.wait_for("^---$")
+            ossl.write("from openssl\n")
+            ossl.wait_for("^from openssl$")
+        for i, c in enumerate(clients):
+            out, _ = c.communicate(timeout=30)
+            assert out.splitlines() == [f"b'hello{i}'", f"b'world{i}'"]
+    finally:
+        server.kill()
+        out, _ = server.communicate(timeout=10)
+    for i in range(3):
+        assert re.search(rf"^127\.0\.0\.1:\d+ b'hello{i}'$", out, re.M), out
+    assert re.search(r"^127\.0\.0\.1:\d+ b'from openssl\\n'$", out, re.M), out

@@ -109,6 +109,11 @@ func NewNetBaseSocket(conn net.Conn) BaseSocket {
 	return &netBaseSocket{conn: conn}
 }
 
+// NewPlainBaseSocket adapts a connected datagram socket through Go's net
+// package alone, even one with a descriptor a batch socket would take over
+// (tests that want the plain path). Close closes conn.
+func NewPlainBaseSocket(conn net.Conn) BaseSocket { return &netBaseSocket{conn: conn} }
+
 // NewFDBaseSocket adapts a duplicate of the datagram socket fd; fd itself
 // is left alone. An unconnected UDP socket serves the peer that speaks
 // first (see AddressedBaseSocket).

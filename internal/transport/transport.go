@@ -38,6 +38,8 @@ type Transport struct {
 	handshaking, sentOK atomic.Bool                 // see refused.go
 	aborted             atomic.Bool                 // dtlsgo sent a fatal alert: pion sends nothing more
 
+	adopt Adoption // set before start for a listener's peer
+
 	// Set for an unconnected base socket (see peerfilter.go).
 	addressed socket.AddressedBaseSocket
 	peers     peerFilter
@@ -96,6 +98,31 @@ type RecordLayer interface {
 	Reseal(d []byte) []byte
 }
 
+// Adoption lets a server's handshake start from a ClientHello whose
+// cookie exchange was made elsewhere (a listener's, see the root's
+// listenerhello.go).
+type Adoption interface {
+	// First is the datagram pion reads first (the client's cookie-less
+	// hello).
+	First() []byte
+	// Adopted reports whether pion has been given the verified hello;
+	// until then the client's own hellos are not pion's.
+	Adopted() bool
+	// Swallow takes a datagram pion writes: handled, it does not go out,
+	// and verified, when not nil, is queued for pion's reads.
+	Swallow(d []byte) (handled bool, verified []byte, err error)
+}
+
+// Adopt makes a the adoption of this handshake, whose client is at peer;
+// before start.
+func (t *Transport) Adopt(a Adoption, peer net.Addr) {
+	t.adopt = a
+	t.peers.peer = peer
+}
+
+// Base is the base socket under the transport.
+func (t *Transport) Base() socket.BaseSocket { return t.base }
+
 // Tap sees the datagrams of a handshake as they cross, received ones as
 // read, sent ones as pion wrote them, and learns what pion does not tell
 // (the session's secrets, a server's last flight, the trace). Taps are set
@@ -135,6 +162,9 @@ func New(base socket.BaseSocket, wire Wire) *Transport {
 // other base socket gets a reader goroutine.
 func (t *Transport) Start() {
 	t.startOnce.Do(func() {
+		if t.adopt != nil {
+			t.toPion(datagram{data: t.adopt.First()}, false)
+		}
 		if bb, ok := t.base.(socket.BatchBaseSocket); ok {
 			t.polled = bb
 			return
@@ -267,6 +297,9 @@ func (t *Transport) read(buf []byte) (int, net.Addr, error) {
 func (t *Transport) received(d []byte, from net.Addr, wait bool) {
 	if t.layer.Load() == nil {
 		t.tapped(d, false)
+	}
+	if t.adopt != nil && !t.adopt.Adopted() {
+		return // the client's retransmitted hellos: pion is given the verified one
 	}
 	if d = t.wire.Screen(d); len(d) == 0 {
 		return
@@ -501,6 +534,17 @@ func (t *Transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 	}
 	if t.aborted.Load() {
 		return len(p), nil
+	}
+	if t.adopt != nil {
+		if handled, verified, err := t.adopt.Swallow(p); handled {
+			if err != nil {
+				return 0, err
+			}
+			if verified != nil {
+				t.toPion(datagram{data: bytes.Clone(verified)}, false)
+			}
+			return len(p), nil
+		}
 	}
 	d := p
 	if layer := t.layer.Load(); layer != nil {
