@@ -10,22 +10,19 @@
  * Client and server live in this process (two threads over a loopback UDP
  * pair), so CPU figures are both sides'. Each run prints one JSON line. */
 
-#include <gio/gio.h>
+#include "bench-util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-static gchar *opt_ca, *opt_cert, *opt_label;
+static gchar *opt_label;
 static gint opt_n = 0, opt_size = 0, opt_window = 256, opt_batch = 32, opt_rcvbuf = 4 << 20;
 static gboolean opt_raw;
 
 static GOptionEntry entries[] = {
-  { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, "PEM file of the CA the client trusts", "FILE" },
-  { "cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_cert, "PEM file of the server's certificate and key", "FILE" },
   { "count", 'n', 0, G_OPTION_ARG_INT, &opt_n, "Handshakes, datagrams, round trips or idle pairs", "N" },
   { "size", 0, 0, G_OPTION_ARG_INT, &opt_size, "Datagram payload size (default 1200; 64 for rtt)", "BYTES" },
   { "window", 0, 0, G_OPTION_ARG_INT, &opt_window, "Datagrams in flight at most (default 256)", "N" },
@@ -36,61 +33,7 @@ static GOptionEntry entries[] = {
   { NULL }
 };
 
-static void
-die (const gchar *what, GError *error)
-{
-  g_printerr ("dtls-bench: %s: %s\n", what, error ? error->message : "failed");
-  exit (1);
-}
-
-/* ---- Measuring ------------------------------------------------------------ */
-
-static gdouble
-cpu_seconds (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
-         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static glong
-peak_rss_kib (void)
-{
-  struct rusage ru;
-
-  getrusage (RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-
-static glong
-current_rss_kib (void)
-{
-  long pages = 0, resident = 0;
-  FILE *f = fopen ("/proc/self/statm", "r");
-
-  if (f == NULL || fscanf (f, "%ld %ld", &pages, &resident) != 2)
-    resident = 0;
-  if (f)
-    fclose (f);
-  return resident * (sysconf (_SC_PAGESIZE) / 1024);
-}
-
-static int
-cmp_gint64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* The p-th percentile (0..100) of n sorted samples, nearest rank. */
-static gint64
-percentile (const gint64 *sorted, guint n, gdouble p)
-{
-  guint rank = (guint) (p / 100.0 * n + 0.999999);
-  return sorted[CLAMP (rank, 1, n) - 1];
-}
+/* ---- Reporting ------------------------------------------------------------ */
 
 static const gchar *
 backend_name (void)
@@ -142,24 +85,6 @@ udp_pair (GSocket **a, GSocket **b)
   if (aa == NULL || ba == NULL ||
       !g_socket_connect (*a, ba, NULL, &error) || !g_socket_connect (*b, aa, NULL, &error))
     die ("connecting the UDP pair", error);
-}
-
-static GTlsDatabase *ca_database;
-static GTlsCertificate *server_certificate;
-
-static void
-load_pki (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (opt_ca == NULL || opt_cert == NULL)
-    die ("--ca and --cert are required", NULL);
-  ca_database = g_tls_file_database_new (opt_ca, &error);
-  if (ca_database == NULL)
-    die (opt_ca, error);
-  server_certificate = g_tls_certificate_new_from_file (opt_cert, &error);
-  if (server_certificate == NULL)
-    die (opt_cert, error);
 }
 
 /* One side of a connection under test: the datagram object to send and
@@ -533,17 +458,12 @@ run_idle (void)
 {
   guint n = opt_n > 0 ? opt_n : 500, i;
   g_autofree Pair *pairs = g_new0 (Pair, n);
-  struct rlimit rl;
   glong rss0, rss1;
   gdouble cpu0;
   gint64 t0;
 
   /* Four descriptors a pair, more with a backend that duplicates them. */
-  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
-    {
-      rl.rlim_cur = rl.rlim_max;
-      setrlimit (RLIMIT_NOFILE, &rl);
-    }
+  raise_descriptor_limit ();
   load_pki ();
   {
     Pair warm;
@@ -574,6 +494,7 @@ main (int argc, char **argv)
   const gchar *mode;
 
   g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, pki_entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     die ("options", error);
   if (argc != 2)

@@ -129,8 +129,8 @@ def test_beside_glib_networking(pki, workdir):
 
 
 def test_listener_server_and_clients(pki, workdir):
-    """listener_server.py on one port serves three listener_client.py at
-    once and OpenSSL's s_client."""
+    """listener_server.py on one port serves three listener_client.py,
+    OpenSSL's s_client and GnuTLS's gnutls-cli at once."""
     shutil.copy(pki.server_ecdsa.chain, workdir / "server.pem")
     shutil.copy(pki.server_ecdsa.key, workdir / "server-key.pem")
     shutil.copy(pki.root.cert, workdir / "ca.pem")
@@ -143,10 +143,14 @@ def test_listener_server_and_clients(pki, workdir):
         clients = [subprocess.Popen([sys.executable, "listener_client.py", f"hello{i}", f"world{i}"],
                                     cwd=workdir, env=env, stdout=subprocess.PIPE, text=True)
                    for i in range(3)]
-        with peers.openssl_client(port, netem.free_udp_ports(1)[0], ca=str(pki.root.cert)) as ossl:
+        with peers.openssl_client(port, netem.free_udp_ports(1)[0], ca=str(pki.root.cert)) as ossl, \
+                peers.gnutls_client(str(port), ca=str(pki.root.cert)) as gnutls:
             ossl.wait_for("^---$")
+            gnutls.wait_for("Handshake was completed")
             ossl.write("from openssl\n")
+            gnutls.write("from gnutls\n")
             ossl.wait_for("^from openssl$")
+            gnutls.wait_for("^from gnutls$")
         for i, c in enumerate(clients):
             out, _ = c.communicate(timeout=30)
             assert out.splitlines() == [f"b'hello{i}'", f"b'world{i}'"]
@@ -156,3 +160,4 @@ def test_listener_server_and_clients(pki, workdir):
     for i in range(3):
         assert re.search(rf"^127\.0\.0\.1:\d+ b'hello{i}'$", out, re.M), out
     assert re.search(r"^127\.0\.0\.1:\d+ b'from openssl\\n'$", out, re.M), out
+    assert re.search(r"^127\.0\.0\.1:\d+ b'from gnutls\\n'$", out, re.M), out

@@ -1,0 +1,147 @@
+/* What every benchmark program of bench/ shares (bench-util.h). */
+
+#include "bench-util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+void
+die (const gchar *what, GError *error)
+{
+  g_printerr ("%s: %s: %s\n", g_get_prgname (), what, error ? error->message : "failed");
+  exit (1);
+}
+
+gdouble
+cpu_seconds (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+glong
+peak_rss_kib (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+/* Resident memory of process pid (0: this one), from /proc. */
+glong
+rss_kib_of (GPid pid)
+{
+  g_autofree gchar *path = pid ? g_strdup_printf ("/proc/%d/statm", pid)
+                               : g_strdup ("/proc/self/statm");
+  long pages = 0, resident = 0;
+  FILE *f = fopen (path, "r");
+
+  if (f == NULL || fscanf (f, "%ld %ld", &pages, &resident) != 2)
+    resident = 0;
+  if (f)
+    fclose (f);
+  return resident * (sysconf (_SC_PAGESIZE) / 1024);
+}
+
+/* User and system CPU time of process pid so far, from /proc. */
+gdouble
+cpu_seconds_of (GPid pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree gchar *text = NULL;
+  unsigned long utime = 0, stime = 0;
+  const gchar *after_name;
+
+  /* The command name in parentheses may hold spaces: fields count from its end. */
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (after_name = strrchr (text, ')')) == NULL ||
+      sscanf (after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+              &utime, &stime) != 2)
+    return 0;
+  return (gdouble) (utime + stime) / sysconf (_SC_CLK_TCK);
+}
+
+glong
+current_rss_kib (void)
+{
+  return rss_kib_of (0);
+}
+
+/* Many connections need many descriptors: take all the hard limit allows. */
+void
+raise_descriptor_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+}
+
+int
+cmp_gint64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The p-th percentile (0..100) of n sorted samples, nearest rank. */
+gint64
+percentile (const gint64 *sorted, guint n, gdouble p)
+{
+  guint rank = (guint) (p / 100.0 * n + 0.999999);
+  return sorted[CLAMP (rank, 1, n) - 1];
+}
+
+gboolean
+handshake_finished (GDtlsConnection *conn, GAsyncResult *result)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_dtls_connection_handshake_finish (conn, result, &error))
+    return TRUE;
+  g_printerr ("%s: a handshake failed: %s\n", g_get_prgname (), error->message);
+  return FALSE;
+}
+
+void
+watch_readable (GDtlsConnection *conn, GDatagramBasedSourceFunc func, gpointer data)
+{
+  g_autoptr(GSource) watch = g_datagram_based_create_source (G_DATAGRAM_BASED (conn), G_IO_IN, NULL);
+
+  g_source_set_callback (watch, G_SOURCE_FUNC (func), data, NULL);
+  g_source_attach (watch, g_main_context_get_thread_default ());
+}
+
+gchar *pki_ca, *pki_cert;
+GTlsDatabase *ca_database;
+GTlsCertificate *server_certificate;
+
+const GOptionEntry pki_entries[] = {
+  { "ca", 0, 0, G_OPTION_ARG_FILENAME, &pki_ca, "PEM file of the CA the clients trust", "FILE" },
+  { "cert", 0, 0, G_OPTION_ARG_FILENAME, &pki_cert, "PEM file of the server's certificate and key", "FILE" },
+  { NULL }
+};
+
+void
+load_pki (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (pki_ca == NULL || pki_cert == NULL)
+    die ("--ca and --cert are required", NULL);
+  ca_database = g_tls_file_database_new (pki_ca, &error);
+  if (ca_database == NULL)
+    die (pki_ca, error);
+  server_certificate = g_tls_certificate_new_from_file (pki_cert, &error);
+  if (server_certificate == NULL)
+    die (pki_cert, error);
+}

@@ -1,0 +1,34 @@
+/* What every benchmark program of bench/ shares: dying with a message,
+ * measuring CPU, memory and percentiles, and the test PKI. */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_NORETURN void die (const gchar *what, GError *error);
+
+gdouble cpu_seconds (void);
+glong peak_rss_kib (void);
+glong rss_kib_of (GPid pid);
+glong current_rss_kib (void);
+gdouble cpu_seconds_of (GPid pid);
+void raise_descriptor_limit (void);
+
+int cmp_gint64 (gconstpointer a, gconstpointer b);
+gint64 percentile (const gint64 *sorted, guint n, gdouble p);
+
+/* Finishes conn's handshake_async; a failure is reported on stderr (the
+ * run goes on and counts it). */
+gboolean handshake_finished (GDtlsConnection *conn, GAsyncResult *result);
+
+/* Watches conn for something to receive: func (conn, condition, data) in
+ * the thread-default main context. */
+void watch_readable (GDtlsConnection *conn, GDatagramBasedSourceFunc func, gpointer data);
+
+/* --ca and --cert, which every benchmark program takes, and what they name:
+ * the CA the clients trust and the certificate the servers present. */
+extern const GOptionEntry pki_entries[];
+extern gchar *pki_ca, *pki_cert;
+extern GTlsDatabase *ca_database;
+extern GTlsCertificate *server_certificate;
+void load_pki (void);
