@@ -10,9 +10,7 @@ import (
 	"github.com/pion/dtls/v3"
 )
 
-// Each operation below waits as GDatagramBased says: poll never waits
-// (ErrWouldBlock), otherwise ctx bounds the wait (its deadline is the
-// caller's timeout, its cancellation the caller's GCancellable).
+// Each operation below waits as its Op says (see op.go).
 
 // established returns the error an operation must report instead of
 // going on, nil once the handshake is done.
@@ -33,14 +31,17 @@ func (c *Conn) established(shut bool) error {
 // Send sends each payload as one record and returns how many were sent. An
 // error is returned only when none was: a later failure ends the batch
 // early, to be reported by the next call.
-func (c *Conn) Send(ctx context.Context, poll bool, payloads [][]byte) (int, error) {
+func (c *Conn) Send(op Op, payloads [][]byte) (int, error) {
+	if c.handshakePending() {
+		return 0, ErrNeedHandshake
+	}
 	if len(payloads) == 0 {
 		return 0, nil
 	}
 	if len(payloads[0]) > MaxPayload {
 		return 0, tooLarge(len(payloads[0]))
 	}
-	if err := c.writeLock.acquire(ctx, poll); err != nil {
+	if err := c.writeLock.acquire(op); err != nil {
 		return 0, err
 	}
 	defer c.writeLock.release()
@@ -133,11 +134,14 @@ func (c *Conn) writeError(err error) error {
 // queued (ErrWouldBlock if nothing). After the peer's close_notify it returns
 // the queued records, then 0 with no error, forever. rec is valid only
 // during deliver: its buffer is reused as soon as deliver returns.
-func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int, rec []byte)) (int, error) {
+func (c *Conn) Receive(op Op, n int, deliver func(i int, rec []byte)) (int, error) {
+	if c.handshakePending() {
+		return 0, ErrNeedHandshake
+	}
 	if n == 0 {
 		return 0, nil
 	}
-	if err := c.readLock.acquire(ctx, poll); err != nil {
+	if err := c.readLock.acquire(op); err != nil {
 		return 0, err
 	}
 	defer c.readLock.release()
@@ -160,7 +164,7 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 			got++
 			continue
 		}
-		shut, eos, eosErr, wait := c.readShut, c.eos, c.eosErr, c.changed
+		shut, eos, eosErr, gen := c.readShut, c.eos, c.eosErr, c.gen.Load()
 		c.mu.Unlock()
 
 		if err := c.established(shut); err != nil {
@@ -172,42 +176,56 @@ func (c *Conn) Receive(ctx context.Context, poll bool, n int, deliver func(i int
 			}
 			return got, nil
 		}
-		if err := c.awaitRecords(ctx, poll, wait); err != nil {
+		if err := c.awaitRecords(op, gen); err != nil {
 			return partial(got, err)
 		}
 	}
 	return got, nil
 }
 
-// awaitRecords waits for wait to close: reading the socket on this thread
-// when the record layer allows (a round trip then costs one wake-up per
-// datagram), else for the reader goroutine. poll only reads what is
-// queued.
-func (c *Conn) awaitRecords(ctx context.Context, poll bool, wait chan struct{}) error {
-	handled, err := c.tr.ReadInline(ctx, wait, poll)
+// awaitRecords waits for the connection to change from generation gen:
+// reading the socket on this thread when the record layer allows (a round
+// trip then costs one wake-up per datagram), else for the reader
+// goroutine. A polling op only reads what is queued.
+func (c *Conn) awaitRecords(op Op, gen uint64) error {
+	handled, err := c.tr.ReadInline(op.wait(), &c.gen, gen, op.Poll)
 	if err != nil {
 		return Errorf(ErrFailed, "Error reading the base socket: %v", err)
 	}
-	if handled || poll {
-		select {
-		case <-wait:
+	if handled || op.Poll {
+		if c.gen.Load() != gen {
 			return nil
-		default:
 		}
-		if poll {
-			return Errorf(ErrWouldBlock, "No DTLS record is ready")
+		if op.Poll {
+			return errNoRecord
 		}
-		if ctx.Err() != nil {
-			return contextError(ctx, "receiving")
-		}
+		return op.ended("receiving")
+	}
+	c.mu.Lock()
+	if c.gen.Load() != gen {
+		c.mu.Unlock()
 		return nil
 	}
+	wait := c.changedChanLocked()
+	c.mu.Unlock()
+	ctx, release := op.context()
+	defer release()
 	select {
 	case <-wait:
 		return nil
 	case <-ctx.Done():
 		return contextError(ctx, "receiving")
 	}
+}
+
+var errNoRecord = Errorf(ErrWouldBlock, "No DTLS record is ready")
+
+// handshakePending reports whether the handshake has not run or is
+// running (see ErrNeedHandshake).
+func (c *Conn) handshakePending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == HandshakeIdle || c.state == HandshakeRunning
 }
 
 // partial applies GLib's rule: once a message moved, the error is dropped.
@@ -242,7 +260,7 @@ func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error 
 			return Errorf(ErrTimedOut, "The DTLS connection did not become ready in time")
 		}
 		c.mu.Lock()
-		wait := c.changed
+		wait := c.changedChanLocked()
 		c.mu.Unlock()
 		// Re-check: a change between Readiness and taking wait is not lost,
 		// since wait was taken after it or is closed by it.

@@ -1,7 +1,6 @@
 package dtlsgo
 
 import (
-	"context"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -29,9 +28,7 @@ func benchPair(b *testing.B) (*Conn, *Conn) {
 // counting them in received, and then reports the count on got.
 func drain(c *Conn, n int, received *atomic.Int64, got chan<- int) {
 	for received.Load() < int64(n) {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		k, err := c.Receive(ctx, false, 64, func(int, []byte) {})
-		cancel()
+		k, err := c.Receive(OpWithin(200*time.Millisecond, nil), 64, func(int, []byte) {})
 		if err != nil {
 			break
 		}
@@ -49,8 +46,7 @@ func BenchmarkSendReceive1200(b *testing.B) {
 	for i := range batch {
 		batch[i] = payload
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	op := OpWithin(time.Minute, nil)
 	got := make(chan int, 1)
 	var received atomic.Int64
 	b.SetBytes(int64(len(payload)))
@@ -59,7 +55,7 @@ func BenchmarkSendReceive1200(b *testing.B) {
 	go drain(server, b.N, &received, got)
 	for sent := 0; sent < b.N; {
 		n := min(len(batch), b.N-sent)
-		k, err := client.Send(ctx, false, batch[:n])
+		k, err := client.Send(op, batch[:n])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -78,16 +74,15 @@ func BenchmarkSendReceive1200(b *testing.B) {
 // BenchmarkRoundTrip64 is a 64-byte ping-pong; per op = one round trip.
 func BenchmarkRoundTrip64(b *testing.B) {
 	client, server := benchPair(b)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	op := OpWithin(time.Minute, nil)
 	go func() {
 		buf := make([]byte, 64)
 		for {
-			n, err := server.Receive(ctx, false, 1, func(_ int, rec []byte) { copy(buf, rec) })
+			n, err := server.Receive(op, 1, func(_ int, rec []byte) { copy(buf, rec) })
 			if err != nil || n == 0 {
 				return
 			}
-			if _, err := server.Send(ctx, false, [][]byte{buf}); err != nil {
+			if _, err := server.Send(op, [][]byte{buf}); err != nil {
 				return
 			}
 		}
@@ -97,10 +92,10 @@ func BenchmarkRoundTrip64(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := client.Send(ctx, false, ping); err != nil {
+		if _, err := client.Send(op, ping); err != nil {
 			b.Fatal(err)
 		}
-		if n, err := client.Receive(ctx, false, 1, func(int, []byte) {}); n != 1 {
+		if n, err := client.Receive(op, 1, func(int, []byte) {}); n != 1 {
 			b.Fatal(err)
 		}
 	}

@@ -82,21 +82,21 @@ func TestHandshakeAndRecords(t *testing.T) {
 		t.Fatalf("client info %+v", info)
 	}
 	msgs := [][]byte{[]byte("one"), bytes.Repeat([]byte{7}, 1000), []byte("three")}
-	n, err := client.Send(context.Background(), false, msgs)
+	n, err := client.Send(Op{}, msgs)
 	if n != 3 || err != nil {
 		t.Fatalf("send %d %v", n, err)
 	}
 	var got [][]byte
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	n, err = server.Receive(ctx, false, 3, func(i int, rec []byte) { got = append(got, bytes.Clone(rec)) })
+	n, err = server.Receive(opFor(ctx), 3, func(i int, rec []byte) { got = append(got, bytes.Clone(rec)) })
 	if n != 3 || err != nil || !bytes.Equal(got[1], msgs[1]) || string(got[2]) != "three" {
 		t.Fatalf("receive %d %v %q", n, err, got)
 	}
-	if _, err := server.Receive(ctx, true, 1, nil); !errors.Is(err, ErrWouldBlock) {
+	if _, err := server.Receive(Op{Poll: true}, 1, nil); !errors.Is(err, ErrWouldBlock) {
 		t.Fatalf("poll on empty: %v", err)
 	}
-	if _, err := client.Send(ctx, false, [][]byte{make([]byte, MaxPayload+1)}); !errors.Is(err, ErrMessageTooLarge) {
+	if _, err := client.Send(opFor(ctx), [][]byte{make([]byte, MaxPayload+1)}); !errors.Is(err, ErrMessageTooLarge) {
 		t.Fatalf("too large: %v", err)
 	}
 	if err := client.Close(); err != nil {
@@ -104,12 +104,12 @@ func TestHandshakeAndRecords(t *testing.T) {
 	}
 	// The peer's close_notify: 0 records, no error, again and again.
 	for i := 0; i < 2; i++ {
-		n, err = server.Receive(ctx, false, 1, nil)
+		n, err = server.Receive(opFor(ctx), 1, nil)
 		if n != 0 || err != nil {
 			t.Fatalf("after close_notify: %d %v", n, err)
 		}
 	}
-	if _, err := client.Send(ctx, false, msgs); !errors.Is(err, ErrClosed) {
+	if _, err := client.Send(opFor(ctx), msgs); !errors.Is(err, ErrClosed) {
 		t.Fatalf("send after close: %v", err)
 	}
 	server.Close()

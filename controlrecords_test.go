@@ -84,7 +84,7 @@ func firstWith(t *testing.T, ds [][]byte, typ byte, epoch uint16) []byte {
 func receiveOne(c *Conn) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return c.Receive(ctx, false, 1, func(int, []byte) {})
+	return c.Receive(opFor(ctx), 1, func(int, []byte) {})
 }
 
 // Once the record layer serves both ends, pion's goroutines
@@ -168,7 +168,7 @@ func probeEcho(t *testing.T, client, server *Conn) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if n, err := client.Send(ctx, false, [][]byte{[]byte("still here")}); n != 1 {
+	if n, err := client.Send(opFor(ctx), [][]byte{[]byte("still here")}); n != 1 {
 		t.Fatal(n, err)
 	}
 	if n, err := receiveOne(server); n != 1 {
@@ -198,16 +198,16 @@ func TestCloseNotifyEndsOneDirection(t *testing.T) {
 	if got := st.since(n, 100*time.Millisecond); len(got) != 0 {
 		t.Fatalf("the server answered the client's close_notify: %x", got)
 	}
-	if _, err := client.Send(context.Background(), false, [][]byte{[]byte("x")}); !errors.Is(err, ErrClosed) {
+	if _, err := client.Send(Op{}, [][]byte{[]byte("x")}); !errors.Is(err, ErrClosed) {
 		t.Errorf("send after shutting the write side: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if sent, err := server.Send(ctx, false, [][]byte{[]byte("late")}); sent != 1 {
+	if sent, err := server.Send(opFor(ctx), [][]byte{[]byte("late")}); sent != 1 {
 		t.Fatalf("send after the peer's close_notify: %d, %v", sent, err)
 	}
 	var got []byte
-	if k, err := client.Receive(ctx, false, 1, func(_ int, rec []byte) { got = bytes.Clone(rec) }); k != 1 || string(got) != "late" {
+	if k, err := client.Receive(opFor(ctx), 1, func(_ int, rec []byte) { got = bytes.Clone(rec) }); k != 1 || string(got) != "late" {
 		t.Fatalf("the half-closed side received %d %q, %v", k, got, err)
 	}
 	server.Close()

@@ -85,7 +85,8 @@ type Conn struct {
 	peerNotified    bool // the peer's close_notify ended its direction; ours stays open
 	peerFatal       bool // the peer's fatal alert ended the connection
 	requireNotify   bool
-	changed         chan struct{} // closed and replaced at every state change
+	gen             atomic.Uint64 // counts state changes (changedLocked)
+	changed         chan struct{} // closed at the next state change; nil until a waiter asks
 	onChange        func()
 
 	onChangeMu sync.Mutex    // guards onChange and its calls
@@ -107,7 +108,6 @@ func NewConn(base BaseSocket, isClient bool) *Conn {
 		readLock:      newOpLock(),
 		writeLock:     newOpLock(),
 		requireNotify: true,
-		changed:       make(chan struct{}),
 	}
 }
 
@@ -130,9 +130,22 @@ func (c *Conn) SetRequireCloseNotify(require bool) {
 
 // changedLocked wakes every waiter; call with c.mu held, then c.notify().
 func (c *Conn) changedLocked() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.gen.Add(1)
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
 	c.tr.WakeInline()
+}
+
+// changedChanLocked returns a channel closed at the next change, made only
+// for a waiter that selects (a receive that reads inline watches gen and
+// costs no channel); call with c.mu held.
+func (c *Conn) changedChanLocked() chan struct{} {
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	return c.changed
 }
 
 // notify runs the change callback. It holds onChangeMu while calling so
@@ -487,7 +500,7 @@ func (c *Conn) WaitHandshake(ctx context.Context) error {
 func (c *Conn) push(recs []transport.Queued, wait bool) (full bool) {
 	c.mu.Lock()
 	for wait && c.records.len() >= recvQueueLimit && !c.readShut {
-		wait := c.changed
+		wait := c.changedChanLocked()
 		c.mu.Unlock()
 		<-wait
 		c.mu.Lock()

@@ -204,17 +204,17 @@ func TestServerFollowsMovingClient(t *testing.T) {
 			echo := func(msg string) error {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 				defer cancel()
-				if _, err := client.Send(ctx, false, [][]byte{[]byte(msg)}); err != nil {
+				if _, err := client.Send(opFor(ctx), [][]byte{[]byte(msg)}); err != nil {
 					return err
 				}
 				var got []byte
-				if _, err := server.Receive(ctx, false, 1, func(_ int, r []byte) { got = bytes.Clone(r) }); err != nil {
+				if _, err := server.Receive(opFor(ctx), 1, func(_ int, r []byte) { got = bytes.Clone(r) }); err != nil {
 					return err
 				}
-				if _, err := server.Send(ctx, false, [][]byte{got}); err != nil {
+				if _, err := server.Send(opFor(ctx), [][]byte{got}); err != nil {
 					return err
 				}
-				_, err := client.Receive(ctx, false, 1, func(_ int, r []byte) { got = bytes.Clone(r) })
+				_, err := client.Receive(opFor(ctx), 1, func(_ int, r []byte) { got = bytes.Clone(r) })
 				if err == nil && string(got) != msg {
 					err = errors.New("echo mismatch")
 				}

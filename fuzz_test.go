@@ -162,13 +162,13 @@ func establishedPair(t testing.TB) {
 func probe(t *testing.T, a, b *Conn, d []byte) {
 	established.probes++
 	want := fmt.Sprintf("probe %d", established.probes)
-	if n, err := a.Send(context.Background(), false, [][]byte{[]byte(want)}); n != 1 || err != nil {
+	if n, err := a.Send(Op{}, [][]byte{[]byte(want)}); n != 1 || err != nil {
 		t.Fatalf("after injecting %x: send: %d %v", d, n, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var got string
-	if n, err := b.Receive(ctx, false, 1, func(_ int, rec []byte) { got = string(rec) }); n != 1 || err != nil || got != want {
+	if n, err := b.Receive(opFor(ctx), 1, func(_ int, rec []byte) { got = string(rec) }); n != 1 || err != nil || got != want {
 		t.Fatalf("after injecting %x: received %q (%d, %v), want %q", d, got, n, err, want)
 	}
 }

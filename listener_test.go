@@ -71,12 +71,12 @@ func serveEcho(t *testing.T, l *listener.Listener, cert *Certificate, n int) *sy
 			defer cancel()
 			for {
 				var got []byte
-				_, err := server.Receive(ctx, false, 1, func(_ int, rec []byte) { got = bytes.Clone(rec) })
+				_, err := server.Receive(opFor(ctx), 1, func(_ int, rec []byte) { got = bytes.Clone(rec) })
 				if err != nil || got == nil {
 					return
 				}
 				reply := fmt.Appendf(nil, "%s from %v", got, p.RemoteAddr())
-				if _, err := server.Send(ctx, false, [][]byte{reply}); err != nil {
+				if _, err := server.Send(opFor(ctx), [][]byte{reply}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -117,12 +117,12 @@ func TestListenerServesManyClients(t *testing.T) {
 					me := base.conn.LocalAddr().String()
 					for m := range messages {
 						msg := fmt.Sprintf("client %d message %d", i, m)
-						if _, err := client.Send(ctx, false, [][]byte{[]byte(msg)}); err != nil {
+						if _, err := client.Send(opFor(ctx), [][]byte{[]byte(msg)}); err != nil {
 							t.Error(err)
 							return
 						}
 						var got []byte
-						if _, err := client.Receive(ctx, false, 1, func(_ int, rec []byte) { got = bytes.Clone(rec) }); err != nil {
+						if _, err := client.Receive(opFor(ctx), 1, func(_ int, rec []byte) { got = bytes.Clone(rec) }); err != nil {
 							t.Errorf("client %d receive: %v", i, err)
 							return
 						}

@@ -11,18 +11,19 @@ type opLock chan struct{}
 
 func newOpLock() opLock { return make(opLock, 1) }
 
-// acquire takes the lock, or fails with ErrWouldBlock when poll is set and
-// the lock is busy, or with the context's error mapped to ErrTimedOut or
-// ErrCancelled.
-func (l opLock) acquire(ctx context.Context, poll bool) error {
+// acquire takes the lock, or fails with ErrWouldBlock when op polls and
+// the lock is busy, or when op ends with ErrTimedOut or ErrCancelled.
+func (l opLock) acquire(op Op) error {
 	select {
 	case l <- struct{}{}:
 		return nil
 	default:
 	}
-	if poll {
+	if op.Poll {
 		return Errorf(ErrWouldBlock, "another operation is in progress")
 	}
+	ctx, release := op.context()
+	defer release()
 	select {
 	case l <- struct{}{}:
 		return nil

@@ -43,11 +43,11 @@ func TestRecordLayerTakesOver(t *testing.T) {
 			defer cancel()
 			for i, pair := range [][2]*Conn{{client, server}, {server, client}} {
 				msg := bytes.Repeat([]byte{byte(i + 1)}, 1200)
-				if n, err := pair[0].Send(ctx, false, [][]byte{msg, msg[:7]}); n != 2 {
+				if n, err := pair[0].Send(opFor(ctx), [][]byte{msg, msg[:7]}); n != 2 {
 					t.Fatal(n, err)
 				}
 				var got [][]byte
-				if n, err := pair[1].Receive(ctx, false, 2, func(_ int, rec []byte) { got = append(got, bytes.Clone(rec)) }); n != 2 {
+				if n, err := pair[1].Receive(opFor(ctx), 2, func(_ int, rec []byte) { got = append(got, bytes.Clone(rec)) }); n != 2 {
 					t.Fatal(n, err)
 				}
 				if !bytes.Equal(got[0], msg) || !bytes.Equal(got[1], msg[:7]) {
@@ -59,13 +59,13 @@ func TestRecordLayerTakesOver(t *testing.T) {
 			if err := client.Shutdown(false, true); err != nil {
 				t.Fatal(err)
 			}
-			if n, err := server.Receive(ctx, false, 1, func(int, []byte) {}); n != 0 || err != nil {
+			if n, err := server.Receive(opFor(ctx), 1, func(int, []byte) {}); n != 0 || err != nil {
 				t.Fatalf("after close_notify: %d records, %v", n, err)
 			}
-			if n, err := server.Send(ctx, false, [][]byte{[]byte("after")}); n != 1 {
+			if n, err := server.Send(opFor(ctx), [][]byte{[]byte("after")}); n != 1 {
 				t.Fatal(n, err)
 			}
-			if n, err := client.Receive(ctx, false, 1, func(_ int, rec []byte) {
+			if n, err := client.Receive(opFor(ctx), 1, func(_ int, rec []byte) {
 				if string(rec) != "after" {
 					t.Errorf("got %q", rec)
 				}

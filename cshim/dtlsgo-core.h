@@ -145,9 +145,10 @@ typedef enum {
   DTLSGO_UPCALL_ASK_PASSWORD,         /* answer: dtlsgo_core_password_reply */
 } DtlsGoUpcall;
 
-/* Go → C: implemented in cshim/dtlsgo-connection.c. */
+/* Go → C: implemented in cshim/dtlsgo-connection-handshake.c. */
 void dtlsgo_shim_upcall (gpointer op, DtlsGoUpcall kind, DtlsGoHandle request);
-/* Go → C: readiness of the connection changed (wakes its GSources). */
+/* Go → C: readiness of the connection changed (wakes its GSources);
+ * implemented in cshim/dtlsgo-connection-source.c. */
 void dtlsgo_shim_connection_changed (gpointer connection);
 
 /* connection is the DtlsGoConnection (not referenced; it frees the handle
@@ -184,11 +185,26 @@ void dtlsgo_core_password_reply (DtlsGoHandle request, GError *error);
 void dtlsgo_core_certificate_reply (DtlsGoHandle request, DtlsGoHandle certificate,
                                     GError *error);
 
-/* GDatagramBased, after the handshake. */
-gint dtlsgo_core_connection_send (DtlsGoHandle conn, GOutputMessage *messages, guint num_messages,
-                                  gint64 timeout_us, GCancellable *cancellable, GError **error);
-gint dtlsgo_core_connection_receive (DtlsGoHandle conn, GInputMessage *messages, guint num_messages,
-                                     gint64 timeout_us, GCancellable *cancellable, GError **error);
+/* How one send or receive ended, after glib-networking's
+ * GTlsConnectionBaseStatus: the shim decides what GLib sees. */
+typedef enum {
+  DTLSGO_STATUS_OK,             /* *count messages moved (0 at the end of the peer's stream) */
+  DTLSGO_STATUS_WOULD_BLOCK,    /* timeout 0 and nothing to move; error set */
+  DTLSGO_STATUS_TIMED_OUT,      /* timeout > 0 passed; error set */
+  DTLSGO_STATUS_NEED_HANDSHAKE, /* nothing done, no error: the handshake has not run or is
+                                 * running; run or join it, then call again */
+  DTLSGO_STATUS_ERROR,          /* error set */
+} DtlsGoStatus;
+
+/* GDatagramBased: one call per send or receive. timeout_us as GLib's; the
+ * cancellable is only looked at when the call has to wait (the shim checks
+ * it before the call). */
+DtlsGoStatus dtlsgo_core_connection_send (DtlsGoHandle conn, GOutputMessage *messages,
+                                          guint num_messages, gint64 timeout_us,
+                                          GCancellable *cancellable, gint *count, GError **error);
+DtlsGoStatus dtlsgo_core_connection_receive (DtlsGoHandle conn, GInputMessage *messages,
+                                             guint num_messages, gint64 timeout_us,
+                                             GCancellable *cancellable, gint *count, GError **error);
 GIOCondition dtlsgo_core_connection_condition (DtlsGoHandle conn, GIOCondition condition);
 gboolean dtlsgo_core_connection_condition_wait (DtlsGoHandle conn, GIOCondition condition,
                                                 gint64 timeout_us, GCancellable *cancellable,

@@ -67,131 +67,111 @@ func dtlsgo_core_certificate_new_from_der_chain(ders **C.GBytes, n C.guint, gerr
 	return newHandle(c)
 }
 
-//export dtlsgo_core_certificate_dup
-func dtlsgo_core_certificate_dup(h C.DtlsGoHandle) C.DtlsGoHandle {
+// certificateGet serves one getter of the certificate behind h: get's
+// answer, or the zero value (NULL) for a handle that holds no certificate
+// or a getter that panicked.
+func certificateGet[T any](h C.DtlsGoHandle, get func(c *dtlsgo.Certificate) T) (v T) {
 	defer guard(nil)
 	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
-		return newHandle(c)
+		return get(c)
 	}
-	return 0
+	return v
+}
+
+//export dtlsgo_core_certificate_dup
+func dtlsgo_core_certificate_dup(h C.DtlsGoHandle) C.DtlsGoHandle {
+	return certificateGet(h, func(c *dtlsgo.Certificate) C.DtlsGoHandle { return newHandle(c) })
 }
 
 //export dtlsgo_core_certificate_get_issuer
 func dtlsgo_core_certificate_get_issuer(h C.DtlsGoHandle) C.DtlsGoHandle {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil && c.Issuer() != nil {
+	return certificateGet(h, func(c *dtlsgo.Certificate) C.DtlsGoHandle {
+		if c.Issuer() == nil {
+			return 0
+		}
 		return newHandle(c.Issuer())
-	}
-	return 0
+	})
 }
 
 //export dtlsgo_core_certificate_get_der
 func dtlsgo_core_certificate_get_der(h C.DtlsGoHandle) *C.GBytes {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
-		return newGBytes(c.DER())
-	}
-	return nil
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.GBytes { return newGBytes(c.DER()) })
 }
 
 //export dtlsgo_core_certificate_get_pem
 func dtlsgo_core_certificate_get_pem(h C.DtlsGoHandle) *C.char {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
-		return gstrdup(c.PEM())
-	}
-	return nil
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.char { return gstrdup(c.PEM()) })
 }
 
 //export dtlsgo_core_certificate_get_private_key_der
 func dtlsgo_core_certificate_get_private_key_der(h C.DtlsGoHandle) *C.GBytes {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.GBytes {
 		if der := c.PrivateKeyDER(); der != nil {
 			return newGBytes(der)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 //export dtlsgo_core_certificate_get_private_key_pem
 func dtlsgo_core_certificate_get_private_key_pem(h C.DtlsGoHandle) *C.char {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.char {
 		if pem := c.PrivateKeyPEM(); pem != "" {
 			return gstrdup(pem)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 //export dtlsgo_core_certificate_get_not_valid_before
 func dtlsgo_core_certificate_get_not_valid_before(h C.DtlsGoHandle) *C.GDateTime {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.GDateTime {
 		return C.g_date_time_new_from_unix_utc(C.gint64(c.NotBefore().Unix()))
-	}
-	return nil
+	})
 }
 
 //export dtlsgo_core_certificate_get_not_valid_after
 func dtlsgo_core_certificate_get_not_valid_after(h C.DtlsGoHandle) *C.GDateTime {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.GDateTime {
 		return C.g_date_time_new_from_unix_utc(C.gint64(c.NotAfter().Unix()))
-	}
-	return nil
+	})
 }
 
 //export dtlsgo_core_certificate_get_subject_name
 func dtlsgo_core_certificate_get_subject_name(h C.DtlsGoHandle) *C.char {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
-		return gstrdup(c.SubjectName())
-	}
-	return nil
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.char { return gstrdup(c.SubjectName()) })
 }
 
 //export dtlsgo_core_certificate_get_issuer_name
 func dtlsgo_core_certificate_get_issuer_name(h C.DtlsGoHandle) *C.char {
-	defer guard(nil)
-	if c := handleValue[*dtlsgo.Certificate](h); c != nil {
-		return gstrdup(c.IssuerName())
-	}
-	return nil
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.char { return gstrdup(c.IssuerName()) })
 }
 
 //export dtlsgo_core_certificate_get_dns_names
 func dtlsgo_core_certificate_get_dns_names(h C.DtlsGoHandle) *C.GPtrArray {
-	defer guard(nil)
-	c := handleValue[*dtlsgo.Certificate](h)
-	if c == nil {
-		return nil
-	}
-	arr := C.g_ptr_array_new_with_free_func(C.GDestroyNotify(C.g_bytes_unref))
-	for _, name := range c.DNSNames() {
-		C.g_ptr_array_add(arr, C.gpointer(newGBytes([]byte(name))))
-	}
-	return arr
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.GPtrArray {
+		arr := C.g_ptr_array_new_with_free_func(C.GDestroyNotify(C.g_bytes_unref))
+		for _, name := range c.DNSNames() {
+			C.g_ptr_array_add(arr, C.gpointer(newGBytes([]byte(name))))
+		}
+		return arr
+	})
 }
 
 //export dtlsgo_core_certificate_get_ip_addresses
 func dtlsgo_core_certificate_get_ip_addresses(h C.DtlsGoHandle) *C.GPtrArray {
-	defer guard(nil)
-	c := handleValue[*dtlsgo.Certificate](h)
-	if c == nil {
-		return nil
-	}
-	arr := C.g_ptr_array_new_with_free_func(C.GDestroyNotify(C.g_object_unref))
-	for _, ip := range c.IPAddresses() {
-		family := C.GSocketFamily(C.G_SOCKET_FAMILY_IPV6)
-		if len(ip) == 4 {
-			family = C.G_SOCKET_FAMILY_IPV4
+	return certificateGet(h, func(c *dtlsgo.Certificate) *C.GPtrArray {
+		arr := C.g_ptr_array_new_with_free_func(C.GDestroyNotify(C.g_object_unref))
+		for _, ip := range c.IPAddresses() {
+			family := C.GSocketFamily(C.G_SOCKET_FAMILY_IPV6)
+			if len(ip) == 4 {
+				family = C.G_SOCKET_FAMILY_IPV4
+			}
+			addr := C.g_inet_address_new_from_bytes((*C.guint8)(unsafe.Pointer(&ip[0])), family)
+			C.g_ptr_array_add(arr, C.gpointer(addr))
 		}
-		addr := C.g_inet_address_new_from_bytes((*C.guint8)(unsafe.Pointer(&ip[0])), family)
-		C.g_ptr_array_add(arr, C.gpointer(addr))
-	}
-	return arr
+		return arr
+	})
 }
 
 //export dtlsgo_core_certificate_verify

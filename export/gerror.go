@@ -81,11 +81,15 @@ func setError(gerr **C.GError, err error) {
 // one) and a line on stderr with the stack.
 func guard(gerr **C.GError) {
 	if r := recover(); r != nil {
-		if gerr != nil && *gerr != nil {
-			C.g_clear_error(gerr)
-		}
-		setError(gerr, panicError(r))
+		reportPanic(r, gerr)
 	}
+}
+
+func reportPanic(r any, gerr **C.GError) {
+	if gerr != nil && *gerr != nil {
+		C.g_clear_error(gerr)
+	}
+	setError(gerr, panicError(r))
 }
 
 // panicError logs a recovered panic with its stack and returns the error a

@@ -1,13 +1,16 @@
 package listener
 
 import (
-	"context"
 	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 )
+
+var _ socket.BatchBaseSocket = (*BatchPeer)(nil)
 
 // BatchPeer is a Peer read the way the connection core reads a batch
 // socket (its batchBaseSocket): during the handshake on pion's read
@@ -132,16 +135,20 @@ func (bp *BatchPeer) ResumeReading() {
 	}
 }
 
-// ReadInline hands datagrams to use on the calling goroutine until ready()
-// or ctx ends; with once it takes what is queued and never waits.
-func (bp *BatchPeer) ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
+// ReadInline hands datagrams to use on the calling goroutine until
+// *changed differs from since or w's deadline passes; with once it takes
+// what is queued and never waits. It does not wait for a cancellable (its
+// descriptor cannot be selected on): it answers ErrReaderBusy instead, and
+// the caller waits for what the listener's goroutine delivers.
+func (bp *BatchPeer) ReadInline(w socket.Wait, changed *atomic.Uint64, since uint64, once bool, use func(ds [][]byte)) error {
 	b := &bp.b
 	b.useMu.Lock()
 	defer func() {
 		b.useMu.Unlock()
 		bp.pump() // what came meanwhile
 	}()
-	for !ready() && ctx.Err() == nil {
+	var timer <-chan time.Time
+	for changed.Load() == since && !w.Expired() {
 		if ds := bp.takeAll(); len(ds) > 0 {
 			use(ds)
 			continue
@@ -149,12 +156,20 @@ func (bp *BatchPeer) ReadInline(ctx context.Context, ready func() bool, once boo
 		if once {
 			return nil
 		}
+		if w.Cancel != nil {
+			return socket.ErrReaderBusy
+		}
+		if timer == nil && !w.Deadline.IsZero() {
+			t := time.NewTimer(time.Until(w.Deadline))
+			defer t.Stop()
+			timer = t.C
+		}
 		select {
 		case <-bp.ready:
 		case <-b.wake:
 		case <-bp.closed:
 			return net.ErrClosed
-		case <-ctx.Done():
+		case <-timer:
 		}
 	}
 	return nil

@@ -1,12 +1,12 @@
 package socket
 
 import (
-	"context"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -40,10 +40,12 @@ type BatchBaseSocket interface {
 	StartReading(use func(ds [][]byte) (pause bool), ended func(error)) error
 	ResumeReading()
 	// ReadInline reads on the calling thread, handing datagrams to use,
-	// until ready() or ctx ends; with once it never sleeps. ErrReaderBusy
-	// when the background reader is reading. It and the background reader
-	// serve an established connection: they ignore refusals.
-	ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error
+	// until *changed differs from since (the connection changed: a
+	// record came, a close) or w ends (see Wait); with once it never
+	// sleeps. ErrReaderBusy when the background reader is reading. It and
+	// the background reader serve an established connection: they ignore
+	// refusals.
+	ReadInline(w Wait, changed *atomic.Uint64, since uint64, once bool, use func(ds [][]byte)) error
 	// WakeInline ends the sleep of a ReadInline in progress.
 	WakeInline()
 	// ReadPolled reads datagrams for the handshake on the calling
@@ -52,6 +54,26 @@ type BatchBaseSocket interface {
 	ReadPolled(use func(ds [][]byte)) error
 	SetPolledDeadline(d time.Time)
 	StopPolled()
+}
+
+// Wait bounds a read on the caller's thread without a context (a context
+// costs allocations on every call): it ends at Deadline (zero: never) or
+// once Cancel fires. The reader reports neither; its caller asks Expired
+// and its canceller.
+type Wait struct {
+	Deadline time.Time
+	Cancel   CancelFD // nil: not cancellable
+}
+
+// Expired reports whether w's deadline passed.
+func (w Wait) Expired() bool { return !w.Deadline.IsZero() && !time.Now().Before(w.Deadline) }
+
+// CancelFD is a caller's cancellation as a descriptor that becomes readable
+// once it fires (a GCancellable's), asked for only when a reader sleeps.
+type CancelFD interface {
+	// FD returns the descriptor, held until ReleaseFD; -1 when there is none.
+	FD() int
+	ReleaseFD()
 }
 
 // ErrReaderBusy says the reader goroutine has the socket: wait for what

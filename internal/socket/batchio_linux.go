@@ -1,7 +1,6 @@
 package socket
 
 import (
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -351,10 +350,12 @@ func recvmmsg(fd int, rb *readBatch, reportRefused bool) (int, error) {
 // ---- Reading on the caller's thread --------------------------------------
 
 // readInline reads datagrams on the calling thread, handing them to use,
-// until ready() holds or ctx ends; with once it reads what is queued and
-// never sleeps. It sleeps in ppoll on the socket and an eventfd that
-// interrupt() signals. ErrReaderBusy when the poller is reading.
-func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
+// until *changed differs from since, w's deadline passes or its cancellation fires;
+// with once it reads what is queued and never sleeps. It sleeps in ppoll on
+// the socket, an eventfd that interrupt() signals and the cancellation's
+// descriptor (taken only when it sleeps). ErrReaderBusy when the poller is
+// reading.
+func (b *batchSocket) readInline(w Wait, changed *atomic.Uint64, since uint64, once bool, use func(ds [][]byte)) error {
 	b.fdMu.RLock()
 	defer b.fdMu.RUnlock()
 	if b.closed {
@@ -364,16 +365,14 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 	if err != nil {
 		return err
 	}
-	if !once && ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, b.interrupt)
-		defer stop()
-	}
 	if !b.rdMu.TryLock() {
 		return ErrReaderBusy
 	}
 	rb := readBatches.Get().(*readBatch)
 	defer b.releaseInline(rb, use)
-	for !ready() && ctx.Err() == nil {
+	cancel := cancelWatch{w: w.Cancel, fd: -1}
+	defer cancel.release()
+	for changed.Load() == since && !w.Expired() && !cancel.fired {
 		n, err := b.recvLocked(rb, use)
 		if err != nil {
 			return err
@@ -391,17 +390,43 @@ func (b *batchSocket) readInline(ctx context.Context, ready func() bool, once bo
 			}
 		}
 		b.polling.Store(true)
-		if ready() || ctx.Err() != nil || b.closing.Load() {
+		if changed.Load() != since || b.closing.Load() {
 			b.polling.Store(false)
 			break
 		}
-		err = ppollIn(b.fd, wake, ctx)
+		err = ppollIn(b.fd, wake, w.Deadline, &cancel)
 		b.polling.Store(false)
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cancelWatch holds a Wait's cancellation descriptor while a reader sleeps.
+type cancelWatch struct {
+	w     CancelFD
+	fd    int
+	fired bool
+}
+
+// pollFD is the descriptor to sleep on, taken at the first sleep; -1 for
+// none.
+func (c *cancelWatch) pollFD() int {
+	if c.w != nil && c.fd < 0 {
+		c.fd = c.w.FD()
+		if c.fd < 0 {
+			c.w = nil // none to be had: the caller checks after the wait
+		}
+	}
+	return c.fd
+}
+
+func (c *cancelWatch) release() {
+	if c.fd >= 0 {
+		c.w.ReleaseFD()
+		c.fd = -1
+	}
 }
 
 // inlineDrainLimit bounds what a leaving inline reader takes for the
@@ -428,22 +453,31 @@ func (b *batchSocket) releaseInline(rb *readBatch, use func(ds [][]byte)) {
 	}
 }
 
-// ppollIn sleeps until fd is readable, wake is signalled (then drained) or
-// ctx's deadline passes.
-func ppollIn(fd, wake int, ctx context.Context) error {
-	fds := [2]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
+// ppollIn sleeps until fd is readable, wake is signalled (then drained),
+// cancel's descriptor is readable (it fired) or the deadline (zero: none)
+// passes.
+func ppollIn(fd, wake int, deadline time.Time, cancel *cancelWatch) error {
+	fds := [3]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}, {Fd: -1}}
+	nfds := 2
+	if cfd := cancel.pollFD(); cfd >= 0 {
+		fds[2] = unix.PollFd{Fd: int32(cfd), Events: unix.POLLIN}
+		nfds = 3
+	}
 	var ts *unix.Timespec
-	if d, ok := ctx.Deadline(); ok {
-		t := unix.NsecToTimespec(max(time.Until(d), 0).Nanoseconds())
+	if !deadline.IsZero() {
+		t := unix.NsecToTimespec(max(time.Until(deadline), 0).Nanoseconds())
 		ts = &t
 	}
-	_, err := unix.Ppoll(fds[:], ts, nil)
+	_, err := unix.Ppoll(fds[:nfds], ts, nil)
 	if err != nil && err != unix.EINTR {
 		return err
 	}
 	if fds[1].Revents&unix.POLLIN != 0 {
 		var buf [8]byte
 		_, _ = unix.Read(wake, buf[:])
+	}
+	if fds[2].Revents&unix.POLLIN != 0 {
+		cancel.fired = true // the descriptor is the canceller's: not drained
 	}
 	return nil
 }
@@ -576,11 +610,11 @@ func (b *batchSocket) stopPolled() {
 func (b *batchSocket) readDatagram(p []byte) (int, error) {
 	for {
 		var n int
-		var err error
-		done := func() bool { return n > 0 || err != nil }
-		err = b.readInline(context.Background(), done, false, func(ds [][]byte) {
+		var got atomic.Uint64
+		err := b.readInline(Wait{}, &got, 0, false, func(ds [][]byte) {
 			if n == 0 && len(ds) > 0 {
 				n = copy(p, ds[0])
+				got.Store(1)
 			}
 		})
 		if errors.Is(err, ErrReaderBusy) {
@@ -634,8 +668,8 @@ func (s *netBatchSocket) StartReading(use func(ds [][]byte) bool, ended func(err
 	return s.b.startReading(use, ended)
 }
 func (s *netBatchSocket) ResumeReading() { s.b.resumeReading() }
-func (s *netBatchSocket) ReadInline(ctx context.Context, ready func() bool, once bool, use func(ds [][]byte)) error {
-	return s.b.readInline(ctx, ready, once, use)
+func (s *netBatchSocket) ReadInline(w Wait, changed *atomic.Uint64, since uint64, once bool, use func(ds [][]byte)) error {
+	return s.b.readInline(w, changed, since, once, use)
 }
 func (s *netBatchSocket) WakeInline()                            { s.b.wakeInline() }
 func (s *netBatchSocket) ReadPolled(use func(ds [][]byte)) error { return s.b.readPolled(use) }

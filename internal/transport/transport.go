@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"github.com/dtlsgo/dtlsgo/internal/socket"
@@ -415,24 +414,16 @@ func (t *Transport) TakeOver(layer RecordLayer, deliver func([]Queued, bool) boo
 	t.startBackground()
 }
 
-// ReadInline reads the base socket on the calling thread until wait is
-// closed or ctx ends (once: only what is queued); handled is false when it
+// ReadInline reads the base socket on the calling thread until *changed
+// differs from since or w ends (once: only what is queued); handled is false when it
 // cannot (no record layer, no batch socket, the reader goroutine busy), and
 // the caller waits for the reader goroutine instead.
-func (t *Transport) ReadInline(ctx context.Context, wait <-chan struct{}, once bool) (handled bool, err error) {
+func (t *Transport) ReadInline(w socket.Wait, changed *atomic.Uint64, since uint64, once bool) (handled bool, err error) {
 	bb, ok := t.base.(socket.BatchBaseSocket)
 	if !ok || t.layer.Load() == nil {
 		return false, nil
 	}
-	ready := func() bool {
-		select {
-		case <-wait:
-			return true
-		default:
-			return false
-		}
-	}
-	err = bb.ReadInline(ctx, ready, once, t.inline)
+	err = bb.ReadInline(w, changed, since, once, t.inline)
 	if errors.Is(err, socket.ErrReaderBusy) || errors.Is(err, net.ErrClosed) {
 		// Closed: how the stream ended comes through the connection.
 		return false, nil

@@ -1,0 +1,32 @@
+package main
+
+// #include "dtlsgo-core.h"
+import "C"
+
+import "context"
+
+//export dtlsgo_core_connection_condition
+func dtlsgo_core_connection_condition(h C.DtlsGoHandle, cond C.GIOCondition) (ready C.GIOCondition) {
+	defer guard(nil)
+	in, out := connectionFrom(h).core.Readiness()
+	if in {
+		ready |= C.G_IO_IN
+	}
+	if out {
+		ready |= C.G_IO_OUT
+	}
+	return ready & cond
+}
+
+//export dtlsgo_core_connection_condition_wait
+func dtlsgo_core_connection_condition_wait(h C.DtlsGoHandle, cond C.GIOCondition, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
+	defer release()
+	err := connectionFrom(h).core.WaitReady(ctx, timeoutUS == 0, cond&C.G_IO_IN != 0, cond&C.G_IO_OUT != 0)
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	return 1
+}
