@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dtlsgo-certificate.h"
+#include "dtlsgo-connection-stream.h"
 
 enum
 {
@@ -67,7 +68,7 @@ typedef struct
 typedef struct
 {
   GDatagramBased *base_socket;
-  GIOStream *base_io_stream; /* only to refuse stream TLS */
+  GIOStream *base_io_stream;  /* stream TLS (dtlsgo-connection-stream.c) */
   DtlsGoHandle core;
 
   GMutex lock; /* guards the fields below; never held across a call out */
@@ -83,6 +84,7 @@ typedef struct
   gchar *negotiated_protocol;
   gchar *ciphersuite_name;
   gboolean handshake_complete;
+  GTlsProtocolVersion protocol_version;
   GMainContext *handshake_context; /* of the op that started the handshake */
   GArray *wakeups;                 /* eventfds of this connection's sources */
   gchar **srtp_profiles;
@@ -128,6 +130,12 @@ dtlsgo_connection_get_core (DtlsGoConnection *self)
   return PRIV (self)->core;
 }
 
+GIOStream *
+dtlsgo_connection_get_base_io_stream (DtlsGoConnection *self)
+{
+  return PRIV (self)->base_io_stream;
+}
+
 /* ---- GInitable ----------------------------------------------------------- */
 
 static gboolean
@@ -139,20 +147,17 @@ dtls_go_connection_initable_init (GInitable     *initable,
   DtlsGoConnectionPrivate *priv = PRIV (self);
 
   if (priv->base_io_stream != NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                           "dtlsgo serves DTLS (GDtlsConnection) only; stream TLS "
-                           "connections are not supported by this backend");
-      return FALSE;
-    }
-  if (priv->base_socket == NULL)
+    priv->core = dtlsgo_connection_stream_init (self, priv->base_io_stream,
+                                                DTLS_GO_CONNECTION_GET_CLASS (self)->is_client, error);
+  else if (priv->base_socket == NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "A DTLS connection needs a base-socket");
+                           "A TLS connection needs a base-io-stream, a DTLS one a base-socket");
       return FALSE;
     }
-  priv->core = dtlsgo_core_connection_new (self, priv->base_socket,
-                                           DTLS_GO_CONNECTION_GET_CLASS (self)->is_client, error);
+  else
+    priv->core = dtlsgo_core_connection_new (self, priv->base_socket,
+                                             DTLS_GO_CONNECTION_GET_CLASS (self)->is_client, error);
   if (priv->core == 0)
     return FALSE;
   dtlsgo_core_connection_set_require_close_notify (priv->core, priv->require_close_notify);
@@ -255,7 +260,7 @@ dtls_go_connection_get_property (GObject    *object,
       g_value_set_string (value, priv->negotiated_protocol);
       break;
     case PROP_PROTOCOL_VERSION:
-      g_value_set_enum (value, priv->handshake_complete ? G_TLS_PROTOCOL_VERSION_DTLS_1_2
+      g_value_set_enum (value, priv->handshake_complete ? priv->protocol_version
                                                         : G_TLS_PROTOCOL_VERSION_UNKNOWN);
       break;
     case PROP_CIPHERSUITE_NAME:
@@ -625,6 +630,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_autofree gchar *negotiated_protocol = dtlsgo_core_connection_negotiated_protocol (priv->core);
       g_autofree gchar *ciphersuite_name = dtlsgo_core_connection_ciphersuite (priv->core);
       g_autofree gchar *srtp_profile = dtlsgo_core_connection_srtp_profile (priv->core);
+      GTlsProtocolVersion protocol_version = dtlsgo_core_connection_protocol_version (priv->core);
 
       g_mutex_lock (&priv->lock);
       if (!priv->handshake_complete)
@@ -634,6 +640,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
           priv->negotiated_protocol = g_steal_pointer (&negotiated_protocol);
           priv->ciphersuite_name = g_steal_pointer (&ciphersuite_name);
           priv->srtp_profile = g_steal_pointer (&srtp_profile);
+          priv->protocol_version = protocol_version;
         }
       g_mutex_unlock (&priv->lock);
     }
@@ -1003,6 +1010,15 @@ begin_io (DtlsGoConnection *self,
   return TRUE;
 }
 
+gboolean
+dtlsgo_connection_begin_io (DtlsGoConnection  *self,
+                            gint64            *timeout,
+                            GCancellable      *cancellable,
+                            GError           **error)
+{
+  return begin_io (self, "I/O", 0, timeout, cancellable, error);
+}
+
 static gint
 dtls_go_connection_receive_messages (GDatagramBased  *datagram_based,
                                      GInputMessage   *messages,
@@ -1302,6 +1318,8 @@ dtls_go_connection_shutdown_finish (GDtlsConnection *conn,
 static gboolean
 dtls_go_connection_close (GIOStream *stream, GCancellable *cancellable, GError **error)
 {
+  if (PRIV (stream)->base_io_stream)
+    return dtlsgo_connection_stream_close (DTLS_GO_CONNECTION (stream), cancellable, error);
   return dtls_go_connection_shutdown (G_DTLS_CONNECTION (stream), TRUE, TRUE, cancellable, error);
 }
 
@@ -1312,6 +1330,12 @@ dtls_go_connection_close_async (GIOStream           *stream,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
+  if (PRIV (stream)->base_io_stream)
+    {
+      dtlsgo_connection_stream_close_async (DTLS_GO_CONNECTION (stream), io_priority, cancellable,
+                                            callback, user_data);
+      return;
+    }
   dtls_go_connection_shutdown_async (G_DTLS_CONNECTION (stream), TRUE, TRUE, io_priority,
                                      cancellable, callback, user_data);
 }
@@ -1319,6 +1343,8 @@ dtls_go_connection_close_async (GIOStream           *stream,
 static gboolean
 dtls_go_connection_close_finish (GIOStream *stream, GAsyncResult *result, GError **error)
 {
+  if (PRIV (stream)->base_io_stream)
+    return dtlsgo_connection_stream_close_finish (DTLS_GO_CONNECTION (stream), result, error);
   return dtls_go_connection_shutdown_finish (G_DTLS_CONNECTION (stream), result, error);
 }
 
@@ -1432,18 +1458,17 @@ dtls_go_connection_dtls_connection_iface_init (GDtlsConnectionInterface *iface)
   iface->get_binding_data = dtls_go_connection_get_binding_data;
 }
 
-/* A DTLS connection has no streams; GIOStream asks only in stream mode,
- * which init refuses. */
+/* A DTLS connection has no streams (NULL). */
 static GInputStream *
 dtls_go_connection_get_input_stream (GIOStream *stream)
 {
-  return NULL;
+  return dtlsgo_connection_stream_get_input_stream (DTLS_GO_CONNECTION (stream));
 }
 
 static GOutputStream *
 dtls_go_connection_get_output_stream (GIOStream *stream)
 {
-  return NULL;
+  return dtlsgo_connection_stream_get_output_stream (DTLS_GO_CONNECTION (stream));
 }
 
 static void

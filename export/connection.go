@@ -11,9 +11,33 @@ import (
 	"github.com/dtlsgo/dtlsgo"
 )
 
-// connection is what a DtlsGoConnection's handle holds.
+// connection is what a DtlsGoConnection's handle holds: a DTLS Conn or a
+// stream TLS StreamConn, driven alike through engine.
 type connection struct {
-	core *dtlsgo.Conn
+	core engine
+}
+
+// engine is what both kinds of connection share: the handshake, what it
+// established, readiness and close.
+type engine interface {
+	SetOnChange(f func())
+	SetRequireCloseNotify(require bool)
+	State() (dtlsgo.HandshakeState, error)
+	BeginHandshake() (bool, error)
+	RunHandshake(ctx context.Context, cfg dtlsgo.Config, hooks dtlsgo.HandshakeHooks) error
+	WaitHandshake(ctx context.Context) error
+	Info() (dtlsgo.Info, bool)
+	ChannelBinding(kind dtlsgo.ChannelBindingType) ([]byte, error)
+	Readiness() (in, out bool)
+	Close() error
+}
+
+// dtlsFrom is h's DTLS connection, for the datagram calls.
+func dtlsFrom(h C.DtlsGoHandle) (*dtlsgo.Conn, error) {
+	if d, ok := connectionFrom(h).core.(*dtlsgo.Conn); ok {
+		return d, nil
+	}
+	return nil, dtlsgo.Errorf(dtlsgo.ErrNotSupported, "This is a stream TLS connection, not a DTLS one")
 }
 
 func connectionFrom(h C.DtlsGoHandle) *connection {
@@ -318,9 +342,14 @@ func dtlsgo_core_connection_send(h C.DtlsGoHandle, msgs *C.GOutputMessage, n C.g
 	for i := range messages {
 		payloads[i] = gather(&messages[i])
 	}
+	d, err := dtlsFrom(h)
+	if err != nil {
+		setError(gerr, err)
+		return -1
+	}
 	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
 	defer release()
-	count, err := connectionFrom(h).core.Send(ctx, timeoutUS == 0, payloads)
+	count, err := d.Send(ctx, timeoutUS == 0, payloads)
 	if err != nil {
 		setError(gerr, err)
 		return -1
@@ -351,9 +380,14 @@ func gather(m *C.GOutputMessage) []byte {
 func dtlsgo_core_connection_receive(h C.DtlsGoHandle, msgs *C.GInputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (received C.gint) {
 	defer guard(gerr)
 	messages := unsafe.Slice(msgs, int(n))
+	d, err := dtlsFrom(h)
+	if err != nil {
+		setError(gerr, err)
+		return -1
+	}
 	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
 	defer release()
-	count, err := connectionFrom(h).core.Receive(ctx, timeoutUS == 0, len(messages), func(i int, rec []byte) {
+	count, err := d.Receive(ctx, timeoutUS == 0, len(messages), func(i int, rec []byte) {
 		scatter(&messages[i], rec)
 	})
 	if err != nil {
@@ -404,9 +438,14 @@ func dtlsgo_core_connection_condition(h C.DtlsGoHandle, cond C.GIOCondition) (re
 //export dtlsgo_core_connection_condition_wait
 func dtlsgo_core_connection_condition_wait(h C.DtlsGoHandle, cond C.GIOCondition, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
+	d, err := dtlsFrom(h)
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
 	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
 	defer release()
-	err := connectionFrom(h).core.WaitReady(ctx, timeoutUS == 0, cond&C.G_IO_IN != 0, cond&C.G_IO_OUT != 0)
+	err = d.WaitReady(ctx, timeoutUS == 0, cond&C.G_IO_IN != 0, cond&C.G_IO_OUT != 0)
 	if err != nil {
 		setError(gerr, err)
 		return 0
@@ -417,7 +456,11 @@ func dtlsgo_core_connection_condition_wait(h C.DtlsGoHandle, cond C.GIOCondition
 //export dtlsgo_core_connection_shutdown
 func dtlsgo_core_connection_shutdown(h C.DtlsGoHandle, read, write C.gboolean, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
-	if err := connectionFrom(h).core.Shutdown(read != 0, write != 0); err != nil {
+	d, err := dtlsFrom(h)
+	if err == nil {
+		err = d.Shutdown(read != 0, write != 0)
+	}
+	if err != nil {
 		setError(gerr, err)
 		return 0
 	}

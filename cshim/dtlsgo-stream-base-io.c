@@ -1,0 +1,128 @@
+/* Drives a base GIOStream that is not a plain socket connection (a proxy
+ * stream, a GTcpWrapperConnection, a Python subclass) from two GLib threads,
+ * so its methods never run on a Go thread: a reader that hands each chunk
+ * read up to Go, and a writer that writes what Go queued and says when it
+ * is written. Stopping is asked from Go and done by the writer thread, so
+ * that even the cancellation (whose handlers the base may have connected)
+ * runs on a GLib thread. */
+
+#define _GNU_SOURCE /* pthread_setname_np */
+#define G_LOG_DOMAIN "dtlsgo"
+#include "dtlsgo-core.h"
+
+#include <pthread.h>
+
+/* What one read asks for: one full TLS record and its header. */
+#define DTLSGO_STREAM_READ_BUFFER (16384 + 2048)
+
+struct _DtlsGoStreamIO
+{
+  GIOStream *base;
+  DtlsGoHandle sink;
+  GCancellable *cancellable; /* stops the reader */
+  GAsyncQueue *outgoing;     /* GBytes; the stop marker ends both threads */
+  GThread *reader;
+};
+
+static GBytes *
+stop_marker (void)
+{
+  static GBytes *marker;
+  static gsize once;
+
+  if (g_once_init_enter (&once))
+    {
+      marker = g_bytes_new_static ("", 0);
+      g_once_init_leave (&once, 1);
+    }
+  return marker;
+}
+
+static gpointer
+reader_thread (gpointer data)
+{
+  DtlsGoStreamIO *io = data;
+  GInputStream *in = g_io_stream_get_input_stream (io->base);
+  g_autofree guint8 *buffer = g_malloc (DTLSGO_STREAM_READ_BUFFER);
+
+  /* GLib 2.74 does not name its threads; a name tells them apart in a
+   * debugger and lets tests see where the base's methods ran. */
+  pthread_setname_np (pthread_self (), "dtlsgo-tls-rd");
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_input_stream_read (in, buffer, DTLSGO_STREAM_READ_BUFFER, io->cancellable, &error);
+
+      if (g_cancellable_is_cancelled (io->cancellable))
+        break;
+      if (n < 0 && error == NULL)
+        g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                             "The base stream failed without saying why");
+      /* Blocks until Go took the chunk: the base is read no faster than
+       * TLS consumes it. */
+      dtlsgo_core_stream_io_deliver (io->sink, buffer, n, error);
+      if (n <= 0)
+        break;
+    }
+  return NULL;
+}
+
+static gpointer
+writer_thread (gpointer data)
+{
+  DtlsGoStreamIO *io = data;
+  GOutputStream *out = g_io_stream_get_output_stream (io->base);
+
+  pthread_setname_np (pthread_self (), "dtlsgo-tls-wr");
+
+  for (;;)
+    {
+      g_autoptr(GBytes) chunk = g_async_queue_pop (io->outgoing);
+      g_autoptr(GError) error = NULL;
+      gsize size;
+      const guint8 *bytes;
+
+      if (chunk == stop_marker ())
+        break;
+      bytes = g_bytes_get_data (chunk, &size);
+      g_output_stream_write_all (out, bytes, size, NULL, NULL, &error);
+      dtlsgo_core_stream_io_written (io->sink, error);
+    }
+
+  g_cancellable_cancel (io->cancellable);
+  g_thread_join (io->reader);
+  dtlsgo_core_stream_io_stopped (io->sink);
+  g_async_queue_unref (io->outgoing);
+  g_object_unref (io->cancellable);
+  g_object_unref (io->base);
+  g_free (io);
+  return NULL;
+}
+
+DtlsGoStreamIO *
+dtlsgo_shim_stream_io_start (GIOStream *base, DtlsGoHandle sink)
+{
+  DtlsGoStreamIO *io = g_new0 (DtlsGoStreamIO, 1);
+
+  io->base = g_object_ref (base);
+  io->sink = sink;
+  io->cancellable = g_cancellable_new ();
+  io->outgoing = g_async_queue_new_full ((GDestroyNotify) g_bytes_unref);
+  io->reader = g_thread_new ("dtlsgo-tls-read", reader_thread, io);
+  /* The writer frees everything once stopped; nobody joins it. */
+  g_thread_unref (g_thread_new ("dtlsgo-tls-write", writer_thread, io));
+  return io;
+}
+
+void
+dtlsgo_shim_stream_io_write (DtlsGoStreamIO *io, const guint8 *data, gsize len)
+{
+  g_async_queue_push (io->outgoing, g_bytes_new (data, len));
+}
+
+void
+dtlsgo_shim_stream_io_stop (DtlsGoStreamIO *io)
+{
+  g_async_queue_push (io->outgoing, g_bytes_ref (stop_marker ()));
+}
