@@ -39,7 +39,8 @@ func dtlsgo_core_stream_connection_new(gobj C.gpointer, fd C.int, base *C.GIOStr
 
 // socketTransport reads and writes a duplicate of a GSocket's descriptor
 // with Go's poller: no thread per connection, no GLib call on the data path.
-// Closing it closes only the duplicate.
+// Closing it closes only the duplicate; so does closing the GSocket (see
+// watchSocket).
 func socketTransport(fd int) (net.Conn, error) {
 	dup, err := syscall.Dup(fd)
 	if err != nil {
@@ -52,7 +53,12 @@ func socketTransport(fd int) (net.Conn, error) {
 	if err != nil {
 		return nil, dtlsgo.Errorf(dtlsgo.ErrNotSupported, "The base socket is not a stream socket Go can use: %v", err)
 	}
-	return conn, nil
+	watched, err := watchSocket(conn, fd)
+	if err != nil {
+		conn.Close()
+		return nil, dtlsgo.Errorf(dtlsgo.ErrFailed, "Cannot watch the base socket: %v", err)
+	}
+	return watched, nil
 }
 
 func streamFrom(h C.DtlsGoHandle) *dtlsgo.StreamConn {

@@ -97,14 +97,8 @@ func (c *Conn) handshakeError(ctx context.Context, err error, hookErr error) err
 		return newError(CodeClosed, "Connection is closed")
 	}
 	if desc, ok := receivedAlert(err); ok {
-		e := newError(CodeMisc, "Peer sent fatal TLS alert: %s", alertText(err))
-		e.Alert = desc
-		switch desc {
-		case alertCertificateRequired:
-			e.Code, e.Msg = CodeCertificateRequired, "Server required TLS certificate"
-		case alertInappropriateFallback:
-			e.Code = CodeInappropriateFallback
-		case alertCloseNotify:
+		e := alertError(err, desc)
+		if desc == alertCloseNotify {
 			e.Code = CodeNotTLS
 		}
 		return e
@@ -125,6 +119,20 @@ func (c *Conn) handshakeError(ctx context.Context, err error, hookErr error) err
 	return newError(CodeHandshake, "Error performing TLS handshake: %v", err)
 }
 
+// alertError is the peer's fatal alert desc (in err) as GLib names it.
+func alertError(err error, desc int) *Error {
+	e := newError(CodeMisc, "Peer sent fatal TLS alert: %s", alertText(err))
+	e.Alert = desc
+	switch desc {
+	case alertCertificateRequired:
+		// TLS 1.3 clients learn it after their handshake, from a read.
+		e.Code, e.Msg = CodeCertificateRequired, "Server required TLS certificate"
+	case alertInappropriateFallback:
+		e.Code = CodeInappropriateFallback
+	}
+	return e
+}
+
 // readError says why reading ended: nil for the peer's close_notify, or
 // errRawEOF for a stream that ended without one (the caller's
 // require-close-notify decides what that is).
@@ -133,9 +141,7 @@ func (c *Conn) readError(err error) error {
 		if desc == alertCloseNotify {
 			return nil
 		}
-		e := newError(CodeMisc, "Peer sent fatal TLS alert: %s", alertText(err))
-		e.Alert = desc
-		return e
+		return alertError(err, desc)
 	}
 	switch {
 	case errors.Is(err, io.EOF) && !c.raw.sawEOF():

@@ -103,14 +103,15 @@ func (c *Conn) readLoop(tc *tls.Conn) {
 	buf := make([]byte, readChunk)
 	for {
 		n, err := tc.Read(buf)
-		c.mu.Lock()
-		c.pending = buf[:n]
+		var end error
 		if err != nil {
-			c.readEnd = c.readError(err)
-			if c.readEnd == nil {
-				c.readEnd = errCleanEOF
+			if end = c.readError(err); end == nil {
+				end = errCleanEOF
 			}
 		}
+		c.mu.Lock()
+		c.pending = buf[:n]
+		c.readEnd = end
 		c.changedLocked()
 		for len(c.pending) > 0 && !c.closed && !c.readShut {
 			wait := c.changed
@@ -155,6 +156,9 @@ func (c *Conn) writeLoop(tc *tls.Conn) {
 			}
 		}
 
+		if err != nil {
+			err = c.writeError(err)
+		}
 		c.mu.Lock()
 		c.writing = false
 		c.queued = 0
@@ -162,7 +166,7 @@ func (c *Conn) writeLoop(tc *tls.Conn) {
 			c.queued += len(b)
 		}
 		if err != nil {
-			c.writeErr = c.writeError(err)
+			c.writeErr = err
 		}
 		c.changedLocked()
 		c.mu.Unlock()
