@@ -236,11 +236,11 @@ gssize dtlsgo_core_stream_write (DtlsGoHandle conn, guint8 *buffer, gsize count,
                                  GCancellable *cancellable, GError **error);
 /* Half-close: close_notify after what was written; writes then fail CLOSED. */
 gboolean dtlsgo_core_stream_close_write (DtlsGoHandle conn, GCancellable *cancellable, GError **error);
-/* Reads then fail CLOSED. */
+/* Reads then fail CLOSED; nothing reads the base any more once it returns. */
 void dtlsgo_core_stream_shutdown_read (DtlsGoHandle conn);
 /* close_notify (after a completed handshake, if send_close_notify), then
  * the transport is closed and every waiter woken; the base stream is the
- * caller's to close. */
+ * caller's to close, and nothing uses it any more once this returns. */
 gboolean dtlsgo_core_stream_close (DtlsGoHandle conn, gboolean send_close_notify,
                                    GCancellable *cancellable, GError **error);
 /* G_TLS_PROTOCOL_VERSION_* of either kind of connection; UNKNOWN before
@@ -256,6 +256,8 @@ typedef struct _DtlsGoStreamIO DtlsGoStreamIO;
 DtlsGoStreamIO *dtlsgo_shim_stream_io_start (GIOStream *base, DtlsGoHandle sink);
 void dtlsgo_shim_stream_io_write (DtlsGoStreamIO *io, const guint8 *data, gsize len);
 void dtlsgo_shim_stream_io_stop (DtlsGoStreamIO *io);
+/* Cancels the reader and waits for it: called on a GLib thread only. */
+void dtlsgo_shim_stream_io_stop_reading (DtlsGoStreamIO *io);
 void dtlsgo_core_stream_io_deliver (DtlsGoHandle sink, guint8 *data, gssize n, GError *error);
 void dtlsgo_core_stream_io_written (DtlsGoHandle sink, GError *error);
 void dtlsgo_core_stream_io_stopped (DtlsGoHandle sink);

@@ -4,13 +4,11 @@
  * read up to Go, and a writer that writes what Go queued and says when it
  * is written. Stopping is asked from Go and done by the writer thread, so
  * that even the cancellation (whose handlers the base may have connected)
- * runs on a GLib thread. */
+ * runs on a GLib thread; the shim waits for it before it closes the base
+ * (a stream with a read in progress refuses to close). */
 
-#define _GNU_SOURCE /* pthread_setname_np */
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-core.h"
-
-#include <pthread.h>
 
 /* What one read asks for: one full TLS record and its header. */
 #define DTLSGO_STREAM_READ_BUFFER (16384 + 2048)
@@ -21,8 +19,23 @@ struct _DtlsGoStreamIO
   DtlsGoHandle sink;
   GCancellable *cancellable; /* stops the reader */
   GAsyncQueue *outgoing;     /* GBytes; the stop marker ends both threads */
-  GThread *reader;
+  GMutex lock;               /* guards reader */
+  GThread *reader;           /* NULL once joined */
 };
+
+/* Cancels the reader's read and waits until it ended. */
+static void
+stop_reader (DtlsGoStreamIO *io)
+{
+  GThread *reader;
+
+  g_cancellable_cancel (io->cancellable);
+  g_mutex_lock (&io->lock);
+  reader = g_steal_pointer (&io->reader);
+  g_mutex_unlock (&io->lock);
+  if (reader)
+    g_thread_join (reader);
+}
 
 static GBytes *
 stop_marker (void)
@@ -44,10 +57,6 @@ reader_thread (gpointer data)
   DtlsGoStreamIO *io = data;
   GInputStream *in = g_io_stream_get_input_stream (io->base);
   g_autofree guint8 *buffer = g_malloc (DTLSGO_STREAM_READ_BUFFER);
-
-  /* GLib 2.74 does not name its threads; a name tells them apart in a
-   * debugger and lets tests see where the base's methods ran. */
-  pthread_setname_np (pthread_self (), "dtlsgo-tls-rd");
 
   for (;;)
     {
@@ -74,8 +83,6 @@ writer_thread (gpointer data)
   DtlsGoStreamIO *io = data;
   GOutputStream *out = g_io_stream_get_output_stream (io->base);
 
-  pthread_setname_np (pthread_self (), "dtlsgo-tls-wr");
-
   for (;;)
     {
       g_autoptr(GBytes) chunk = g_async_queue_pop (io->outgoing);
@@ -90,9 +97,9 @@ writer_thread (gpointer data)
       dtlsgo_core_stream_io_written (io->sink, error);
     }
 
-  g_cancellable_cancel (io->cancellable);
-  g_thread_join (io->reader);
+  stop_reader (io);
   dtlsgo_core_stream_io_stopped (io->sink);
+  g_mutex_clear (&io->lock);
   g_async_queue_unref (io->outgoing);
   g_object_unref (io->cancellable);
   g_object_unref (io->base);
@@ -109,9 +116,12 @@ dtlsgo_shim_stream_io_start (GIOStream *base, DtlsGoHandle sink)
   io->sink = sink;
   io->cancellable = g_cancellable_new ();
   io->outgoing = g_async_queue_new_full ((GDestroyNotify) g_bytes_unref);
-  io->reader = g_thread_new ("dtlsgo-tls-read", reader_thread, io);
-  /* The writer frees everything once stopped; nobody joins it. */
-  g_thread_unref (g_thread_new ("dtlsgo-tls-write", writer_thread, io));
+  g_mutex_init (&io->lock);
+  io->reader = g_thread_new ("dtlsgo-tls-rd", reader_thread, io);
+  /* The threads' names tell them apart in a debugger and let tests see
+   * where the base's methods ran. The writer frees everything once
+   * stopped; nobody joins it. */
+  g_thread_unref (g_thread_new ("dtlsgo-tls-wr", writer_thread, io));
   return io;
 }
 
@@ -119,6 +129,12 @@ void
 dtlsgo_shim_stream_io_write (DtlsGoStreamIO *io, const guint8 *data, gsize len)
 {
   g_async_queue_push (io->outgoing, g_bytes_new (data, len));
+}
+
+void
+dtlsgo_shim_stream_io_stop_reading (DtlsGoStreamIO *io)
+{
+  stop_reader (io);
 }
 
 void

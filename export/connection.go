@@ -15,6 +15,7 @@ import (
 // stream TLS StreamConn, driven alike through engine.
 type connection struct {
 	core engine
+	gio  *gioStreamTransport // the GLib threads of a stream connection's generic base, or nil
 }
 
 // engine is what both kinds of connection share: the handshake, what it

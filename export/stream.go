@@ -22,11 +22,13 @@ import (
 func dtlsgo_core_stream_connection_new(gobj C.gpointer, fd C.int, base *C.GIOStream, isClient C.gboolean, gerr **C.GError) (h C.DtlsGoHandle) {
 	defer guard(gerr)
 	var transport net.Conn
+	var gio *gioStreamTransport
 	var err error
 	if fd >= 0 {
 		transport, err = socketTransport(int(fd))
 	} else {
-		transport, err = newGIOStreamTransport(base)
+		gio = newGIOStreamTransport(base)
+		transport = gio
 	}
 	if err != nil {
 		setError(gerr, err)
@@ -34,7 +36,7 @@ func dtlsgo_core_stream_connection_new(gobj C.gpointer, fd C.int, base *C.GIOStr
 	}
 	core := dtlsgo.NewStreamConn(transport, isClient != 0)
 	core.SetOnChange(func() { C.dtlsgo_shim_connection_changed(gobj) })
-	return newHandle(&connection{core: core})
+	return newHandle(&connection{core: core, gio: gio})
 }
 
 // socketTransport reads and writes a duplicate of a GSocket's descriptor
@@ -67,6 +69,15 @@ func streamFrom(h C.DtlsGoHandle) *dtlsgo.StreamConn {
 		panic("dtlsgo: not a stream TLS connection")
 	}
 	return s
+}
+
+// releaseBase returns once nothing of h uses its base stream: the GLib
+// threads of a generic base have ended (a plain socket's duplicate needs
+// no wait).
+func releaseBase(h C.DtlsGoHandle) {
+	if gio := connectionFrom(h).gio; gio != nil {
+		gio.release()
+	}
 }
 
 // bufferOf is the C buffer as a slice (nil when empty).
@@ -121,11 +132,15 @@ func dtlsgo_core_stream_close_write(h C.DtlsGoHandle, cancellable *C.GCancellabl
 func dtlsgo_core_stream_shutdown_read(h C.DtlsGoHandle) {
 	defer guard(nil)
 	streamFrom(h).ShutdownRead()
+	if gio := connectionFrom(h).gio; gio != nil {
+		gio.stopReading()
+	}
 }
 
 //export dtlsgo_core_stream_close
 func dtlsgo_core_stream_close(h C.DtlsGoHandle, sendCloseNotify C.gboolean, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
+	defer releaseBase(h)
 	if sendCloseNotify == 0 {
 		streamFrom(h).Abort()
 		return 1

@@ -32,18 +32,20 @@ type gioStreamTransport struct {
 
 	closed    chan struct{}
 	closeOnce sync.Once
+	stopped   chan struct{} // closed once the GLib threads ended
 }
 
-func newGIOStreamTransport(base *C.GIOStream) (net.Conn, error) {
+func newGIOStreamTransport(base *C.GIOStream) *gioStreamTransport {
 	t := &gioStreamTransport{
 		inbound: make(chan []byte),
 		ended:   make(chan struct{}),
 		written: make(chan error, 1),
 		closed:  make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	t.handle = newHandle(t)
 	t.io = C.dtlsgo_shim_stream_io_start(base, t.handle)
-	return t, nil
+	return t
 }
 
 func (t *gioStreamTransport) Read(p []byte) (int, error) {
@@ -95,6 +97,16 @@ func (t *gioStreamTransport) Close() error {
 	return nil
 }
 
+// release waits until the GLib threads let go of the base (after Close).
+func (t *gioStreamTransport) release() { <-t.stopped }
+
+// stopReading ends the reader thread (called on a GLib thread: the base's
+// read is cancelled here).
+func (t *gioStreamTransport) stopReading() {
+	t.end(net.ErrClosed)
+	C.dtlsgo_shim_stream_io_stop_reading(t.io)
+}
+
 func (t *gioStreamTransport) end(err error) {
 	t.endOnce.Do(func() {
 		t.endErr = err
@@ -116,13 +128,14 @@ func (gioStreamAddr) Network() string { return "gio" }
 func (gioStreamAddr) String() string  { return "GIOStream" }
 
 // baseStreamError is a GError of the base stream as the engine classifies
-// it: a connection the peer cut reads as ECONNRESET, a timeout as one.
-func baseStreamError(gerr *C.GError, doing string) error {
+// it: a connection the peer cut as ECONNRESET (reading) or EPIPE (writing),
+// a timeout as one.
+func baseStreamError(gerr *C.GError, doing string, cut syscall.Errno) error {
 	msg := fmt.Sprintf("Error %s the base stream: %s", doing, C.GoString(gerr.message))
 	if gerr.domain == C.g_io_error_quark() {
 		switch gerr.code {
 		case C.G_IO_ERROR_BROKEN_PIPE:
-			return fmt.Errorf("%s: %w", msg, syscall.ECONNRESET)
+			return fmt.Errorf("%s: %w", msg, cut)
 		case C.G_IO_ERROR_TIMED_OUT:
 			return fmt.Errorf("%s: %w", msg, os.ErrDeadlineExceeded)
 		case C.G_IO_ERROR_CLOSED:
@@ -146,7 +159,7 @@ func dtlsgo_core_stream_io_deliver(sink C.DtlsGoHandle, data *C.guint8, n C.gssi
 	case n == 0:
 		t.end(io.EOF)
 	default:
-		t.end(baseStreamError(gerr, "reading"))
+		t.end(baseStreamError(gerr, "reading", syscall.ECONNRESET))
 	}
 }
 
@@ -159,7 +172,7 @@ func dtlsgo_core_stream_io_written(sink C.DtlsGoHandle, gerr *C.GError) {
 	}
 	var err error
 	if gerr != nil {
-		err = baseStreamError(gerr, "writing to")
+		err = baseStreamError(gerr, "writing to", syscall.EPIPE)
 	}
 	select {
 	case t.written <- err:
@@ -170,5 +183,8 @@ func dtlsgo_core_stream_io_written(sink C.DtlsGoHandle, gerr *C.GError) {
 //export dtlsgo_core_stream_io_stopped
 func dtlsgo_core_stream_io_stopped(sink C.DtlsGoHandle) {
 	defer guard(nil)
+	if t := handleValue[*gioStreamTransport](sink); t != nil {
+		close(t.stopped)
+	}
 	dtlsgo_core_handle_free(sink)
 }
