@@ -295,18 +295,3 @@ def test_channel_binding_before_handshake_is_invalid_state(pki):
     assert_error(exc.value, CB, Gio.TlsChannelBindingError.INVALID_STATE)
     client.close(None)
     server.close(None)
-
-
-def test_channel_binding_tls13_equal_on_both_peers(pki):
-    client, server = tls_pair(pki)
-    assert handshake_both(client, server) == (None, None)
-    for kind in (Gio.TlsChannelBindingType.SERVER_END_POINT, Gio.TlsChannelBindingType.EXPORTER):
-        ok, c = client.get_channel_binding_data(kind)
-        ok2, s = server.get_channel_binding_data(kind)
-        assert ok and ok2 and len(c.data if hasattr(c, "data") else c) == 32
-        assert bytes(c) == bytes(s)
-    with pytest.raises(GLib.Error) as exc:
-        client.get_channel_binding_data(Gio.TlsChannelBindingType.UNIQUE)
-    assert_error(exc.value, CB, Gio.TlsChannelBindingError.NOT_AVAILABLE)
-    client.close(None)
-    server.close(None)
