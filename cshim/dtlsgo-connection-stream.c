@@ -99,10 +99,10 @@ base_is_closed (GIOStream *base)
   return g_io_stream_is_closed (base) || (socket && g_socket_is_closed (socket));
 }
 
-gboolean
-dtlsgo_connection_stream_close (DtlsGoConnection  *self,
-                                GCancellable      *cancellable,
-                                GError           **error)
+static gboolean
+close_connection (DtlsGoConnection  *self,
+                  GCancellable      *cancellable,
+                  GError           **error)
 {
   GIOStream *base = dtlsgo_connection_get_base_io_stream (self);
   DtlsGoHandle core = dtlsgo_connection_get_core (self);
@@ -130,42 +130,6 @@ dtlsgo_connection_stream_close (DtlsGoConnection  *self,
       return FALSE;
     }
   return base_ok;
-}
-
-static void
-close_thread (GTask *task, gpointer object, gpointer task_data, GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (dtlsgo_connection_stream_close (DTLS_GO_CONNECTION (object), cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-dtlsgo_connection_stream_close_async (DtlsGoConnection    *self,
-                                      int                  io_priority,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
-{
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, dtlsgo_connection_stream_close_async);
-  g_task_set_priority (task, io_priority);
-  /* close_notify may wait for queued writes, and the base's close may
-   * block: keep both off the caller's thread. */
-  g_task_run_in_thread (task, close_thread);
-}
-
-gboolean
-dtlsgo_connection_stream_close_finish (DtlsGoConnection  *self,
-                                       GAsyncResult      *result,
-                                       GError           **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* An operation's bound: none when blocking unless the base socket has a
@@ -265,4 +229,20 @@ dtlsgo_connection_stream_create_source (DtlsGoConnection *self,
                                                                  condition, NULL);
 
   return g_pollable_source_new_full (pollable_stream, readiness, cancellable);
+}
+
+gboolean
+dtlsgo_connection_stream_shutdown (DtlsGoConnection  *self,
+                                   gboolean           shutdown_read,
+                                   gboolean           shutdown_write,
+                                   GCancellable      *cancellable,
+                                   GError           **error)
+{
+  if (shutdown_read && shutdown_write)
+    return close_connection (self, cancellable, error);
+  if (shutdown_write)
+    return dtlsgo_connection_stream_close_write (self, cancellable, error);
+  if (shutdown_read)
+    return dtlsgo_connection_stream_close_read (self, cancellable, error);
+  return TRUE;
 }

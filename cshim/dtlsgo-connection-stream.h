@@ -18,17 +18,14 @@ DtlsGoHandle dtlsgo_connection_stream_init (DtlsGoConnection *self,
 GInputStream *dtlsgo_connection_stream_get_input_stream (DtlsGoConnection *self);
 GOutputStream *dtlsgo_connection_stream_get_output_stream (DtlsGoConnection *self);
 
-gboolean dtlsgo_connection_stream_close (DtlsGoConnection  *self,
-                                         GCancellable      *cancellable,
-                                         GError           **error);
-void dtlsgo_connection_stream_close_async (DtlsGoConnection    *self,
-                                           int                  io_priority,
-                                           GCancellable        *cancellable,
-                                           GAsyncReadyCallback  callback,
-                                           gpointer             user_data);
-gboolean dtlsgo_connection_stream_close_finish (DtlsGoConnection  *self,
-                                                GAsyncResult      *result,
-                                                GError           **error);
+/* GDtlsConnection's shutdown on a stream connection: both sides close the
+ * connection (close_notify, then the base), one side half-closes as closing
+ * that side's stream does. */
+gboolean dtlsgo_connection_stream_shutdown (DtlsGoConnection  *self,
+                                            gboolean           shutdown_read,
+                                            gboolean           shutdown_write,
+                                            GCancellable      *cancellable,
+                                            GError           **error);
 
 /* For the input and output streams: blocking or not (WOULD_BLOCK), with
  * the implicit handshake. */

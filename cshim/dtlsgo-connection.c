@@ -1256,6 +1256,9 @@ dtls_go_connection_shutdown (GDtlsConnection *conn,
 {
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  if (PRIV (conn)->base_io_stream)
+    return dtlsgo_connection_stream_shutdown (DTLS_GO_CONNECTION (conn), shutdown_read,
+                                              shutdown_write, cancellable, error);
   /* GIOStream's dispose closes even an object whose init failed. */
   if (PRIV (conn)->core == 0)
     return TRUE;
@@ -1313,13 +1316,12 @@ dtls_go_connection_shutdown_finish (GDtlsConnection *conn,
 }
 
 /* GIOStream's own close methods (what g_io_stream_close and Python's
- * conn.close() reach) are the DTLS close: the defaults would go through the
+ * conn.close() reach) are the full shutdown (for a stream connection its
+ * close: close_notify, then the base): the defaults would go through the
  * input and output streams a DTLS connection does not have. */
 static gboolean
 dtls_go_connection_close (GIOStream *stream, GCancellable *cancellable, GError **error)
 {
-  if (PRIV (stream)->base_io_stream)
-    return dtlsgo_connection_stream_close (DTLS_GO_CONNECTION (stream), cancellable, error);
   return dtls_go_connection_shutdown (G_DTLS_CONNECTION (stream), TRUE, TRUE, cancellable, error);
 }
 
@@ -1330,12 +1332,6 @@ dtls_go_connection_close_async (GIOStream           *stream,
                                 GAsyncReadyCallback  callback,
                                 gpointer             user_data)
 {
-  if (PRIV (stream)->base_io_stream)
-    {
-      dtlsgo_connection_stream_close_async (DTLS_GO_CONNECTION (stream), io_priority, cancellable,
-                                            callback, user_data);
-      return;
-    }
   dtls_go_connection_shutdown_async (G_DTLS_CONNECTION (stream), TRUE, TRUE, io_priority,
                                      cancellable, callback, user_data);
 }
@@ -1343,8 +1339,6 @@ dtls_go_connection_close_async (GIOStream           *stream,
 static gboolean
 dtls_go_connection_close_finish (GIOStream *stream, GAsyncResult *result, GError **error)
 {
-  if (PRIV (stream)->base_io_stream)
-    return dtlsgo_connection_stream_close_finish (DTLS_GO_CONNECTION (stream), result, error);
   return dtls_go_connection_shutdown_finish (G_DTLS_CONNECTION (stream), result, error);
 }
 

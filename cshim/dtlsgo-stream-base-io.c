@@ -18,7 +18,7 @@ struct _DtlsGoStreamIO
   GIOStream *base;
   DtlsGoHandle sink;
   GCancellable *cancellable; /* stops the reader */
-  GAsyncQueue *outgoing;     /* GBytes; the stop marker ends both threads */
+  GAsyncQueue *outgoing;     /* GBytes; stop_request ends both threads */
   GMutex lock;               /* guards reader */
   GThread *reader;           /* NULL once joined */
 };
@@ -37,19 +37,8 @@ stop_reader (DtlsGoStreamIO *io)
     g_thread_join (reader);
 }
 
-static GBytes *
-stop_marker (void)
-{
-  static GBytes *marker;
-  static gsize once;
-
-  if (g_once_init_enter (&once))
-    {
-      marker = g_bytes_new_static ("", 0);
-      g_once_init_leave (&once, 1);
-    }
-  return marker;
-}
+/* Queued after the last write: its address alone ends the writer. */
+static GBytes *const stop_request = (GBytes *) &stop_request;
 
 static gpointer
 reader_thread (gpointer data)
@@ -85,13 +74,15 @@ writer_thread (gpointer data)
 
   for (;;)
     {
-      g_autoptr(GBytes) chunk = g_async_queue_pop (io->outgoing);
+      GBytes *popped = g_async_queue_pop (io->outgoing);
+      g_autoptr(GBytes) chunk = NULL;
       g_autoptr(GError) error = NULL;
       gsize size;
       const guint8 *bytes;
 
-      if (chunk == stop_marker ())
+      if (popped == stop_request)
         break;
+      chunk = popped;
       bytes = g_bytes_get_data (chunk, &size);
       g_output_stream_write_all (out, bytes, size, NULL, NULL, &error);
       dtlsgo_core_stream_io_written (io->sink, error);
@@ -140,5 +131,5 @@ dtlsgo_shim_stream_io_stop_reading (DtlsGoStreamIO *io)
 void
 dtlsgo_shim_stream_io_stop (DtlsGoStreamIO *io)
 {
-  g_async_queue_push (io->outgoing, g_bytes_ref (stop_marker ()));
+  g_async_queue_push (io->outgoing, stop_request);
 }

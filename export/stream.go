@@ -88,32 +88,29 @@ func bufferOf(buf *C.guint8, count C.gsize) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(count))
 }
 
-// A timeout of 0 never blocks (WOULD_BLOCK); < 0 waits without bound.
-
-//export dtlsgo_core_stream_read
-func dtlsgo_core_stream_read(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (n C.gssize) {
-	defer guard(gerr)
+// streamIO runs one read or write of count bytes at buf. A timeout of 0
+// never blocks (WOULD_BLOCK); < 0 waits without bound.
+func streamIO(op func(*dtlsgo.StreamConn, context.Context, []byte, bool) (int, error), h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) C.gssize {
 	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
 	defer release()
-	got, err := streamFrom(h).Read(ctx, bufferOf(buf, count), timeoutUS == 0)
+	n, err := op(streamFrom(h), ctx, bufferOf(buf, count), timeoutUS == 0)
 	if err != nil {
 		setError(gerr, err)
 		return -1
 	}
-	return C.gssize(got)
+	return C.gssize(n)
+}
+
+//export dtlsgo_core_stream_read
+func dtlsgo_core_stream_read(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (n C.gssize) {
+	defer guard(gerr)
+	return streamIO((*dtlsgo.StreamConn).Read, h, buf, count, timeoutUS, cancellable, gerr)
 }
 
 //export dtlsgo_core_stream_write
 func dtlsgo_core_stream_write(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (n C.gssize) {
 	defer guard(gerr)
-	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
-	defer release()
-	put, err := streamFrom(h).Write(ctx, bufferOf(buf, count), timeoutUS == 0)
-	if err != nil {
-		setError(gerr, err)
-		return -1
-	}
-	return C.gssize(put)
+	return streamIO((*dtlsgo.StreamConn).Write, h, buf, count, timeoutUS, cancellable, gerr)
 }
 
 //export dtlsgo_core_stream_close_write

@@ -83,24 +83,6 @@ def test_python_subclass_runs_on_glib_threads_only(pki):
     assert names == {"dtlsgo-tls-rd", "dtlsgo-tls-wr"}
 
 
-def test_close_wakes_a_blocked_read_over_a_generic_base(pki):
-    cbase, sbase = tcp_pair()
-    wrapped = Gio.SimpleIOStream.new(cbase.get_input_stream(), cbase.get_output_stream())
-    client, server = tls_pair(pki, client_base=wrapped, server_base=sbase)
-    assert handshake_both(client, server) == (None, None)
-
-    def blocked_read():
-        try:
-            client.get_input_stream().read_bytes(10, None)
-        except GLib.Error as e:
-            return e
-    bg = Background(blocked_read)
-    threading.Event().wait(0.3)
-    client.close(None)
-    assert_error(bg.result(10), IO, Gio.IOErrorEnum.CLOSED)
-    server.close(None)
-
-
 @pytest.mark.parametrize("generic", [False, True])
 def test_closing_the_output_stream_half_closes(pki, generic):
     cbase, sbase = tcp_pair()
