@@ -35,23 +35,28 @@ func testCertificate(t *testing.T) *tls.Certificate {
 	return &tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
-// pair returns a client and server over a TCP loopback connection, their
-// handshakes done; verify sees the client's view of the server's chain.
-func pair(t *testing.T, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
+// tcpPair is two ends of a TCP loopback connection.
+func tcpPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	clientRaw, err = net.Dial("tcp", l.Addr().String())
-	if err != nil {
+	if client, err = net.Dial("tcp", l.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
-	serverRaw, err := l.Accept()
-	if err != nil {
+	if server, err = l.Accept(); err != nil {
 		t.Fatal(err)
 	}
+	return client, server
+}
+
+// pair returns a client and server over a TCP loopback connection, their
+// handshakes done; verify sees the client's view of the server's chain.
+func pair(t *testing.T, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
+	t.Helper()
+	clientRaw, serverRaw := tcpPair(t)
 	client, server = New(clientRaw, true), New(serverRaw, false)
 	cert := testCertificate(t)
 	done := make(chan error, 1)
@@ -132,31 +137,19 @@ func TestAnEndWithoutCloseNotifyIsEOFUnlessNotRequired(t *testing.T) {
 }
 
 func TestVerifyPeersErrorIsTheHandshakesAndSticky(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	raw, serverRaw := tcpPair(t)
+	cert := testCertificate(t)
 	go func() {
-		raw, err := l.Accept()
-		if err != nil {
-			return
-		}
-		s := New(raw, false)
+		s := New(serverRaw, false)
 		s.Begin()
-		cert := testCertificate(t)
 		s.Run(context.Background(), Config{Certificate: func(context.Context) (*tls.Certificate, error) { return cert, nil }})
 		s.Abort()
 	}()
-	raw, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := New(raw, true)
 	defer c.Abort()
 	rejected := errors.New("rejected by the hook")
 	c.Begin()
-	err = c.Run(context.Background(), Config{IsClient: true, VerifyPeer: func(context.Context, [][]byte) error { return rejected }})
+	err := c.Run(context.Background(), Config{IsClient: true, VerifyPeer: func(context.Context, [][]byte) error { return rejected }})
 	if !errors.Is(err, rejected) {
 		t.Fatalf("handshake: %v", err)
 	}
@@ -169,22 +162,9 @@ func TestVerifyPeersErrorIsTheHandshakesAndSticky(t *testing.T) {
 }
 
 func TestAPeerThatIsNotTLSIsNotTLS(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		raw, err := l.Accept()
-		if err == nil {
-			raw.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
-			raw.Close()
-		}
-	}()
-	raw, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, serverRaw := tcpPair(t)
+	serverRaw.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
+	serverRaw.Close()
 	c := New(raw, true)
 	defer c.Abort()
 	c.Begin()
