@@ -121,6 +121,12 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 			}
 		}
 	}
+	// SSLKEYLOGFILE: crypto/tls logs every TLS 1.3 secret (and the TLS
+	// 1.2 master secret) during the handshake.
+	if f := openKeyLog(cfg.KeyLogFile); f != nil {
+		sc.KeyLog = f
+		defer f.Close()
+	}
 	err := s.tc.Run(ctx, sc)
 	if err != nil {
 		err = s.handshakeError(err, facts)

@@ -133,19 +133,21 @@ close_connection (DtlsGoConnection  *self,
 }
 
 /* An operation's bound: none when blocking unless the base socket has a
- * timeout (GSocket's, as a GSocketConnection's own streams honour it); 0
- * when not blocking. */
+ * timeout (GSocket's, as a GSocketConnection's own streams honour it, and
+ * the handshake too); 0 when not blocking. */
+gint64
+dtlsgo_connection_stream_timeout (DtlsGoConnection *self)
+{
+  GSocket *socket = plain_socket (dtlsgo_connection_get_base_io_stream (self));
+  guint seconds = socket ? g_socket_get_timeout (socket) : 0;
+
+  return seconds > 0 ? (gint64) seconds * G_USEC_PER_SEC : -1;
+}
+
 static gint64
 io_timeout (DtlsGoConnection *self, gboolean blocking)
 {
-  GSocket *socket;
-  guint seconds;
-
-  if (!blocking)
-    return 0;
-  socket = plain_socket (dtlsgo_connection_get_base_io_stream (self));
-  seconds = socket ? g_socket_get_timeout (socket) : 0;
-  return seconds > 0 ? (gint64) seconds * G_USEC_PER_SEC : -1;
+  return blocking ? dtlsgo_connection_stream_timeout (self) : 0;
 }
 
 gssize

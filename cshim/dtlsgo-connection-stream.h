@@ -27,6 +27,9 @@ gboolean dtlsgo_connection_stream_shutdown (DtlsGoConnection  *self,
                                             GCancellable      *cancellable,
                                             GError           **error);
 
+/* The bound of a blocking operation: the base socket's timeout (µs), or -1. */
+gint64 dtlsgo_connection_stream_timeout (DtlsGoConnection *self);
+
 /* For the input and output streams: blocking or not (WOULD_BLOCK), with
  * the implicit handshake. */
 gssize dtlsgo_connection_stream_read (DtlsGoConnection  *self,

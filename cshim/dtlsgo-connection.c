@@ -869,7 +869,10 @@ dtls_go_connection_handshake (GDtlsConnection *conn,
                               GCancellable    *cancellable,
                               GError         **error)
 {
-  return handshake_sync (DTLS_GO_CONNECTION (conn), -1, cancellable, error);
+  DtlsGoConnection *self = DTLS_GO_CONNECTION (conn);
+  gint64 timeout = PRIV (self)->base_io_stream ? dtlsgo_connection_stream_timeout (self) : -1;
+
+  return handshake_sync (self, timeout, cancellable, error);
 }
 
 static void

@@ -301,3 +301,35 @@ def test_channel_binding_before_handshake_is_invalid_state(pki):
     assert_error(exc.value, CB, Gio.TlsChannelBindingError.INVALID_STATE)
     client.close(None)
     server.close(None)
+
+
+def test_socket_timeout_times_out_the_handshake_for_good(pki):
+    cbase, sbase = tcp_pair()  # sbase never answers
+    client = Gio.TlsClientConnection.new(cbase, Gio.NetworkAddress.new("localhost", 443))
+    cbase.get_socket().set_timeout(1)
+    with pytest.raises(GLib.Error) as exc:
+        client.handshake(None)
+    assert_error(exc.value, IO, Gio.IOErrorEnum.TIMED_OUT)
+    assert "after 1m" not in exc.value.message  # the socket's bound, not the handshake's own
+    with pytest.raises(GLib.Error) as exc:  # sticky
+        client.get_input_stream().read_bytes(1, None)
+    assert_error(exc.value, IO, Gio.IOErrorEnum.TIMED_OUT)
+    client.close(None)
+    sbase.close(None)
+
+
+def test_sslkeylogfile_gets_both_peers_secrets(pki, tmp_path, monkeypatch):
+    log = tmp_path / "keys.log"
+    monkeypatch.setenv("SSLKEYLOGFILE", str(log))
+    client, server = tls_pair(pki)
+    assert handshake_both(client, server) == (None, None)
+    lines = [line.split() for line in log.read_text().splitlines()]
+    labels = sorted(label for label, _, _ in lines)
+    # Each peer logs the four TLS 1.3 traffic secrets of the one session
+    # (crypto/tls logs no EXPORTER_SECRET).
+    assert labels == sorted(2 * ["CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                                 "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"])
+    assert len({random for _, random, _ in lines}) == 1
+    assert len({(label, secret) for label, _, secret in lines}) == 4  # both peers agree
+    client.close(None)
+    server.close(None)
