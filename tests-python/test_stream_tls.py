@@ -310,7 +310,7 @@ def test_socket_timeout_times_out_the_handshake_for_good(pki):
     with pytest.raises(GLib.Error) as exc:
         client.handshake(None)
     assert_error(exc.value, IO, Gio.IOErrorEnum.TIMED_OUT)
-    assert "after 1m" not in exc.value.message  # the socket's bound, not the handshake's own
+    assert "after" not in exc.value.message  # the socket's bound, not the handshake's own
     with pytest.raises(GLib.Error) as exc:  # sticky
         client.get_input_stream().read_bytes(1, None)
     assert_error(exc.value, IO, Gio.IOErrorEnum.TIMED_OUT)
