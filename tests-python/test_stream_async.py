@@ -10,8 +10,8 @@ import threading
 import pytest
 from gi.repository import Gio, GLib, GObject
 
-from tlsstreams import (IO, Background, assert_error, handshake_both, read_exactly, tcp_pair,
-                        tls_pair, write_all)
+from tlsstreams import (IO, Background, assert_error, handshake_both, read_exactly, strict_eof,
+                        tcp_pair, tls_pair, write_all)
 
 
 # PyGObject's GSource.set_callback passes a pollable source's callback only
@@ -138,7 +138,7 @@ def test_write_nonblocking_fills_then_drains(pki):
 
 
 def ssl_server(pki, listener, message):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx = strict_eof(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
     ctx.load_cert_chain(str(pki.server_ecdsa.chain), str(pki.server_ecdsa.key))
     raw, _ = listener.accept()
     with ctx.wrap_socket(raw, server_side=True) as tls:
@@ -197,7 +197,7 @@ def test_socket_service_serves_tls(pki):
     service.start()
 
     def client():
-        ctx = ssl.create_default_context(cafile=str(pki.root.cert))
+        ctx = strict_eof(ssl.create_default_context(cafile=str(pki.root.cert)))
         with socket.create_connection(("127.0.0.1", port)) as raw:
             with ctx.wrap_socket(raw, server_hostname="localhost") as tls:
                 data = b""
@@ -211,3 +211,34 @@ def test_socket_service_serves_tls(pki):
     assert bg.result() == b"welcome"
     service.stop()
     service.close()
+
+
+def test_closing_socket_clients_wrapper_ends_the_connection_without_close_notify(pki):
+    """GSocketConnection's close shuts the socket under the TLS connection:
+    the peer sees the end of the stream, without close_notify (as with
+    glib-networking), instead of waiting for an end that never comes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def server():
+        ctx = strict_eof(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+        ctx.load_cert_chain(str(pki.server_ecdsa.chain), str(pki.server_ecdsa.key))
+        raw, _ = listener.accept()
+        raw.settimeout(30)
+        with ctx.wrap_socket(raw, server_side=True) as tls:
+            tls.sendall(b"hi")
+            try:
+                return tls.recv(10)
+            except ssl.SSLError as e:
+                return e.reason
+    bg = Background(server)
+    client = Gio.SocketClient(tls=True)
+    database = pki.file_database()
+    GObject.Object.connect(client, "event", lambda c, event, connectable, conn:
+                           conn.set_database(database)
+                           if event == Gio.SocketClientEvent.TLS_HANDSHAKING else None)
+    conn = client.connect_to_host(f"localhost:{port}", 0, None)
+    assert conn.get_input_stream().read_bytes(2, None).get_data() == b"hi"
+    conn.close(None)
+    assert bg.result(30) == "UNEXPECTED_EOF_WHILE_READING"
+    listener.close()

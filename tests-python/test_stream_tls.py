@@ -333,3 +333,21 @@ def test_sslkeylogfile_gets_both_peers_secrets(pki, tmp_path, monkeypatch):
     assert len({(label, secret) for label, _, secret in lines}) == 4  # both peers agree
     client.close(None)
     server.close(None)
+
+
+def test_blocking_io_inside_accept_certificate_fails(pki):
+    client, server = tls_pair(pki, identity="elsewhere.test")
+    seen = []
+
+    def accept(conn, cert, errors):
+        try:
+            conn.get_input_stream().read_bytes(1, None)
+        except GLib.Error as e:
+            seen.append(e)
+        return True
+    client.connect("accept-certificate", accept)
+    assert handshake_both(client, server) == (None, None)
+    assert len(seen) == 1
+    assert_error(seen[0], IO, Gio.IOErrorEnum.FAILED)
+    client.close(None)
+    server.close(None)

@@ -90,3 +90,12 @@ def read_exactly(conn, n):
 def write_all(conn, data):
     ok, written = conn.get_output_stream().write_all(data, None)
     assert ok and written == len(data)
+
+
+def strict_eof(ctx):
+    """ctx made to tell close_notify from a bare end of the TCP stream:
+    Debian's Python sets OP_IGNORE_UNEXPECTED_EOF, which reads both as
+    b"" (and suppress_ragged_eofs cannot undo it)."""
+    import ssl
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    return ctx
