@@ -70,8 +70,8 @@ func (cfg *Config) tlsConfig(ctx context.Context, hookErr *error) *tls.Config {
 			}
 			return keep(cfg.VerifyPeer(ctx, raw))
 		},
-		ServerName: cfg.ServerName,
-		NextProtos: cfg.ALPN,
+		ServerName:   cfg.ServerName,
+		NextProtos:   cfg.ALPN,
 		KeyLogWriter: cfg.KeyLog,
 	}
 	if cfg.IsClient {
