@@ -62,3 +62,41 @@ def test_exporter_matches_openssl(pki, version):
         if version == "-tls1_2":
             assert len(binding(client, T.UNIQUE)) == 12
         client.close(None)
+
+
+# OpenSSL 3.0's SSL_OP_NO_EXTENDED_MASTER_SECRET (Python's ssl has no name for it).
+OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
+
+
+def test_tls12_without_extended_master_secret_has_no_exporter(pki):
+    import socket
+    import ssl
+
+    from tlsstreams import Background
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.options |= OP_NO_EXTENDED_MASTER_SECRET
+    ctx.load_cert_chain(str(pki.server_ecdsa.chain), str(pki.server_ecdsa.key))
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        raw, _ = listener.accept()
+        with ctx.wrap_socket(raw, server_side=True) as tls:
+            unique = tls.get_channel_binding("tls-unique")
+            tls.recv(10)
+            return unique
+    server = Background(serve)
+    port = listener.getsockname()[1]
+    base = Gio.SocketClient().connect_to_host("127.0.0.1", port, None)
+    client = Gio.TlsClientConnection.new(base, Gio.NetworkAddress.new("localhost", port))
+    client.set_database(pki.file_database())
+    client.handshake(None)
+    assert client.get_protocol_version() == Gio.TlsProtocolVersion.TLS_1_2
+    with pytest.raises(GLib.Error) as exc:
+        client.get_channel_binding_data(T.EXPORTER)
+    assert_error(exc.value, CB, Gio.TlsChannelBindingError.NOT_AVAILABLE)
+    ours = binding(client, T.UNIQUE)
+    client.close(None)
+    assert server.result() == ours
+    listener.close()
