@@ -825,7 +825,7 @@ static gboolean
 set_blocking_during_handshake_error (GError **error)
 {
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                       "Cannot perform a blocking operation during the DTLS handshake "
+                       "Cannot perform a blocking operation during the TLS handshake "
                        "from the thread running its main context");
   return FALSE;
 }
@@ -961,7 +961,7 @@ ensure_handshake (DtlsGoConnection *self,
               return FALSE;
             }
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                               "The DTLS handshake is in progress");
+                               "The TLS handshake is in progress");
           return FALSE;
         }
       break;
@@ -969,7 +969,7 @@ ensure_handshake (DtlsGoConnection *self,
       if (timeout == 0)
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                               "The DTLS handshake is in progress");
+                               "The TLS handshake is in progress");
           return FALSE;
         }
       break;
