@@ -27,6 +27,9 @@ type gioStreamTransport struct {
 	endErr  error // io.EOF or the base's error; set before ended closes
 	endOnce sync.Once
 
+	readStop     chan struct{} // closed by stopReading: a chunk waiting to go up is dropped
+	readStopOnce sync.Once
+
 	writeMu sync.Mutex // one write at a time, each answered on written
 	written chan error
 
@@ -37,11 +40,12 @@ type gioStreamTransport struct {
 
 func newGIOStreamTransport(base *C.GIOStream) *gioStreamTransport {
 	t := &gioStreamTransport{
-		inbound: make(chan []byte),
-		ended:   make(chan struct{}),
-		written: make(chan error, 1),
-		closed:  make(chan struct{}),
-		stopped: make(chan struct{}),
+		inbound:  make(chan []byte),
+		ended:    make(chan struct{}),
+		written:  make(chan error, 1),
+		closed:   make(chan struct{}),
+		stopped:  make(chan struct{}),
+		readStop: make(chan struct{}),
 	}
 	t.handle = newHandle(t)
 	t.io = C.dtlsgo_shim_stream_io_start(base, t.handle)
@@ -104,6 +108,8 @@ func (t *gioStreamTransport) release() { <-t.stopped }
 // read is cancelled here).
 func (t *gioStreamTransport) stopReading() {
 	t.end(net.ErrClosed)
+	// The reader thread may be waiting in deliver, not in the base's read.
+	t.readStopOnce.Do(func() { close(t.readStop) })
 	C.dtlsgo_shim_stream_io_stop_reading(t.io)
 }
 
@@ -155,6 +161,7 @@ func dtlsgo_core_stream_io_deliver(sink C.DtlsGoHandle, data *C.guint8, n C.gssi
 		select {
 		case t.inbound <- C.GoBytes(unsafe.Pointer(data), C.int(n)):
 		case <-t.closed:
+		case <-t.readStop:
 		}
 	case n == 0:
 		t.end(io.EOF)

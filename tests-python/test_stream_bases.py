@@ -102,3 +102,21 @@ def test_closing_the_output_stream_half_closes(pki, generic):
     assert_error(exc.value, IO, Gio.IOErrorEnum.CLOSED)
     server.close(None)
     client.close(None)
+
+
+def test_closing_the_input_stream_with_data_pending_over_a_generic_base(pki):
+    cbase, sbase = tcp_pair()
+    base = Gio.SimpleIOStream.new(cbase.get_input_stream(), cbase.get_output_stream())
+    client, server = tls_pair(pki, client_base=base, server_base=sbase)
+    assert handshake_both(client, server) == (None, None)
+    write_all(server, b"u" * 200_000)  # unread: the reader thread waits to hand it up
+    threading.Event().wait(0.3)
+    closing = Background(client.get_input_stream().close, None)
+    assert closing.result(10)
+    with pytest.raises(GLib.Error) as exc:
+        client.get_input_stream().read_bytes(1, None)
+    assert_error(exc.value, IO, Gio.IOErrorEnum.CLOSED)
+    write_all(client, b"still")  # writing goes on
+    assert read_exactly(server, 5) == b"still"
+    client.close(None)
+    server.close(None)
