@@ -251,13 +251,17 @@ GTlsProtocolVersion dtlsgo_core_connection_protocol_version (DtlsGoHandle conn);
  * go up through deliver (n 0: end of stream; n < 0: error), one at a time:
  * deliver returns once Go took it. Each write is answered by written.
  * stop returns at once; the threads end on their own and say stopped, after
- * which sink is never used again. */
+ * which sink and io are never used again (Go frees io). */
 typedef struct _DtlsGoStreamIO DtlsGoStreamIO;
 DtlsGoStreamIO *dtlsgo_shim_stream_io_start (GIOStream *base, DtlsGoHandle sink);
 void dtlsgo_shim_stream_io_write (DtlsGoStreamIO *io, const guint8 *data, gsize len);
 void dtlsgo_shim_stream_io_stop (DtlsGoStreamIO *io);
-/* Cancels the reader and waits for it: called on a GLib thread only. */
+/* Called on the application's (GLib) thread only: cancels the reader and
+ * waits for it / cancels what the base is blocked in (after stop). */
 void dtlsgo_shim_stream_io_stop_reading (DtlsGoStreamIO *io);
+void dtlsgo_shim_stream_io_cancel (DtlsGoStreamIO *io);
+/* Once stopped was said. */
+void dtlsgo_shim_stream_io_free (DtlsGoStreamIO *io);
 void dtlsgo_core_stream_io_deliver (DtlsGoHandle sink, guint8 *data, gssize n, GError *error);
 void dtlsgo_core_stream_io_written (DtlsGoHandle sink, GError *error);
 void dtlsgo_core_stream_io_stopped (DtlsGoHandle sink);

@@ -2,10 +2,12 @@
  * stream, a GTcpWrapperConnection, a Python subclass) from two GLib threads,
  * so its methods never run on a Go thread: a reader that hands each chunk
  * read up to Go, and a writer that writes what Go queued and says when it
- * is written. Stopping is asked from Go and done by the writer thread, so
- * that even the cancellation (whose handlers the base may have connected)
- * runs on a GLib thread; the shim waits for it before it closes the base
- * (a stream with a read in progress refuses to close). */
+ * is written. Stopping is asked from Go and done by the writer thread; the
+ * close of the connection, on the caller's thread, cancels what the base
+ * may still be blocked in (so that the cancellable's handlers, which the
+ * base may have connected, never run on a Go thread) and waits for both
+ * threads before it closes the base (a stream with a read in progress
+ * refuses to close). */
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-core.h"
@@ -17,7 +19,8 @@ struct _DtlsGoStreamIO
 {
   GIOStream *base;
   DtlsGoHandle sink;
-  GCancellable *cancellable; /* stops the reader */
+  GCancellable *cancellable;       /* interrupts the base's read */
+  GCancellable *write_cancellable; /* interrupts the base's write */
   GAsyncQueue *outgoing;     /* GBytes; stop_request ends both threads */
   GMutex lock;               /* guards reader */
   GThread *reader;           /* NULL once joined */
@@ -84,17 +87,13 @@ writer_thread (gpointer data)
         break;
       chunk = popped;
       bytes = g_bytes_get_data (chunk, &size);
-      g_output_stream_write_all (out, bytes, size, NULL, NULL, &error);
+      g_output_stream_write_all (out, bytes, size, NULL, io->write_cancellable, &error);
       dtlsgo_core_stream_io_written (io->sink, error);
     }
 
   stop_reader (io);
+  /* The last use of io here: Go frees it once told. */
   dtlsgo_core_stream_io_stopped (io->sink);
-  g_mutex_clear (&io->lock);
-  g_async_queue_unref (io->outgoing);
-  g_object_unref (io->cancellable);
-  g_object_unref (io->base);
-  g_free (io);
   return NULL;
 }
 
@@ -106,12 +105,13 @@ dtlsgo_shim_stream_io_start (GIOStream *base, DtlsGoHandle sink)
   io->base = g_object_ref (base);
   io->sink = sink;
   io->cancellable = g_cancellable_new ();
+  io->write_cancellable = g_cancellable_new ();
   io->outgoing = g_async_queue_new_full ((GDestroyNotify) g_bytes_unref);
   g_mutex_init (&io->lock);
   io->reader = g_thread_new ("dtlsgo-tls-rd", reader_thread, io);
   /* The threads' names tell them apart in a debugger and let tests see
-   * where the base's methods ran. The writer frees everything once
-   * stopped; nobody joins it. */
+   * where the base's methods ran. Nobody joins the writer: it says when it
+   * stopped. */
   g_thread_unref (g_thread_new ("dtlsgo-tls-wr", writer_thread, io));
   return io;
 }
@@ -132,4 +132,22 @@ void
 dtlsgo_shim_stream_io_stop (DtlsGoStreamIO *io)
 {
   g_async_queue_push (io->outgoing, stop_request);
+}
+
+void
+dtlsgo_shim_stream_io_cancel (DtlsGoStreamIO *io)
+{
+  g_cancellable_cancel (io->cancellable);
+  g_cancellable_cancel (io->write_cancellable);
+}
+
+void
+dtlsgo_shim_stream_io_free (DtlsGoStreamIO *io)
+{
+  g_mutex_clear (&io->lock);
+  g_async_queue_unref (io->outgoing);
+  g_object_unref (io->cancellable);
+  g_object_unref (io->write_cancellable);
+  g_object_unref (io->base);
+  g_free (io);
 }

@@ -33,9 +33,10 @@ type gioStreamTransport struct {
 	writeMu sync.Mutex // one write at a time, each answered on written
 	written chan error
 
-	closed    chan struct{}
-	closeOnce sync.Once
-	stopped   chan struct{} // closed once the GLib threads ended
+	closed      chan struct{}
+	closeOnce   sync.Once
+	stopped     chan struct{} // closed once the GLib threads ended
+	releaseOnce sync.Once
 }
 
 func newGIOStreamTransport(base *C.GIOStream) *gioStreamTransport {
@@ -101,8 +102,17 @@ func (t *gioStreamTransport) Close() error {
 	return nil
 }
 
-// release waits until the GLib threads let go of the base (after Close).
-func (t *gioStreamTransport) release() { <-t.stopped }
+// release makes the GLib threads let go of the base and waits for it (after
+// Close, on the application's thread: it cancels what the base is blocked
+// in, a write to a peer that does not read for one).
+func (t *gioStreamTransport) release() {
+	t.releaseOnce.Do(func() {
+		_ = t.Close()
+		C.dtlsgo_shim_stream_io_cancel(t.io)
+		<-t.stopped
+		C.dtlsgo_shim_stream_io_free(t.io)
+	})
+}
 
 // stopReading ends the reader thread (called on a GLib thread: the base's
 // read is cancelled here).
