@@ -281,7 +281,6 @@ func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error 
 // Closing stops a handshake in progress and releases the base socket
 // adapter; the base socket itself is never closed. Shutting down twice is
 // not an error.
-//
 func (c *Conn) Shutdown(read, write bool) error {
 	c.mu.Lock()
 	if read {

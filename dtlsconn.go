@@ -377,15 +377,11 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 	// A client's certificate goes through WithGetClientCertificate, its key
 	// opened only if the server asks for it.
 	if cfg.Certificate != nil && !c.isClient {
-		cert, err := unlocked(ctx, cfg.Certificate, hooks)
+		tc, err := usableCertificate(ctx, cfg.Certificate, hooks)
 		if err != nil {
 			return nil, err
 		}
-		tc, err := tlsCertificate(cert)
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, dtls.WithCertificates(tc))
+		opts = append(opts, dtls.WithCertificates(*tc))
 	}
 	if len(cfg.ALPN) > 0 {
 		opts = append(opts, dtls.WithSupportedProtocols(cfg.ALPN...))
@@ -396,38 +392,51 @@ func (c *Conn) options(ctx context.Context, cfg Config, hooks HandshakeHooks, fa
 	if c.isClient && !cfg.pskOnly() {
 		local := cfg.Certificate
 		opts = append(opts, dtls.WithGetClientCertificate(func(req *dtls.CertificateRequestInfo) (*tls.Certificate, error) {
-			facts.acceptableCAs = req.AcceptableCAs
-			cert := local
-			if cert == nil {
-				var err error
-				cert, err = hooks.RequestCertificate(ctx, req.AcceptableCAs)
-				if ctx.Err() != nil {
-					return nil, err
-				}
-				if err != nil {
-					// As GLib does: go on without a certificate (the server
-					// may not need one); the interaction's error is what
-					// the handshake reports if it fails for the lack of it.
-					facts.interactionErr = err
-					cert = nil
-				}
-			}
-			if cert == nil {
-				facts.sentNoCertificate = true
-				return &tls.Certificate{}, nil
-			}
-			cert, err := unlocked(ctx, cert, hooks)
-			if err != nil {
-				return nil, err
-			}
-			tc, err := tlsCertificate(cert)
-			if err != nil {
-				return nil, err
-			}
-			return &tc, nil
+			return clientCertificate(ctx, local, hooks, facts, req.AcceptableCAs)
 		}))
 	}
 	return opts, nil
+}
+
+// clientCertificate is what a client sends when the server asks for a
+// certificate: its own (local), else the interaction's, else none (an
+// empty one). Both kinds of connection ask it.
+func clientCertificate(ctx context.Context, local *Certificate, hooks HandshakeHooks, facts *handshakeFacts, acceptableCAs [][]byte) (*tls.Certificate, error) {
+	facts.acceptableCAs = acceptableCAs
+	cert := local
+	if cert == nil {
+		var err error
+		cert, err = hooks.RequestCertificate(ctx, acceptableCAs)
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if err != nil {
+			// As GLib does: go on without a certificate (the server
+			// may not need one); the interaction's error is what
+			// the handshake reports if it fails for the lack of it.
+			facts.interactionErr = err
+			cert = nil
+		}
+	}
+	if cert == nil {
+		facts.sentNoCertificate = true
+		return &tls.Certificate{}, nil
+	}
+	return usableCertificate(ctx, cert, hooks)
+}
+
+// usableCertificate is cert as crypto/tls and pion take it, its private
+// key opened (asking for the password of an encrypted one).
+func usableCertificate(ctx context.Context, cert *Certificate, hooks HandshakeHooks) (*tls.Certificate, error) {
+	cert, err := unlocked(ctx, cert, hooks)
+	if err != nil {
+		return nil, err
+	}
+	tc, err := tlsCertificate(cert)
+	if err != nil {
+		return nil, err
+	}
+	return &tc, nil
 }
 
 // unlocked returns cert with its private key usable, asking for the

@@ -15,10 +15,7 @@ import (
 // nil, gets the lines too (dtlsgo's record layer derives its keys from
 // them).
 func keyLog(path string, capture io.Writer) (dtls.Option, io.Closer) {
-	var f *os.File
-	if path != "" {
-		f, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	}
+	f := openKeyLog(path)
 	switch {
 	case f != nil && capture != nil:
 		return dtls.WithKeyLogWriter(io.MultiWriter(capture, f)), f
@@ -28,4 +25,17 @@ func keyLog(path string, capture io.Writer) (dtls.Option, io.Closer) {
 		return dtls.WithKeyLogWriter(capture), nil
 	}
 	return nil, nil
+}
+
+// openKeyLog opens path for appending key log lines; nil when path is
+// empty or cannot be opened.
+func openKeyLog(path string) *os.File {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil
+	}
+	return f
 }

@@ -46,8 +46,7 @@ dtls_go_backend_get_default_database (GTlsBackend *backend)
 static gboolean
 dtls_go_backend_supports_tls (GTlsBackend *backend)
 {
-  /* Stream TLS connections exist only to fail cleanly with NOT_SUPPORTED. */
-  return FALSE;
+  return TRUE;
 }
 
 static gboolean
@@ -64,8 +63,7 @@ dtls_go_backend_iface_init (GTlsBackendInterface *iface)
   iface->get_default_database = dtls_go_backend_get_default_database;
   iface->get_certificate_type = dtls_go_certificate_get_type;
   iface->get_file_database_type = dtls_go_file_database_get_type;
-  /* One type per role serves both TLS flavours, as in glib-networking; the
-   * stream flavour refuses itself in GInitable.init. */
+  /* One type per role serves both TLS flavours, as in glib-networking. */
   iface->get_client_connection_type = dtls_go_client_connection_get_type;
   iface->get_server_connection_type = dtls_go_server_connection_get_type;
   iface->get_dtls_client_connection_type = dtls_go_client_connection_get_type;

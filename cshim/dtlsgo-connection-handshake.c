@@ -6,6 +6,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-connection-private.h"
+#include "dtlsgo-connection-stream.h"
 
 #include "dtlsgo-certificate.h"
 
@@ -272,6 +273,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_autofree gchar *negotiated_protocol = dtlsgo_core_connection_negotiated_protocol (priv->core);
       g_autofree gchar *ciphersuite_name = dtlsgo_core_connection_ciphersuite (priv->core);
       g_autofree gchar *srtp_profile = dtlsgo_core_connection_srtp_profile (priv->core);
+      GTlsProtocolVersion protocol_version = dtlsgo_core_connection_protocol_version (priv->core);
 
       g_mutex_lock (&priv->lock);
       if (!priv->handshake_complete)
@@ -281,6 +283,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
           priv->negotiated_protocol = g_steal_pointer (&negotiated_protocol);
           priv->ciphersuite_name = g_steal_pointer (&ciphersuite_name);
           priv->srtp_profile = g_steal_pointer (&srtp_profile);
+          priv->protocol_version = protocol_version;
         }
       g_mutex_unlock (&priv->lock);
     }
@@ -471,7 +474,7 @@ static gboolean
 set_blocking_during_handshake_error (GError **error)
 {
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                       "Cannot perform a blocking operation during the DTLS handshake "
+                       "Cannot perform a blocking operation during the TLS handshake "
                        "from the thread running its main context");
   return FALSE;
 }
@@ -515,7 +518,10 @@ dtlsgo_connection_handshake (GDtlsConnection *conn,
                              GCancellable    *cancellable,
                              GError         **error)
 {
-  return handshake_sync (DTLS_GO_CONNECTION (conn), -1, cancellable, error);
+  DtlsGoConnection *self = DTLS_GO_CONNECTION (conn);
+  gint64 timeout = PRIV (self)->base_io_stream ? dtlsgo_connection_stream_timeout (self) : -1;
+
+  return handshake_sync (self, timeout, cancellable, error);
 }
 
 void
@@ -604,7 +610,7 @@ dtlsgo_connection_ensure_handshake (DtlsGoConnection *self,
               return FALSE;
             }
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                               "The DTLS handshake is in progress");
+                               "The TLS handshake is in progress");
           return FALSE;
         }
       break;
@@ -612,7 +618,7 @@ dtlsgo_connection_ensure_handshake (DtlsGoConnection *self,
       if (timeout == 0)
         {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                               "The DTLS handshake is in progress");
+                               "The TLS handshake is in progress");
           return FALSE;
         }
       break;

@@ -3,6 +3,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-connection-private.h"
+#include "dtlsgo-connection-stream.h"
 
 /* ---- GDatagramBased ------------------------------------------------------- */
 
@@ -52,6 +53,17 @@ begin_io (DtlsGoConnection *self,
     return FALSE;
   *timeout = remaining (*timeout, deadline);
   return TRUE;
+}
+
+/* A stream read or write starts as a datagram call does (stream TLS,
+ * dtlsgo-connection-stream.c). */
+gboolean
+dtlsgo_connection_begin_io (DtlsGoConnection  *self,
+                            gint64            *timeout,
+                            GCancellable      *cancellable,
+                            GError           **error)
+{
+  return begin_io (self, "I/O", 0, timeout, cancellable, error);
 }
 
 static DtlsGoStatus
@@ -171,6 +183,9 @@ dtlsgo_connection_shutdown (GDtlsConnection *conn,
 {
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return FALSE;
+  if (PRIV (conn)->base_io_stream)
+    return dtlsgo_connection_stream_shutdown (DTLS_GO_CONNECTION (conn), shutdown_read,
+                                              shutdown_write, cancellable, error);
   /* GIOStream's dispose closes even an object whose init failed. */
   if (PRIV (conn)->core == 0)
     return TRUE;
@@ -228,7 +243,8 @@ dtlsgo_connection_shutdown_finish (GDtlsConnection *conn,
 }
 
 /* GIOStream's own close methods (what g_io_stream_close and Python's
- * conn.close() reach) are the DTLS close: the defaults would go through the
+ * conn.close() reach) are the full shutdown (for a stream connection its
+ * close: close_notify, then the base): the defaults would go through the
  * input and output streams a DTLS connection does not have. */
 gboolean
 dtlsgo_connection_close (GIOStream *stream, GCancellable *cancellable, GError **error)

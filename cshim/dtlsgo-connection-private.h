@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   GDatagramBased *base_socket;
-  GIOStream *base_io_stream; /* only to refuse stream TLS */
+  GIOStream *base_io_stream; /* stream TLS (dtlsgo-connection-stream.c) */
   DtlsGoHandle core;
 
   GMutex lock; /* guards the fields below; never held across a call out */
@@ -28,6 +28,7 @@ typedef struct
   gchar *negotiated_protocol;
   gchar *ciphersuite_name;
   gboolean handshake_complete;
+  GTlsProtocolVersion protocol_version;
   GMainContext *handshake_context; /* of the op that started the handshake */
   GArray *wakeups;                 /* eventfds of this connection's sources */
   gchar **srtp_profiles;

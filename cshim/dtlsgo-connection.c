@@ -10,6 +10,7 @@
 #include "dtlsgo-connection-private.h"
 
 #include "dtlsgo-certificate.h"
+#include "dtlsgo-connection-stream.h"
 #include "dtlsgo-copies.h"
 
 enum
@@ -87,6 +88,12 @@ dtlsgo_connection_get_core (DtlsGoConnection *self)
   return PRIV (self)->core;
 }
 
+GIOStream *
+dtlsgo_connection_get_base_io_stream (DtlsGoConnection *self)
+{
+  return PRIV (self)->base_io_stream;
+}
+
 /* ---- GInitable ----------------------------------------------------------- */
 
 static gboolean
@@ -98,20 +105,17 @@ dtls_go_connection_initable_init (GInitable     *initable,
   DtlsGoConnectionPrivate *priv = PRIV (self);
 
   if (priv->base_io_stream != NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                           "dtlsgo serves DTLS (GDtlsConnection) only; stream TLS "
-                           "connections are not supported by this backend");
-      return FALSE;
-    }
-  if (priv->base_socket == NULL)
+    priv->core = dtlsgo_connection_stream_init (self, priv->base_io_stream,
+                                                DTLS_GO_CONNECTION_GET_CLASS (self)->is_client, error);
+  else if (priv->base_socket == NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "A DTLS connection needs a base-socket");
+                           "A TLS connection needs a base-io-stream, a DTLS one a base-socket");
       return FALSE;
     }
-  priv->core = dtlsgo_core_connection_new (self, priv->base_socket,
-                                           DTLS_GO_CONNECTION_GET_CLASS (self)->is_client, error);
+  else
+    priv->core = dtlsgo_core_connection_new (self, priv->base_socket,
+                                             DTLS_GO_CONNECTION_GET_CLASS (self)->is_client, error);
   if (priv->core == 0)
     return FALSE;
   dtlsgo_core_connection_set_require_close_notify (priv->core, priv->require_close_notify);
@@ -214,7 +218,7 @@ dtls_go_connection_get_property (GObject    *object,
       g_value_set_string (value, priv->negotiated_protocol);
       break;
     case PROP_PROTOCOL_VERSION:
-      g_value_set_enum (value, priv->handshake_complete ? G_TLS_PROTOCOL_VERSION_DTLS_1_2
+      g_value_set_enum (value, priv->handshake_complete ? priv->protocol_version
                                                         : G_TLS_PROTOCOL_VERSION_UNKNOWN);
       break;
     case PROP_CIPHERSUITE_NAME:
@@ -465,18 +469,17 @@ dtls_go_connection_dtls_connection_iface_init (GDtlsConnectionInterface *iface)
   iface->get_binding_data = dtls_go_connection_get_binding_data;
 }
 
-/* A DTLS connection has no streams; GIOStream asks only in stream mode,
- * which init refuses. */
+/* A DTLS connection has no streams (NULL). */
 static GInputStream *
 dtls_go_connection_get_input_stream (GIOStream *stream)
 {
-  return NULL;
+  return dtlsgo_connection_stream_get_input_stream (DTLS_GO_CONNECTION (stream));
 }
 
 static GOutputStream *
 dtls_go_connection_get_output_stream (GIOStream *stream)
 {
-  return NULL;
+  return dtlsgo_connection_stream_get_output_stream (DTLS_GO_CONNECTION (stream));
 }
 
 static void

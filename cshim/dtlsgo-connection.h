@@ -38,6 +38,15 @@ struct _DtlsGoConnectionClass
 };
 
 DtlsGoHandle dtlsgo_connection_get_core (DtlsGoConnection *self);
+/* The base-io-stream of a stream TLS connection, NULL for DTLS. */
+GIOStream *dtlsgo_connection_get_base_io_stream (DtlsGoConnection *self);
+/* The start of every send, receive, read and write: the handshake done
+ * (or started in the background, WOULD_BLOCK, when *timeout is 0; or
+ * failed: the core reports that), and *timeout cut to what it left. */
+gboolean dtlsgo_connection_begin_io (DtlsGoConnection  *self,
+                                     gint64            *timeout,
+                                     GCancellable      *cancellable,
+                                     GError           **error);
 
 /* The closure_callback of a GDatagramBasedSourceFunc source (shared with
  * DtlsGoPeerSocket's sources). */

@@ -239,6 +239,54 @@ void dtlsgo_shim_base_io_stop (DtlsGoBaseIO *io); /* joins both threads, frees *
  * with error. */
 void dtlsgo_core_base_io_deliver (DtlsGoHandle sink, guint8 *data, gssize len, GError *error);
 
+/* ---- Stream TLS (export/stream.go, export/streamio.go) --------------------- */
+
+/* A stream TLS connection over base: fd >= 0 is the descriptor of a plain
+ * GSocketConnection's socket (read through a duplicate, with Go's poller),
+ * fd < 0 drives base through GIO on GLib threads (cshim/dtlsgo-stream-base-io.c).
+ * connection as for dtlsgo_core_connection_new; base must outlive the handle.
+ * The handshake, its results and the handle's end go through the
+ * connection rows above. */
+DtlsGoHandle dtlsgo_core_stream_connection_new (gpointer connection, int fd, GIOStream *base,
+                                                gboolean is_client, GError **error);
+/* Bytes read (0 at the end of the stream) or written, -1 with error.
+ * timeout_us: 0 never blocks (G_IO_ERROR_WOULD_BLOCK), < 0 no bound. */
+gssize dtlsgo_core_stream_read (DtlsGoHandle conn, guint8 *buffer, gsize count, gint64 timeout_us,
+                                GCancellable *cancellable, GError **error);
+gssize dtlsgo_core_stream_write (DtlsGoHandle conn, guint8 *buffer, gsize count, gint64 timeout_us,
+                                 GCancellable *cancellable, GError **error);
+/* Half-close: close_notify after what was written; writes then fail CLOSED. */
+gboolean dtlsgo_core_stream_close_write (DtlsGoHandle conn, GCancellable *cancellable, GError **error);
+/* Reads then fail CLOSED; nothing reads the base any more once it returns. */
+void dtlsgo_core_stream_shutdown_read (DtlsGoHandle conn);
+/* close_notify (after a completed handshake, if send_close_notify), then
+ * the transport is closed and every waiter woken; the base stream is the
+ * caller's to close, and nothing uses it any more once this returns. */
+gboolean dtlsgo_core_stream_close (DtlsGoHandle conn, gboolean send_close_notify,
+                                   GCancellable *cancellable, GError **error);
+/* G_TLS_PROTOCOL_VERSION_* of either kind of connection; UNKNOWN before
+ * the handshake completed. */
+GTlsProtocolVersion dtlsgo_core_connection_protocol_version (DtlsGoHandle conn);
+
+/* Any other base GIOStream: two GLib threads read and write it. Chunks read
+ * go up through deliver (n 0: end of stream; n < 0: error), one at a time:
+ * deliver returns once Go took it. Each write is answered by written.
+ * stop returns at once; the threads end on their own and say stopped, after
+ * which sink and io are never used again (Go frees io). */
+typedef struct _DtlsGoStreamIO DtlsGoStreamIO;
+DtlsGoStreamIO *dtlsgo_shim_stream_io_start (GIOStream *base, DtlsGoHandle sink);
+void dtlsgo_shim_stream_io_write (DtlsGoStreamIO *io, const guint8 *data, gsize len);
+void dtlsgo_shim_stream_io_stop (DtlsGoStreamIO *io);
+/* Called on the application's (GLib) thread only: cancels the reader and
+ * waits for it / cancels what the base is blocked in (after stop). */
+void dtlsgo_shim_stream_io_stop_reading (DtlsGoStreamIO *io);
+void dtlsgo_shim_stream_io_cancel (DtlsGoStreamIO *io);
+/* Once stopped was said. */
+void dtlsgo_shim_stream_io_free (DtlsGoStreamIO *io);
+void dtlsgo_core_stream_io_deliver (DtlsGoHandle sink, guint8 *data, gssize n, GError *error);
+void dtlsgo_core_stream_io_written (DtlsGoHandle sink, GError *error);
+void dtlsgo_core_stream_io_stopped (DtlsGoHandle sink);
+
 /* ---- The DtlsGo namespace (export/namespace.go) ---------------------------- */
 
 /* A server's question for the key of the PSK identity a client sent. */

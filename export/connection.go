@@ -4,14 +4,40 @@ package main
 import "C"
 
 import (
+	"context"
 	"unsafe"
 
 	"github.com/dtlsgo/dtlsgo"
 )
 
-// connection is what a DtlsGoConnection's handle holds.
+// connection is what a DtlsGoConnection's handle holds: a DTLS Conn or a
+// stream TLS StreamConn, driven alike through engine.
 type connection struct {
-	core *dtlsgo.Conn
+	core engine
+	gio  *gioStreamTransport // the GLib threads of a stream connection's generic base, or nil
+}
+
+// engine is what both kinds of connection share: the handshake, what it
+// established, readiness and close.
+type engine interface {
+	SetOnChange(f func())
+	SetRequireCloseNotify(require bool)
+	State() (dtlsgo.HandshakeState, error)
+	BeginHandshake() (bool, error)
+	RunHandshake(ctx context.Context, cfg dtlsgo.Config, hooks dtlsgo.HandshakeHooks) error
+	WaitHandshake(ctx context.Context) error
+	Info() (dtlsgo.Info, bool)
+	ChannelBinding(kind dtlsgo.ChannelBindingType) ([]byte, error)
+	Readiness() (in, out bool)
+	Close() error
+}
+
+// dtlsFrom is h's DTLS connection, for the datagram calls.
+func dtlsFrom(h C.DtlsGoHandle) (*dtlsgo.Conn, error) {
+	if d, ok := connectionFrom(h).core.(*dtlsgo.Conn); ok {
+		return d, nil
+	}
+	return nil, dtlsgo.Errorf(dtlsgo.ErrNotSupported, "This is a stream TLS connection, not a DTLS one")
 }
 
 func connectionFrom(h C.DtlsGoHandle) *connection {

@@ -22,7 +22,11 @@ func dtlsgo_core_connection_send(h C.DtlsGoHandle, msgs *C.GOutputMessage, n C.g
 	for i := range messages {
 		payloads = append(payloads, payload(&messages[i]))
 	}
-	sent, err := connectionFrom(h).core.Send(opOf(timeoutUS, cancellable), payloads)
+	d, err := dtlsFrom(h)
+	if err != nil {
+		return opStatus(err, gerr)
+	}
+	sent, err := d.Send(opOf(timeoutUS, cancellable), payloads)
 	if err == nil {
 		for i := range sent {
 			messages[i].bytes_sent = C.guint(len(payloads[i]))
@@ -59,7 +63,11 @@ func payload(m *C.GOutputMessage) []byte {
 func dtlsgo_core_connection_receive(h C.DtlsGoHandle, msgs *C.GInputMessage, n C.guint, timeoutUS C.gint64, cancellable *C.GCancellable, count *C.gint, gerr **C.GError) (status C.DtlsGoStatus) {
 	defer guardStatus(&status, gerr)
 	messages := unsafe.Slice(msgs, int(n))
-	received, err := connectionFrom(h).core.Receive(opOf(timeoutUS, cancellable), len(messages), func(i int, rec []byte) {
+	d, err := dtlsFrom(h)
+	if err != nil {
+		return opStatus(err, gerr)
+	}
+	received, err := d.Receive(opOf(timeoutUS, cancellable), len(messages), func(i int, rec []byte) {
 		scatter(&messages[i], rec)
 	})
 	if err == nil {
@@ -124,7 +132,11 @@ func scatter(m *C.GInputMessage, rec []byte) {
 //export dtlsgo_core_connection_shutdown
 func dtlsgo_core_connection_shutdown(h C.DtlsGoHandle, read, write C.gboolean, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
-	if err := connectionFrom(h).core.Shutdown(read != 0, write != 0); err != nil {
+	d, err := dtlsFrom(h)
+	if err == nil {
+		err = d.Shutdown(read != 0, write != 0)
+	}
+	if err != nil {
 		setError(gerr, err)
 		return 0
 	}

@@ -107,7 +107,11 @@ func dtlsgo_core_connection_export_keying_material(h C.DtlsGoHandle, label *C.Dt
 	if length > 1<<20 {
 		length = 1 << 20 // refused by the core; keeps the int conversion sane
 	}
-	b, err := connectionFrom(h).core.ExportKeyingMaterial(goString(label), goBytes(context), int(length))
+	d, err := dtlsFrom(h)
+	var b []byte
+	if err == nil {
+		b, err = d.ExportKeyingMaterial(goString(label), goBytes(context), int(length))
+	}
 	if err != nil {
 		setError(gerr, err)
 		return nil
@@ -118,8 +122,8 @@ func dtlsgo_core_connection_export_keying_material(h C.DtlsGoHandle, label *C.Dt
 //export dtlsgo_core_connection_srtp_profile
 func dtlsgo_core_connection_srtp_profile(h C.DtlsGoHandle) (s *C.gchar) {
 	defer guard(nil)
-	if p := connectionFrom(h).core.SRTPProfile(); p != "" {
-		return gstrdup(p)
+	if d, err := dtlsFrom(h); err == nil && d.SRTPProfile() != "" {
+		return gstrdup(d.SRTPProfile())
 	}
 	return nil
 }
@@ -127,7 +131,11 @@ func dtlsgo_core_connection_srtp_profile(h C.DtlsGoHandle) (s *C.gchar) {
 //export dtlsgo_core_connection_srtp_keys
 func dtlsgo_core_connection_srtp_keys(h C.DtlsGoHandle, localKey, localSalt, remoteKey, remoteSalt **C.GBytes, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
-	keys, err := connectionFrom(h).core.SRTPKeys()
+	d, err := dtlsFrom(h)
+	var keys dtlsgo.SRTPKeys
+	if err == nil {
+		keys, err = d.SRTPKeys()
+	}
 	if err != nil {
 		setError(gerr, err)
 		return 0

@@ -21,9 +21,14 @@ func dtlsgo_core_connection_condition(h C.DtlsGoHandle, cond C.GIOCondition) (re
 //export dtlsgo_core_connection_condition_wait
 func dtlsgo_core_connection_condition_wait(h C.DtlsGoHandle, cond C.GIOCondition, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
+	d, err := dtlsFrom(h)
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
 	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
 	defer release()
-	err := connectionFrom(h).core.WaitReady(ctx, timeoutUS == 0, cond&C.G_IO_IN != 0, cond&C.G_IO_OUT != 0)
+	err = d.WaitReady(ctx, timeoutUS == 0, cond&C.G_IO_IN != 0, cond&C.G_IO_OUT != 0)
 	if err != nil {
 		setError(gerr, err)
 		return 0

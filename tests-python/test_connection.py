@@ -399,12 +399,3 @@ def test_no_reference_is_leaked(server_cert):
     assert cs.__grefcount__ == 2 and ss.__grefcount__ == 2  # ours + the connection's
     del client, server
     assert cs.__grefcount__ == 1 and ss.__grefcount__ == 1
-
-
-def test_stream_tls_fails_cleanly():
-    base = Gio.MemoryInputStream()
-    io = Gio.SimpleIOStream.new(base, Gio.MemoryOutputStream.new_resizable())
-    with pytest.raises(GLib.Error) as exc:
-        Gio.TlsClientConnection.new(io, None)
-    assert_error(exc.value, IO, Gio.IOErrorEnum.NOT_SUPPORTED)
-    assert "DTLS" in exc.value.message

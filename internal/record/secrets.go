@@ -24,14 +24,14 @@ import (
 // Asking pion for its whole state instead (State.MarshalBinary, gob) would
 // cost a good part of a handshake's CPU.
 type Secrets struct {
-	mu            sync.Mutex
-	clientRandom  []byte
-	master        []byte
-	servers       []hello  // distinct randoms, at most maxCandidates
-	clients       []hello  // the ClientHellos, at most maxCandidates
-	early         [][]byte // application-data records pion got, at most maxCandidates
-	sealed        []SealedRecord
-	ems           atomic.Int32 // emsUnknown until a whole ServerHello was seen
+	mu           sync.Mutex
+	clientRandom []byte
+	master       []byte
+	servers      []hello  // distinct randoms, at most maxCandidates
+	clients      []hello  // the ClientHellos, at most maxCandidates
+	early        [][]byte // application-data records pion got, at most maxCandidates
+	sealed       []SealedRecord
+	ems          atomic.Int32 // emsUnknown until a whole ServerHello was seen
 }
 
 // SealedRecord is an encrypted handshake record, or a connection-ID record

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A stream connection reads its GSocket through a duplicate descriptor, which
+// keeps the TCP connection open after the application closed the GSocket
+// (GLib's documented unclean close, or a GTcpWrapperConnection's close):
+// the peer would wait for an end that never comes. One goroutine checks,
+// every socketWatchPeriod, whether each watched GSocket's descriptor still
+// names the socket its duplicate does, and closes the duplicate of those
+// that do not (the peer then sees the end, without close_notify).
+const socketWatchPeriod = time.Second
+
+// watchedSocket is a duplicate of a GSocket's descriptor, closed when the
+// GSocket's own descriptor is.
+type watchedSocket struct {
+	net.Conn
+	fd       int // the GSocket's
+	dev, ino uint64
+}
+
+var socketWatch struct {
+	mu      sync.Mutex
+	sockets map[*watchedSocket]struct{}
+	running bool
+}
+
+// watchSocket wraps conn, a duplicate of fd, and watches fd.
+func watchSocket(conn net.Conn, fd int) (net.Conn, error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	w := &watchedSocket{Conn: conn, fd: fd, dev: st.Dev, ino: st.Ino}
+	socketWatch.mu.Lock()
+	defer socketWatch.mu.Unlock()
+	if socketWatch.sockets == nil {
+		socketWatch.sockets = make(map[*watchedSocket]struct{})
+	}
+	socketWatch.sockets[w] = struct{}{}
+	if !socketWatch.running {
+		socketWatch.running = true
+		go watchSockets()
+	}
+	return w, nil
+}
+
+func (w *watchedSocket) Close() error {
+	socketWatch.mu.Lock()
+	delete(socketWatch.sockets, w)
+	socketWatch.mu.Unlock()
+	return w.Conn.Close()
+}
+
+// gone reports whether the GSocket's descriptor was closed (or now names
+// another file).
+func (w *watchedSocket) gone() bool {
+	var st syscall.Stat_t
+	return syscall.Fstat(w.fd, &st) != nil || st.Dev != w.dev || st.Ino != w.ino
+}
+
+// watchSockets runs while any socket is watched.
+func watchSockets() {
+	for {
+		time.Sleep(socketWatchPeriod)
+		socketWatch.mu.Lock()
+		var gone []*watchedSocket
+		for w := range socketWatch.sockets {
+			if w.gone() {
+				gone = append(gone, w)
+			}
+		}
+		if len(socketWatch.sockets) == 0 {
+			socketWatch.running = false
+			socketWatch.mu.Unlock()
+			return
+		}
+		socketWatch.mu.Unlock()
+		for _, w := range gone {
+			_ = w.Close()
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+// #include "dtlsgo-core.h"
+import "C"
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"github.com/dtlsgo/dtlsgo"
+)
+
+// The stream TLS rows of the seam: a connection over a GIOStream, its reads,
+// writes and closes. The handshake and everything it established go through
+// the rows both kinds of connection share (export/connection.go).
+
+//export dtlsgo_core_stream_connection_new
+func dtlsgo_core_stream_connection_new(gobj C.gpointer, fd C.int, base *C.GIOStream, isClient C.gboolean, gerr **C.GError) (h C.DtlsGoHandle) {
+	defer guard(gerr)
+	var transport net.Conn
+	var gio *gioStreamTransport
+	var err error
+	if fd >= 0 {
+		transport, err = socketTransport(int(fd))
+	} else {
+		gio = newGIOStreamTransport(base)
+		transport = gio
+	}
+	if err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	core := dtlsgo.NewStreamConn(transport, isClient != 0)
+	core.SetOnChange(func() { C.dtlsgo_shim_connection_changed(gobj) })
+	return newHandle(&connection{core: core, gio: gio})
+}
+
+// socketTransport reads and writes a duplicate of a GSocket's descriptor
+// with Go's poller: no thread per connection, no GLib call on the data path.
+// Closing it closes only the duplicate; so does closing the GSocket (see
+// watchSocket).
+func socketTransport(fd int) (net.Conn, error) {
+	dup, err := syscall.Dup(fd)
+	if err != nil {
+		return nil, dtlsgo.Errorf(dtlsgo.ErrFailed, "Cannot duplicate the base socket: %v", err)
+	}
+	syscall.CloseOnExec(dup)
+	f := os.NewFile(uintptr(dup), "dtlsgo-stream-base")
+	defer f.Close() // FileConn duplicates again
+	conn, err := net.FileConn(f)
+	if err != nil {
+		return nil, dtlsgo.Errorf(dtlsgo.ErrNotSupported, "The base socket is not a stream socket Go can use: %v", err)
+	}
+	watched, err := watchSocket(conn, fd)
+	if err != nil {
+		conn.Close()
+		return nil, dtlsgo.Errorf(dtlsgo.ErrFailed, "Cannot watch the base socket: %v", err)
+	}
+	return watched, nil
+}
+
+func streamFrom(h C.DtlsGoHandle) *dtlsgo.StreamConn {
+	s, ok := connectionFrom(h).core.(*dtlsgo.StreamConn)
+	if !ok {
+		panic("dtlsgo: not a stream TLS connection")
+	}
+	return s
+}
+
+// releaseBase returns once nothing of h uses its base stream: the GLib
+// threads of a generic base have ended (a plain socket's duplicate needs
+// no wait).
+func releaseBase(h C.DtlsGoHandle) {
+	if gio := connectionFrom(h).gio; gio != nil {
+		gio.release()
+	}
+}
+
+// bufferOf is the C buffer as a slice (nil when empty).
+func bufferOf(buf *C.guint8, count C.gsize) []byte {
+	if count == 0 || buf == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(count))
+}
+
+// streamIO runs one read or write of count bytes at buf. A timeout of 0
+// never blocks (WOULD_BLOCK); < 0 waits without bound.
+func streamIO(op func(*dtlsgo.StreamConn, context.Context, []byte, bool) (int, error), h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) C.gssize {
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
+	defer release()
+	n, err := op(streamFrom(h), ctx, bufferOf(buf, count), timeoutUS == 0)
+	if err != nil {
+		setError(gerr, err)
+		return -1
+	}
+	return C.gssize(n)
+}
+
+//export dtlsgo_core_stream_read
+func dtlsgo_core_stream_read(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (n C.gssize) {
+	defer guard(gerr)
+	return streamIO((*dtlsgo.StreamConn).Read, h, buf, count, timeoutUS, cancellable, gerr)
+}
+
+//export dtlsgo_core_stream_write
+func dtlsgo_core_stream_write(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (n C.gssize) {
+	defer guard(gerr)
+	return streamIO((*dtlsgo.StreamConn).Write, h, buf, count, timeoutUS, cancellable, gerr)
+}
+
+//export dtlsgo_core_stream_close_write
+func dtlsgo_core_stream_close_write(h C.DtlsGoHandle, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	ctx, release := opContext(context.Background(), -1, cancellable)
+	defer release()
+	if err := streamFrom(h).CloseWrite(ctx); err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	return 1
+}
+
+//export dtlsgo_core_stream_shutdown_read
+func dtlsgo_core_stream_shutdown_read(h C.DtlsGoHandle) {
+	defer guard(nil)
+	streamFrom(h).ShutdownRead()
+	if gio := connectionFrom(h).gio; gio != nil {
+		gio.stopReading()
+	}
+}
+
+//export dtlsgo_core_stream_close
+func dtlsgo_core_stream_close(h C.DtlsGoHandle, sendCloseNotify C.gboolean, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
+	defer guard(gerr)
+	defer releaseBase(h)
+	if sendCloseNotify == 0 {
+		streamFrom(h).Abort()
+		return 1
+	}
+	ctx, release := opContext(context.Background(), -1, cancellable)
+	defer release()
+	if err := streamFrom(h).CloseContext(ctx); err != nil {
+		setError(gerr, err)
+		return 0
+	}
+	return 1
+}
+
+//export dtlsgo_core_connection_protocol_version
+func dtlsgo_core_connection_protocol_version(h C.DtlsGoHandle) (v C.GTlsProtocolVersion) {
+	defer guard(nil)
+	c := connectionFrom(h)
+	if _, done := c.core.Info(); !done {
+		return C.G_TLS_PROTOCOL_VERSION_UNKNOWN
+	}
+	s, ok := c.core.(*dtlsgo.StreamConn)
+	switch {
+	case !ok:
+		return C.G_TLS_PROTOCOL_VERSION_DTLS_1_2
+	case s.TLSVersion() == tls.VersionTLS13:
+		return C.G_TLS_PROTOCOL_VERSION_TLS_1_3
+	case s.TLSVersion() == tls.VersionTLS12:
+		return C.G_TLS_PROTOCOL_VERSION_TLS_1_2
+	}
+	return C.G_TLS_PROTOCOL_VERSION_UNKNOWN
+}

@@ -1,0 +1,101 @@
+"""Stream TLS connections over loopback TCP for the test_stream_* files:
+socket pairs, dtlsgo client/server pairs, and handshakes on both sides at
+once."""
+import threading
+
+from gi.repository import Gio, GLib
+
+TLS = GLib.quark_to_string(Gio.tls_error_quark())
+IO = GLib.quark_to_string(Gio.io_error_quark())
+CB = GLib.quark_to_string(Gio.tls_channel_binding_error_quark())
+
+
+def assert_error(exc, domain, code):
+    assert exc is not None, f"expected {domain}:{int(code)}, got success"
+    assert exc.domain == domain and exc.code == int(code), f"{exc.domain}:{exc.code} {exc.message}"
+
+
+def tcp_pair():
+    """(client, server) connected Gio.SocketConnections on 127.0.0.1."""
+    listener = Gio.SocketListener()
+    port = listener.add_any_inet_port(None)
+    client = Gio.SocketClient().connect_to_host("127.0.0.1", port, None)
+    server, _ = listener.accept(None)
+    listener.close()
+    return client, server
+
+
+def tls_pair(pki, server_cred=None, identity="localhost", client_base=None, server_base=None):
+    """A dtlsgo client (trusting the test root, expecting identity) and
+    server (server_cred, default ECDSA) over loopback TCP, not handshaken."""
+    if client_base is None:
+        client_base, server_base = tcp_pair()
+    cred = server_cred or pki.server_ecdsa
+    client = Gio.TlsClientConnection.new(
+        client_base, Gio.NetworkAddress.new(identity, 443) if identity else None)
+    client.set_database(pki.file_database())
+    server = Gio.TlsServerConnection.new(server_base, cred.tls_certificate())
+    return client, server
+
+
+class Background:
+    """Runs fn in a thread; result() joins it and returns fn's value or
+    raises its exception."""
+
+    def __init__(self, fn, *args):
+        self.value = None
+        self.error = None
+        self.thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self.thread.start()
+
+    def _run(self, fn, args):
+        try:
+            self.value = fn(*args)
+        except BaseException as e:  # noqa: B902 - handed to the joining thread
+            self.error = e
+
+    def result(self, timeout=30):
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the background call did not end"
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def handshake_both(client, server):
+    """Handshakes the server in a thread and the client here; returns the
+    (client error, server error), None where it succeeded."""
+    def hs(conn):
+        try:
+            conn.handshake(None)
+        except GLib.Error as e:
+            return e
+        return None
+    bg = Background(hs, server)
+    client_error = hs(client)
+    return client_error, bg.result()
+
+
+def read_exactly(conn, n):
+    """n bytes from conn's input stream (fails at a premature end)."""
+    got = b""
+    stream = conn.get_input_stream()
+    while len(got) < n:
+        chunk = stream.read_bytes(n - len(got), None).get_data()
+        assert chunk, f"end of stream after {len(got)} of {n} bytes"
+        got += chunk
+    return got
+
+
+def write_all(conn, data):
+    ok, written = conn.get_output_stream().write_all(data, None)
+    assert ok and written == len(data)
+
+
+def strict_eof(ctx):
+    """ctx made to tell close_notify from a bare end of the TCP stream:
+    Debian's Python sets OP_IGNORE_UNEXPECTED_EOF, which reads both as
+    b"" (and suppress_ragged_eofs cannot undo it)."""
+    import ssl
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    return ctx
