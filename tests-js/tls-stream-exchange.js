@@ -7,33 +7,9 @@
 // on any failure.
 imports.gi.versions.DtlsGo = '1.0';
 const {DtlsGo, Gio, GLib, GObject} = imports.gi;
-const System = imports.system;
 
-const loop = new GLib.MainLoop(null, false);
-let failure = null;
-
-function check(condition, what) {
-    if (!condition)
-        throw new Error(`check failed: ${what}`);
-}
-
-function fail(error) {
-    failure = error;
-    loop.quit();
-}
-
-function guarded(f) {
-    return (...args) => {
-        try {
-            f(...args);
-        } catch (e) {
-            fail(e);
-        }
-    };
-}
-
-const bytes = text => new GLib.Bytes(new TextEncoder().encode(text));
-const text = b => new TextDecoder().decode(b.toArray());
+imports.searchPath.unshift(GLib.path_get_dirname(new Error().fileName.replace(/^file:\/\//, '')));
+const {bytes, check, guarded, loop, run, text} = imports.harness;
 
 check(Gio.TlsBackend.get_default() instanceof DtlsGo.Backend, 'dtlsgo is the TLS backend');
 check(Gio.TlsBackend.get_default().supports_tls(), 'supports_tls()');
@@ -105,12 +81,6 @@ client.connect_to_host_async(`localhost:${port}`, 0, null, guarded((c, result) =
         }));
 }));
 
-GLib.timeout_add_seconds(GLib.PRIORITY_DEFAULT, 30, () => fail(new Error('timed out')));
-loop.run();
-service.stop();
-if (failure) {
-    printerr(`FAIL: ${failure}\n${failure.stack ?? ''}`);
-    System.exit(1);
-}
+run(30000, () => service.stop());
 check(served, 'the server closed');
 print('ok: stream TLS exchange through dtlsgo from gjs');

@@ -147,13 +147,15 @@ def test_listener_server_and_clients(pki, workdir):
                 peers.gnutls_client(str(port), ca=str(pki.root.cert)) as gnutls:
             ossl.wait_for("^---$")
             gnutls.wait_for("Handshake was completed")
+            for i, c in enumerate(clients):
+                out, _ = c.communicate(timeout=30)
+                assert out.splitlines() == [f"b'hello{i}'", f"b'world{i}'"]
+            # One at a time, so that the server's lines do not interleave
+            # (it prints a line before echoing it).
             ossl.write("from openssl\n")
-            gnutls.write("from gnutls\n")
             ossl.wait_for("^from openssl$")
+            gnutls.write("from gnutls\n")
             gnutls.wait_for("^from gnutls$")
-        for i, c in enumerate(clients):
-            out, _ = c.communicate(timeout=30)
-            assert out.splitlines() == [f"b'hello{i}'", f"b'world{i}'"]
     finally:
         server.kill()
         out, _ = server.communicate(timeout=10)
