@@ -124,6 +124,11 @@ func TestAnEndWithoutCloseNotifyIsEOFUnlessNotRequired(t *testing.T) {
 	for _, require := range []bool{true, false} {
 		client, server, clientRaw := pair(t, nil)
 		server.SetRequireCloseNotify(require)
+		// The server's TLS 1.3 session ticket comes after the handshake:
+		// a socket closed before reading it resets the connection (RST)
+		// instead of ending it. The byte after it is read once it was.
+		server.Write(context.Background(), []byte{1}, false)
+		client.Read(context.Background(), make([]byte, 1), false)
 		clientRaw.Close()
 		n, err := server.Read(context.Background(), make([]byte, 8), false)
 		switch {
