@@ -9,7 +9,9 @@ TLS 1.2 between two dtlsgo peers is in internal/tlsstream's Go tests (GIO
 has no knob for the version)."""
 import socket
 import ssl
+import sys
 
+import peers
 import pytest
 from gi.repository import Gio, GLib, GObject
 
@@ -212,6 +214,28 @@ def test_an_openssl_client_resumes_a_dtlsgo_servers_session(pki, version):
     assert [reused, reused2, reused3] == [s["resumed"] for s in servers] == [False, True, True]
     if version == "1.2":
         assert servers[1]["bindings"][T.UNIQUE] == unique2
+
+
+@pytest.mark.skipif(not peers.glib_networking_available(), reason="glib-networking is not installed")
+@pytest.mark.parametrize("version,copy,expected", [
+    ("1.3", False, [False, True, True]),
+    # glib-networking resumes TLS 1.2 only through copy_session_state.
+    ("1.2", False, [False, False, False]),
+    ("1.2", True, [False, True, True]),
+])
+def test_glib_networking_client_resumes_a_dtlsgo_server(pki, version, copy, expected):
+    server = DtlsgoServer(pki.server_ecdsa)
+    served = server.serve(3)
+    env = {"G_TLS_GNUTLS_PRIORITY": "NORMAL:-VERS-TLS1.3"} if version == "1.2" else {}
+    argv = [sys.executable, peers.HERE / "gio_stream_client.py", server.port, pki.root.cert, 3]
+    with peers.Peer("glib-networking client", argv + (["copy"] if copy else []),
+                    env=peers.gio_env("glib-networking", env)) as client:
+        assert client.finish() == 0
+        assert client.has("^DONE$"), client.output
+        assert client.has(f"^CONNECTED 2 tls-{version.replace('.', '-')}$"), client.output
+    results = served.result()
+    server.close()
+    assert [s["resumed"] for s in results] == expected
 
 
 def wrapped(port):
