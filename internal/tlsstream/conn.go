@@ -324,6 +324,7 @@ func (c *Conn) finishClose(err error) {
 	c.closeErr = err
 	c.changedLocked()
 	c.mu.Unlock()
+	c.raw.discardUnread()
 	_ = c.raw.Close()
 	c.notify()
 }

@@ -196,3 +196,37 @@ func TestCloseWakesABlockedRead(t *testing.T) {
 		t.Fatal("the read was not woken")
 	}
 }
+
+func TestACloseRightAfterTheHandshakeEndsTheStreamWithoutAReset(t *testing.T) {
+	// A server that asks for a client certificate sends its TLS 1.3
+	// session ticket once it read the client's last flight, after the
+	// client's handshake ended: the client's socket holds it unread.
+	clientRaw, serverRaw := tcpPair(t)
+	client, server := New(clientRaw, true), New(serverRaw, false)
+	cert := testCertificate(t)
+	done := make(chan error, 1)
+	go func() {
+		server.Begin()
+		done <- server.Run(context.Background(), Config{
+			Certificate: func(context.Context) (*tls.Certificate, error) { return cert, nil },
+			ClientAuth:  ClientAuthRequested,
+		})
+	}()
+	client.Begin()
+	if err := client.Run(context.Background(), Config{IsClient: true, ServerName: "localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil { // the ticket was sent before this
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := client.Close(ctx); err != nil {
+		t.Fatalf("client close: %v", err)
+	}
+	if n, err := server.Read(ctx, make([]byte, 1), false); n != 0 || err != nil {
+		t.Fatalf("the server's read after the client's close: %d %v", n, err)
+	}
+	if err := server.Close(ctx); err != nil {
+		t.Fatalf("the server's close after the client's: %v", err)
+	}
+}
