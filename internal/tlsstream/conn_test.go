@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-func testCertificate(t *testing.T) *tls.Certificate {
+func testCertificate(t testing.TB) *tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -36,7 +36,7 @@ func testCertificate(t *testing.T) *tls.Certificate {
 }
 
 // tcpPair is two ends of a TCP loopback connection.
-func tcpPair(t *testing.T) (client, server net.Conn) {
+func tcpPair(t testing.TB) (client, server net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
