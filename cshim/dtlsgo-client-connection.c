@@ -234,12 +234,8 @@ dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
 
   g_mutex_lock (&self->lock);
   identity = self->server_identity ? g_object_ref (self->server_identity) : NULL;
-  g_mutex_unlock (&self->lock);
-  params->session_key = session_key (self, identity);
-
-  g_mutex_lock (&self->lock);
   g_free (self->server_name);
-  self->server_name = self->server_identity ? sni_name (self->server_identity) : NULL;
+  self->server_name = identity ? sni_name (identity) : NULL;
   params->server_name = self->server_name;
   if (self->psk)
     {
@@ -247,6 +243,8 @@ dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
       params->psk_identity = g_strdup (self->psk_identity);
     }
   g_mutex_unlock (&self->lock);
+  /* Out of the lock: it reads the connection's properties. */
+  params->session_key = session_key (self, identity);
 }
 
 static GSocketConnectable *
@@ -436,12 +434,13 @@ dtls_go_client_connection_copy_session_state (GTlsClientConnection *conn,
                                               GTlsClientConnection *source)
 {
   DtlsGoHandle core = dtlsgo_connection_get_core (DTLS_GO_CONNECTION (conn));
+  DtlsGoHandle source_core;
 
-  if (!DTLS_GO_IS_CLIENT_CONNECTION (source) || core == 0)
+  if (!DTLS_GO_IS_CLIENT_CONNECTION (source))
     return;
-  if (dtlsgo_connection_get_core (DTLS_GO_CONNECTION (source)) == 0)
-    return;
-  dtlsgo_core_stream_copy_session_state (core, dtlsgo_connection_get_core (DTLS_GO_CONNECTION (source)));
+  source_core = dtlsgo_connection_get_core (DTLS_GO_CONNECTION (source));
+  if (core != 0 && source_core != 0)
+    dtlsgo_core_stream_copy_session_state (core, source_core);
 }
 
 static void

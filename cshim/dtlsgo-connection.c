@@ -620,7 +620,7 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
    * handshake completes.
    *
    * A client resumes on its own a session it learnt from the same server
-   * (the same address and port, server identity, certificate and
+   * (the same address and port, server identity, client certificate and
    * database), or the one g_tls_client_connection_copy_session_state()
    * gave it; a server resumes sessions it issued, in the same process,
    * with the same certificate. A resumed session's peer certificate is
