@@ -72,6 +72,10 @@ type Config struct {
 	PSKIdentityHint string
 	// ConnectionIDLength asks for RFC 9146 connection IDs (see cid.go).
 	ConnectionIDLength int
+	// SessionKey, on a stream client, names its server in the process's
+	// session cache (GLib's key: address, identity, our certificate, the
+	// database); "" keeps the connection out of that cache.
+	SessionKey string
 	// KeyLogFile, when not empty, receives the session's secrets in NSS key
 	// log format (what SSLKEYLOGFILE names).
 	KeyLogFile string

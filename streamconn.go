@@ -102,6 +102,7 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 			return err
 		},
 		HandshakeTimeout: cfg.handshakeTimeout(),
+		SessionKey:       cfg.SessionKey,
 	}
 	if s.isClient {
 		sc.ClientCertificate = func(ctx context.Context, cas [][]byte) (*tls.Certificate, error) {
@@ -115,6 +116,10 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 			s.mu.Lock()
 			s.serverLeaf = cfg.Certificate.DER()
 			s.mu.Unlock()
+			// A session resumes only with the certificate that
+			// authenticated it (the leaf the client verified, and the
+			// tls-server-end-point binding both sides compute).
+			sc.SessionContext = cfg.Certificate.DER()
 		}
 		sc.ClientAuth = tlsstream.ClientAuth(cfg.AuthenticationMode)
 		if cfg.ClientCAs != nil {
@@ -143,6 +148,7 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 		CipherSuite:        tls.CipherSuiteName(cs.CipherSuite),
 		NegotiatedProtocol: cs.NegotiatedProtocol,
 		AcceptableCAs:      facts.acceptableCAs,
+		Resumed:            cs.DidResume,
 	}
 	for _, c := range cs.PeerCertificates {
 		info.PeerCertificates = append(info.PeerCertificates, c.Raw)
@@ -155,6 +161,10 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 	s.mu.Unlock()
 	return nil
 }
+
+// CopySessionState makes this client offer src's session in its handshake
+// (GLib's copy_session_state); nothing happens unless both are clients.
+func (s *StreamConn) CopySessionState(src *StreamConn) { s.tc.CopySessionState(src.tc) }
 
 // handshakeError prefers the interaction's error to the peer's complaint
 // that we sent no certificate, as the DTLS side does.

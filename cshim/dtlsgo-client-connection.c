@@ -4,6 +4,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-client-connection.h"
+#include "dtlsgo-certificate.h"
 #include "dtlsgo-copies.h"
 
 enum
@@ -171,15 +172,70 @@ sni_name (GSocketConnectable *identity)
   return g_strndup (host, len);
 }
 
+/* What tells apart the trust a database gives: a file database's anchors
+ * file (two databases of one file trust alike), else the object. */
+static gchar *
+database_key (GTlsDatabase *database)
+{
+  g_autofree gchar *anchors = NULL;
+
+  if (database == NULL)
+    return g_strdup ("none");
+  if (G_IS_TLS_FILE_DATABASE (database))
+    g_object_get (database, "anchors", &anchors, NULL);
+  if (anchors)
+    return g_strconcat ("file:", anchors, NULL);
+  return g_strdup_printf ("%s@%p", G_OBJECT_TYPE_NAME (database), (gpointer) database);
+}
+
+/* The server's key in the process's session cache, as glib-networking
+ * makes it: the peer's address and port, the identity it is checked
+ * against and our certificate, plus the database, so that no session is
+ * offered where its certificate would be judged by other rules. NULL (no
+ * automatic resumption) unless the base is a socket connection to an
+ * Internet address, as in glib-networking. */
+static gchar *
+session_key (DtlsGoClientConnection *self, GSocketConnectable *identity)
+{
+  GIOStream *base = dtlsgo_connection_get_base_io_stream (DTLS_GO_CONNECTION (self));
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GByteArray) der = NULL;
+  g_autofree gchar *address = NULL;
+  g_autofree gchar *host = NULL;
+  g_autofree gchar *cert_hash = NULL;
+  g_autofree gchar *db = NULL;
+
+  if (!G_IS_SOCKET_CONNECTION (base))
+    return NULL;
+  remote = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (base), NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
+    return NULL;
+  address = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  host = dtlsgo_identity_from_connectable (identity);
+  g_object_get (self, "certificate", &certificate, "database", &database, NULL);
+  if (certificate)
+    g_object_get (certificate, "certificate", &der, NULL);
+  if (der)
+    cert_hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+  db = database_key (database);
+  return g_strdup_printf ("%s/%s%s/%u/%s/%s", address, identity ? "=" : "-", host ? host : "",
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)),
+                          cert_hash ? cert_hash : "", db);
+}
+
 static void
 dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
                                              DtlsGoHandshakeParams *params)
 {
   DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (conn);
+  g_autoptr(GSocketConnectable) identity = NULL;
 
   g_mutex_lock (&self->lock);
+  identity = self->server_identity ? g_object_ref (self->server_identity) : NULL;
   g_free (self->server_name);
-  self->server_name = self->server_identity ? sni_name (self->server_identity) : NULL;
+  self->server_name = identity ? sni_name (identity) : NULL;
   params->server_name = self->server_name;
   if (self->psk)
     {
@@ -187,6 +243,8 @@ dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
       params->psk_identity = g_strdup (self->psk_identity);
     }
   g_mutex_unlock (&self->lock);
+  /* Out of the lock: it reads the connection's properties. */
+  params->session_key = session_key (self, identity);
 }
 
 static GSocketConnectable *
@@ -367,11 +425,22 @@ dtls_go_client_connection_set_psk (DtlsGoClientConnection *self,
   g_object_set (self, "psk-identity", identity, "psk", key, NULL);
 }
 
+/* The next handshake offers source's session (an unused ticket of its
+ * server, else the one source used last). Unlike glib-networking, a
+ * source without a session, another backend's or a DTLS one, is not a
+ * programming error: nothing is copied. */
 static void
 dtls_go_client_connection_copy_session_state (GTlsClientConnection *conn,
                                               GTlsClientConnection *source)
 {
-  /* Session resumption is not offered; nothing to copy. */
+  DtlsGoHandle core = dtlsgo_connection_get_core (DTLS_GO_CONNECTION (conn));
+  DtlsGoHandle source_core;
+
+  if (!DTLS_GO_IS_CLIENT_CONNECTION (source))
+    return;
+  source_core = dtlsgo_connection_get_core (DTLS_GO_CONNECTION (source));
+  if (core != 0 && source_core != 0)
+    dtlsgo_core_stream_copy_session_state (core, source_core);
 }
 
 static void

@@ -274,6 +274,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_autofree gchar *ciphersuite_name = dtlsgo_core_connection_ciphersuite (priv->core);
       g_autofree gchar *srtp_profile = dtlsgo_core_connection_srtp_profile (priv->core);
       GTlsProtocolVersion protocol_version = dtlsgo_core_connection_protocol_version (priv->core);
+      gboolean session_resumed = dtlsgo_core_connection_session_resumed (priv->core);
 
       g_mutex_lock (&priv->lock);
       if (!priv->handshake_complete)
@@ -284,6 +285,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
           priv->ciphersuite_name = g_steal_pointer (&ciphersuite_name);
           priv->srtp_profile = g_steal_pointer (&srtp_profile);
           priv->protocol_version = protocol_version;
+          priv->session_resumed = session_resumed;
         }
       g_mutex_unlock (&priv->lock);
     }
@@ -295,6 +297,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_object_notify (G_OBJECT (self), "protocol-version");
       g_object_notify (G_OBJECT (self), "ciphersuite-name");
       g_object_notify (G_OBJECT (self), "srtp-profile");
+      g_object_notify (G_OBJECT (self), "session-resumed");
     }
 
   if (op->task)
@@ -443,6 +446,7 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
   g_clear_pointer (&params.psk, g_bytes_unref);
   g_clear_pointer (&params.psk_identity, g_free);
   g_clear_pointer (&params.psk_identity_hint, g_free);
+  g_clear_pointer (&params.session_key, g_free);
 
   if (ok && started)
     {

@@ -37,6 +37,7 @@ enum
   PROP_HANDSHAKE_TIMEOUT,
   PROP_RETRANSMISSION_INTERVAL,
   PROP_MTU,
+  PROP_SESSION_RESUMED,
   N_PROPS
 };
 
@@ -241,6 +242,9 @@ dtls_go_connection_get_property (GObject    *object,
       break;
     case PROP_MTU:
       g_value_set_uint (value, priv->mtu);
+      break;
+    case PROP_SESSION_RESUMED:
+      g_value_set_boolean (value, priv->session_resumed);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -605,6 +609,30 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
   obj_props[PROP_MTU] =
     g_param_spec_uint ("mtu", NULL, NULL, 128, 65535, DEFAULT_MTU,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:session-resumed:
+   *
+   * Whether the completed handshake of a stream TLS connection resumed an
+   * earlier session (a TLS 1.3 ticket, or a TLS 1.2 session ticket)
+   * instead of authenticating the peer anew. %FALSE before the handshake
+   * completed, and always on DTLS connections. Notified when the
+   * handshake completes.
+   *
+   * A client resumes on its own a session it learnt from the same server
+   * (the same address and port, server identity, client certificate and
+   * database), or the one g_tls_client_connection_copy_session_state()
+   * gave it; a server resumes sessions it issued, in the same process,
+   * with the same certificate. A resumed session's peer certificate is
+   * judged as in a full handshake, so
+   * [property@Gio.TlsConnection:peer-certificate],
+   * [property@Gio.TlsConnection:peer-certificate-errors] and
+   * [signal@Gio.TlsConnection::accept-certificate] behave alike either
+   * way.
+   */
+  obj_props[PROP_SESSION_RESUMED] =
+    g_param_spec_boolean ("session-resumed", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   for (guint i = PROP_SRTP_PROFILES; i < N_PROPS; i++)
     g_object_class_install_property (gobject_class, i, obj_props[i]);

@@ -132,6 +132,9 @@ typedef struct {
   guint retransmission_interval_ms;   /* 0: the default */
   guint mtu;                          /* 0: the default */
   const gchar *key_log_file;          /* SSLKEYLOGFILE, NULL for none */
+
+  gchar *session_key;                 /* stream client: its server in the session cache
+                                         (owned), NULL: not cached (export/session.go) */
 } DtlsGoHandshakeParams;
 
 /* The calls up from a running handshake. Each is posted, in order, to the
@@ -286,6 +289,14 @@ void dtlsgo_shim_stream_io_free (DtlsGoStreamIO *io);
 void dtlsgo_core_stream_io_deliver (DtlsGoHandle sink, guint8 *data, gssize n, GError *error);
 void dtlsgo_core_stream_io_written (DtlsGoHandle sink, GError *error);
 void dtlsgo_core_stream_io_stopped (DtlsGoHandle sink);
+
+/* ---- Session resumption (export/session.go) -------------------------------- */
+
+/* copy_session_state: conn (a stream client not yet handshaken) offers
+ * source's session; nothing happens unless both are stream clients. */
+void dtlsgo_core_stream_copy_session_state (DtlsGoHandle conn, DtlsGoHandle source);
+/* Whether the completed handshake resumed a session (FALSE before). */
+gboolean dtlsgo_core_connection_session_resumed (DtlsGoHandle conn);
 
 /* ---- The DtlsGo namespace (export/namespace.go) ---------------------------- */
 

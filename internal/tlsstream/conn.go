@@ -26,6 +26,7 @@ const (
 type Conn struct {
 	raw      *rawConn
 	isClient bool
+	sessions *ClientSessions // a client's; nil on a server
 
 	onChangeMu sync.Mutex // guards onChange and its calls
 	onChange   func()
@@ -65,11 +66,23 @@ const writeQueueLimit = 256 << 10
 // New wraps transport, which the Conn owns from now on (Close closes it).
 // Nothing is sent before the handshake.
 func New(transport net.Conn, isClient bool) *Conn {
-	return &Conn{
+	c := &Conn{
 		raw:           &rawConn{Conn: transport},
 		isClient:      isClient,
 		changed:       make(chan struct{}),
 		requireNotify: true,
+	}
+	if isClient {
+		c.sessions = NewClientSessions()
+	}
+	return c
+}
+
+// CopySessionState makes a client offer src's session in its handshake
+// (see ClientSessions.CopyFrom); nothing happens unless both are clients.
+func (c *Conn) CopySessionState(src *Conn) {
+	if c.sessions != nil && src.sessions != nil {
+		c.sessions.CopyFrom(src.sessions)
 	}
 }
 
@@ -147,6 +160,8 @@ func (c *Conn) Run(ctx context.Context, cfg Config) error {
 	conf := cfg.tlsConfig(ctx, &hookErr)
 	var tc *tls.Conn
 	if c.isClient {
+		c.sessions.SetKey(cfg.SessionKey)
+		conf.ClientSessionCache = c.sessions
 		tc = tls.Client(c.raw, conf)
 	} else {
 		tc = tls.Server(c.raw, conf)
@@ -309,6 +324,7 @@ func (c *Conn) finishClose(err error) {
 	c.closeErr = err
 	c.changedLocked()
 	c.mu.Unlock()
+	c.raw.discardUnread()
 	_ = c.raw.Close()
 	c.notify()
 }

@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-func testCertificate(t *testing.T) *tls.Certificate {
+func testCertificate(t testing.TB) *tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -36,7 +36,7 @@ func testCertificate(t *testing.T) *tls.Certificate {
 }
 
 // tcpPair is two ends of a TCP loopback connection.
-func tcpPair(t *testing.T) (client, server net.Conn) {
+func tcpPair(t testing.TB) (client, server net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -124,6 +124,11 @@ func TestAnEndWithoutCloseNotifyIsEOFUnlessNotRequired(t *testing.T) {
 	for _, require := range []bool{true, false} {
 		client, server, clientRaw := pair(t, nil)
 		server.SetRequireCloseNotify(require)
+		// The server's TLS 1.3 session ticket comes after the handshake:
+		// a socket closed before reading it resets the connection (RST)
+		// instead of ending it. The byte after it is read once it was.
+		server.Write(context.Background(), []byte{1}, false)
+		client.Read(context.Background(), make([]byte, 1), false)
 		clientRaw.Close()
 		n, err := server.Read(context.Background(), make([]byte, 8), false)
 		switch {
@@ -189,5 +194,39 @@ func TestCloseWakesABlockedRead(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the read was not woken")
+	}
+}
+
+func TestACloseRightAfterTheHandshakeEndsTheStreamWithoutAReset(t *testing.T) {
+	// A server that asks for a client certificate sends its TLS 1.3
+	// session ticket once it read the client's last flight, after the
+	// client's handshake ended: the client's socket holds it unread.
+	clientRaw, serverRaw := tcpPair(t)
+	client, server := New(clientRaw, true), New(serverRaw, false)
+	cert := testCertificate(t)
+	done := make(chan error, 1)
+	go func() {
+		server.Begin()
+		done <- server.Run(context.Background(), Config{
+			Certificate: func(context.Context) (*tls.Certificate, error) { return cert, nil },
+			ClientAuth:  ClientAuthRequested,
+		})
+	}()
+	client.Begin()
+	if err := client.Run(context.Background(), Config{IsClient: true, ServerName: "localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil { // the ticket was sent before this
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := client.Close(ctx); err != nil {
+		t.Fatalf("client close: %v", err)
+	}
+	if n, err := server.Read(ctx, make([]byte, 1), false); n != 0 || err != nil {
+		t.Fatalf("the server's read after the client's close: %d %v", n, err)
+	}
+	if err := server.Close(ctx); err != nil {
+		t.Fatalf("the server's close after the client's: %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
+	"syscall"
 )
 
 // errCleanEOF marks the peer's close_notify.
@@ -191,3 +192,37 @@ func (r *rawConn) Read(p []byte) (int, error) {
 }
 
 func (r *rawConn) sawEOF() bool { return r.eof.Load() }
+
+// discardUnreadLimit bounds what discardUnread throws away: a peer still
+// sending gets its reset.
+const discardUnreadLimit = 64 << 10
+
+// discardUnread throws away what the socket received and nobody will read,
+// just before it closes. A socket closed with unread bytes resets the
+// connection instead of ending it (RFC 2525 section 2.17): the peer's next
+// write, its own close_notify among them, then fails, and what it had not
+// read yet may be lost. Such bytes come even from a quiet peer: a TLS 1.3
+// server's session ticket follows the client's last handshake flight. Only
+// for a socket (a transport with a descriptor); call it once the connection
+// is closed to its readers, as it takes bytes from under them.
+func (r *rawConn) discardUnread() {
+	sc, ok := r.Conn.(syscall.Conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		var buf [4096]byte
+		for discarded := 0; discarded < discardUnreadLimit; {
+			// Go's sockets are non-blocking: EAGAIN once nothing is left.
+			n, err := syscall.Read(int(fd), buf[:])
+			if n <= 0 || err != nil {
+				return
+			}
+			discarded += n
+		}
+	})
+}
