@@ -102,6 +102,8 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 			return err
 		},
 		HandshakeTimeout: cfg.handshakeTimeout(),
+		ECHConfigList:    cfg.echConfigList, // ech.go
+		ECHKeys:          cfg.echKeys,
 	}
 	if s.isClient {
 		sc.ClientCertificate = func(ctx context.Context, cas [][]byte) (*tls.Certificate, error) {
