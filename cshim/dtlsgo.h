@@ -4,7 +4,8 @@
  * GDtlsConnection; this header (and its introspection data, typelib
  * DtlsGo-1.0) adds what GIO cannot express: datagram I/O every language can
  * call, keying material export, DTLS-SRTP, pre-shared keys, connection IDs
- * and the handshake's timing.
+ * and the handshake's timing; on stream TLS, the key exchange group and
+ * Encrypted Client Hello.
  *
  * The header lives beside the C shim that implements it because the Go
  * build tracks only the headers of its own package directories. */
