@@ -10,22 +10,11 @@ imports.gi.versions.DtlsGo = '1.0';
 const {DtlsGo, Gio, GLib, GObject} = imports.gi;
 
 imports.searchPath.unshift(GLib.path_get_dirname(new Error().fileName.replace(/^file:\/\//, '')));
-const {bytes, check, guarded, loop, run, text} = imports.harness;
+const {bytes, check, guarded, localhostCertificate, loop, run, text} = imports.harness;
 
 const LABEL = 'EXPERIMENTAL-dtlsgo-gjs';
 
-const dir = GLib.dir_make_tmp('dtlsgo-gjs-XXXXXX');
-const certFile = GLib.build_filenamev([dir, 'cert.pem']);
-const keyFile = GLib.build_filenamev([dir, 'key.pem']);
-const [, , , status] = GLib.spawn_sync(null, ['openssl', 'req', '-x509', '-newkey', 'ec',
-    '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost', '-keyout', keyFile, '-out', certFile], null,
-GLib.SpawnFlags.SEARCH_PATH, null);
-check(status === 0, 'openssl made a certificate');
-const certificate = Gio.TlsCertificate.new_from_files(certFile, keyFile);
-for (const f of [certFile, keyFile])
-    GLib.unlink(f);
-GLib.rmdir(dir);
+const certificate = localhostCertificate();
 
 const [echKeys, echConfigList] = DtlsGo.generate_ech_keys('public.example');
 check(text(echKeys).includes('-----BEGIN ECHCONFIG-----'), 'ECH keys are PEM');

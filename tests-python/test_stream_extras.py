@@ -14,7 +14,7 @@ from gi.repository import DtlsGo, Gio, GLib
 import conns
 from peers import Peer
 from tlsstreams import (CB, IO, TLS, Background, assert_error, handshake_both, read_exactly,
-                        tcp_pair, tls_pair, write_all)
+                        tcp_pair, tls12_server_without_ems, tls_pair, write_all)
 
 LABEL = "EXPERIMENTAL-dtlsgo-test"
 
@@ -166,23 +166,9 @@ def test_export_matches_openssl_s_server(pki, version):
         client.close(None)
 
 
-# OpenSSL 3.0's SSL_OP_NO_EXTENDED_MASTER_SECRET (Python's ssl has no name for it).
-OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
-
-
 def test_tls12_without_extended_master_secret_exports_nothing(pki):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    ctx.options |= OP_NO_EXTENDED_MASTER_SECRET
-    ctx.load_cert_chain(str(pki.server_ecdsa.chain), str(pki.server_ecdsa.key))
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve():
-        raw, _ = listener.accept()
-        with ctx.wrap_socket(raw, server_side=True) as tls:
-            tls.recv(10)
-    server = Background(serve)
-    client = dtlsgo_client(pki, listener.getsockname()[1])
+    port, server, listener = tls12_server_without_ems(pki, lambda tls: tls.recv(10))
+    client = dtlsgo_client(pki, port)
     client.handshake(None)
     assert client.get_protocol_version() == Gio.TlsProtocolVersion.TLS_1_2
     with pytest.raises(GLib.Error) as exc:
