@@ -1,6 +1,8 @@
 package dtlsgo
 
 import (
+	"crypto/tls"
+
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"io"
 	"os"
@@ -79,6 +81,12 @@ type Config struct {
 	// KeyLogFile, when not empty, receives the session's secrets in NSS key
 	// log format (what SSLKEYLOGFILE names).
 	KeyLogFile string
+
+	// echConfigList (a client's) and echKeys (a server's): Encrypted
+	// Client Hello on stream TLS, set through SetECHConfigList and
+	// SetECHKeys (ech.go); DTLS has no ECH and ignores them.
+	echConfigList []byte
+	echKeys       []tls.EncryptedClientHelloKey
 
 	keyCapture   io.Writer // the handshake's own key log reader (record.Secrets)
 	connectionID []byte    // the ID to ask for (a listener routes by it), else random

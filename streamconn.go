@@ -103,6 +103,8 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 		},
 		HandshakeTimeout: cfg.handshakeTimeout(),
 		SessionKey:       cfg.SessionKey,
+		ECHConfigList:    cfg.echConfigList, // ech.go
+		ECHKeys:          cfg.echKeys,
 	}
 	if s.isClient {
 		sc.ClientCertificate = func(ctx context.Context, cas [][]byte) (*tls.Certificate, error) {

@@ -16,6 +16,7 @@ enum
   PROP_ACCEPTED_CAS,
   PROP_PSK_IDENTITY,
   PROP_PSK,
+  PROP_ECH_CONFIG_LIST,
   N_PROPS
 };
 
@@ -32,6 +33,7 @@ struct _DtlsGoClientConnection
   gchar *server_name;  /* SNI of the running handshake */
   gchar *psk_identity;
   GBytes *psk;
+  GBytes *ech_config_list;
 };
 
 static void dtls_go_client_connection_dtls_iface_init (GDtlsClientConnectionInterface *iface);
@@ -98,6 +100,9 @@ dtls_go_client_connection_get_property (GObject    *object,
     case PROP_PSK:
       g_value_set_boxed (value, self->psk);
       break;
+    case PROP_ECH_CONFIG_LIST:
+      g_value_set_boxed (value, self->ech_config_list);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -132,6 +137,10 @@ dtls_go_client_connection_set_property (GObject      *object,
       g_clear_pointer (&self->psk, g_bytes_unref);
       self->psk = g_value_dup_boxed (value);
       break;
+    case PROP_ECH_CONFIG_LIST:
+      g_clear_pointer (&self->ech_config_list, g_bytes_unref);
+      self->ech_config_list = g_value_dup_boxed (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -148,6 +157,7 @@ dtls_go_client_connection_finalize (GObject *object)
   g_free (self->server_name);
   g_free (self->psk_identity);
   g_clear_pointer (&self->psk, g_bytes_unref);
+  g_clear_pointer (&self->ech_config_list, g_bytes_unref);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (dtls_go_client_connection_parent_class)->finalize (object);
@@ -242,6 +252,8 @@ dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
       params->psk = g_bytes_ref (self->psk);
       params->psk_identity = g_strdup (self->psk_identity);
     }
+  if (self->ech_config_list)
+    params->ech_config_list = g_bytes_ref (self->ech_config_list);
   g_mutex_unlock (&self->lock);
   /* Out of the lock: it reads the connection's properties. */
   params->session_key = session_key (self, identity);
@@ -359,8 +371,33 @@ dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass)
     g_param_spec_boxed ("psk", NULL, NULL, G_TYPE_BYTES,
                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * DtlsGoClientConnection:ech-config-list:
+   *
+   * Encrypted Client Hello (RFC 9849) for stream TLS: an ECHConfigList,
+   * the bytes a server publishes in the `ech` parameter of its DNS HTTPS
+   * record (base64 there), or that
+   * dtls_go_generate_ech_keys() gives. %NULL (the default) leaves ECH out.
+   * With a list the client speaks TLS 1.3 only and encrypts its real
+   * ClientHello, [property@Gio.TlsClientConnection:server-identity]'s
+   * name included, to one of the list's configs; the unencrypted outer
+   * ClientHello names only the config's public name. The server's
+   * certificate is verified against server-identity as without ECH.
+   *
+   * A server that does not decrypt it (no ECH, or other keys) makes the
+   * handshake fail with %G_TLS_ERROR_HANDSHAKE ("The server rejected
+   * Encrypted Client Hello: …") before any application data; dtlsgo
+   * neither retries nor falls back to plain TLS. A list holding no config
+   * dtlsgo can use fails the handshake's start with
+   * %G_IO_ERROR_INVALID_ARGUMENT. DTLS connections ignore it.
+   */
+  obj_props[PROP_ECH_CONFIG_LIST] =
+    g_param_spec_boxed ("ech-config-list", NULL, NULL, G_TYPE_BYTES,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_property (gobject_class, PROP_PSK_IDENTITY, obj_props[PROP_PSK_IDENTITY]);
   g_object_class_install_property (gobject_class, PROP_PSK, obj_props[PROP_PSK]);
+  g_object_class_install_property (gobject_class, PROP_ECH_CONFIG_LIST, obj_props[PROP_ECH_CONFIG_LIST]);
 }
 
 /**

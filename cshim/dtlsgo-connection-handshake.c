@@ -298,6 +298,8 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_object_notify (G_OBJECT (self), "ciphersuite-name");
       g_object_notify (G_OBJECT (self), "srtp-profile");
       g_object_notify (G_OBJECT (self), "session-resumed");
+      g_object_notify (G_OBJECT (self), "key-exchange-group");
+      g_object_notify (G_OBJECT (self), "ech-accepted");
     }
 
   if (op->task)
@@ -447,6 +449,8 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
   g_clear_pointer (&params.psk_identity, g_free);
   g_clear_pointer (&params.psk_identity_hint, g_free);
   g_clear_pointer (&params.session_key, g_free);
+  g_clear_pointer (&params.ech_config_list, g_bytes_unref);
+  g_clear_pointer (&params.ech_keys, g_bytes_unref);
 
   if (ok && started)
     {

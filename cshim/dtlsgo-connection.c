@@ -38,6 +38,8 @@ enum
   PROP_RETRANSMISSION_INTERVAL,
   PROP_MTU,
   PROP_SESSION_RESUMED,
+  PROP_KEY_EXCHANGE_GROUP,
+  PROP_ECH_ACCEPTED,
   N_PROPS
 };
 
@@ -186,6 +188,14 @@ dtls_go_connection_get_property (GObject    *object,
         g_autoptr(GTlsDatabase) database = dtlsgo_connection_dup_database (self);
         g_value_set_boolean (value, database != NULL);
       }
+      return;
+    /* Asked of the core, outside our lock (the core takes ours while
+     * holding its own). */
+    case PROP_KEY_EXCHANGE_GROUP:
+      g_value_take_string (value, priv->core ? dtlsgo_core_connection_key_exchange_group (priv->core) : NULL);
+      return;
+    case PROP_ECH_ACCEPTED:
+      g_value_set_boolean (value, priv->core && dtlsgo_core_connection_ech_accepted (priv->core));
       return;
     default:
       break;
@@ -632,6 +642,40 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
    */
   obj_props[PROP_SESSION_RESUMED] =
     g_param_spec_boolean ("session-resumed", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:key-exchange-group:
+   *
+   * The group of the completed handshake's key exchange, by its IANA name
+   * (TLS Supported Groups registry, as OpenSSL names them too):
+   * `X25519MLKEM768`, `SecP256r1MLKEM768` or `SecP384r1MLKEM1024` for the
+   * hybrid post-quantum key exchanges of TLS 1.3, which dtlsgo offers
+   * first, or `x25519`, `secp256r1`, `secp384r1`, `secp521r1` with a peer
+   * that has none of them. A resumed session reports its original
+   * handshake's group. %NULL before the handshake, for a TLS 1.2 key
+   * exchange without a group (RSA key transport), and for DTLS
+   * connections, whose engine does not tell. Notified when the handshake
+   * completes.
+   */
+  obj_props[PROP_KEY_EXCHANGE_GROUP] =
+    g_param_spec_string ("key-exchange-group", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:ech-accepted:
+   *
+   * Whether the completed handshake used Encrypted Client Hello (RFC
+   * 9849): the client's real ClientHello (its server name, ALPN) went
+   * encrypted to the server's ECH key, and the server decrypted it. On a
+   * client with a [property@DtlsGo.ClientConnection:ech-config-list] a
+   * completed handshake always has it (a rejection fails the handshake);
+   * on a server with [property@DtlsGo.ServerConnection:ech-keys] it tells
+   * clients that used ECH from those that did not. %FALSE before the
+   * handshake and for DTLS. Notified when the handshake completes.
+   */
+  obj_props[PROP_ECH_ACCEPTED] =
+    g_param_spec_boolean ("ech-accepted", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   for (guint i = PROP_SRTP_PROFILES; i < N_PROPS; i++)

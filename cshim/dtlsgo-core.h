@@ -135,6 +135,11 @@ typedef struct {
 
   gchar *session_key;                 /* stream client: its server in the session cache
                                          (owned), NULL: not cached (export/session.go) */
+  /* Encrypted Client Hello, stream TLS only (export/streamextras.go);
+   * owned like psk. Unusable data fails the handshake's start with
+   * G_IO_ERROR_INVALID_ARGUMENT. */
+  GBytes *ech_config_list;            /* client: an ECHConfigList, NULL for no ECH */
+  GBytes *ech_keys;                   /* server: PEM keys, NULL for none */
 } DtlsGoHandshakeParams;
 
 /* The calls up from a running handshake. Each is posted, in order, to the
@@ -325,6 +330,19 @@ gchar **dtlsgo_core_srtp_profiles (void);
 guint dtlsgo_core_goroutine_count (void);
 /* Bytes of live Go heap objects, after a full collection (leak tests). */
 guint64 dtlsgo_core_live_heap (void);
+
+/* ---- What a stream TLS handshake adds (export/streamextras.go) ----------- */
+
+/* The IANA name of the key exchange group (g_free); NULL before the
+ * handshake completed, for DTLS, and for a key exchange without one. */
+gchar *dtlsgo_core_connection_key_exchange_group (DtlsGoHandle conn);
+/* Whether the completed handshake used Encrypted Client Hello. */
+gboolean dtlsgo_core_connection_ech_accepted (DtlsGoHandle conn);
+/* A new ECH key for public_name: PEM keys for a server (returned) and the
+ * ECHConfigList for clients (*config_list); transfer full.
+ * G_IO_ERROR_INVALID_ARGUMENT for a public name that is no DNS name. */
+GBytes *dtlsgo_core_generate_ech_keys (DtlsGoConstChar *public_name, GBytes **config_list,
+                                       GError **error);
 
 /* ---- Handshake trace (export/trace.go, cshim/dtlsgo-trace.c) ------------ */
 

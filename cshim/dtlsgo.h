@@ -4,7 +4,8 @@
  * GDtlsConnection; this header (and its introspection data, typelib
  * DtlsGo-1.0) adds what GIO cannot express: datagram I/O every language can
  * call, keying material export, DTLS-SRTP, pre-shared keys, connection IDs
- * and the handshake's timing.
+ * and the handshake's timing; on stream TLS, the key exchange group and
+ * Encrypted Client Hello.
  *
  * The header lives beside the C shim that implements it because the Go
  * build tracks only the headers of its own package directories. */
@@ -287,6 +288,18 @@ gboolean      dtls_go_connection_get_srtp_keys           (DtlsGoConnection     *
                                                           GBytes              **remote_key,
                                                           GBytes              **remote_salt,
                                                           GError              **error);
+
+/* What a stream TLS handshake adds: key exchange group, Encrypted Client Hello */
+
+const gchar  *dtls_go_connection_get_key_exchange_group  (DtlsGoConnection       *self);
+gboolean      dtls_go_connection_get_ech_accepted        (DtlsGoConnection       *self);
+void          dtls_go_client_connection_set_ech_config_list (DtlsGoClientConnection *self,
+                                                          GBytes                 *config_list);
+void          dtls_go_server_connection_set_ech_keys     (DtlsGoServerConnection *self,
+                                                          GBytes                 *keys);
+GBytes       *dtls_go_generate_ech_keys                  (const gchar            *public_name,
+                                                          GBytes                **config_list,
+                                                          GError                **error);
 
 /* Pre-shared keys */
 

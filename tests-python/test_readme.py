@@ -22,7 +22,7 @@ FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 NAME = re.compile(r"^(?:#|//|/\*) ([\w.-]+\.(?:py|c|js|sh)):")
 EXAMPLE_PORTS = ("4433", "5684")
 RUN_HERE = {"certs.sh", "server.py", "client.py", "client.c", "client.js", "beside.py", "psk.py",
-            "listener_server.py", "listener_client.py"}
+            "listener_server.py", "listener_client.py", "ech.py"}
 
 
 def readme_files():
@@ -109,6 +109,13 @@ def test_psk_and_srtp_program(workdir):
     assert lines[0] == "b'hello'"
     assert lines[1].startswith("TLS_ECDHE_PSK_WITH_") and lines[1].endswith(" SRTP_AEAD_AES_128_GCM")
     assert lines[2:] == ["True", "True"]
+
+
+def test_ech_program(workdir):
+    out = subprocess.run([sys.executable, "ech.py"], cwd=workdir, capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ, G_DEBUG="fatal-criticals"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["True True", "X25519MLKEM768", "True"]
 
 
 def test_beside_glib_networking(pki, workdir):

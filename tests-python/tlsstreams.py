@@ -99,3 +99,27 @@ def strict_eof(ctx):
     import ssl
     ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
     return ctx
+
+
+# OpenSSL 3.0's SSL_OP_NO_EXTENDED_MASTER_SECRET (Python's ssl has no name for it).
+OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
+
+
+def tls12_server_without_ems(pki, serve):
+    """A Python ssl server limited to TLS 1.2 without the extended master
+    secret (RFC 7627) on a loopback port, for one connection: serve(tls)
+    runs in a Background. Returns (port, background, listener)."""
+    import socket
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.options |= OP_NO_EXTENDED_MASTER_SECRET
+    ctx.load_cert_chain(str(pki.server_ecdsa.chain), str(pki.server_ecdsa.key))
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run():
+        raw, _ = listener.accept()
+        with ctx.wrap_socket(raw, server_side=True) as tls:
+            return serve(tls)
+    return listener.getsockname()[1], Background(run), listener

@@ -54,6 +54,10 @@ type Config struct {
 	SessionContext []byte
 
 	maxVersion uint16 // tests: 0 for crypto/tls's highest
+	// ECHConfigList makes a client use Encrypted Client Hello with one of
+	// its configs (TLS 1.3 only); ECHKeys are a server's keys for it.
+	ECHConfigList []byte
+	ECHKeys       []tls.EncryptedClientHelloKey
 }
 
 // tlsConfig is the one place crypto/tls is configured. hookErr records the
@@ -99,6 +103,16 @@ func (cfg *Config) tlsConfig(ctx context.Context, hookErr *error) *tls.Config {
 		MaxVersion:   cfg.maxVersion,
 	}
 	if cfg.IsClient {
+		if cfg.ECHConfigList != nil {
+			tc.EncryptedClientHelloConfigList = cfg.ECHConfigList
+			tc.MinVersion = tls.VersionTLS13 // ECH exists in TLS 1.3 only
+			// A rejection ends the handshake with ECHRejectionError
+			// whatever this says, before any application data; without
+			// it crypto/tls would judge the outer certificate against the
+			// system roots, bypassing the connection's database.
+			// Nothing of the outer handshake is trusted or kept.
+			tc.EncryptedClientHelloRejectionVerify = func(tls.ConnectionState) error { return nil }
+		}
 		tc.GetClientCertificate = func(req *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			if cfg.ClientCertificate == nil {
 				return &tls.Certificate{}, nil
@@ -120,6 +134,8 @@ func (cfg *Config) tlsConfig(ctx context.Context, hookErr *error) *tls.Config {
 			return cert, keep(err)
 		}
 	}
+	// Clients that do not use ECH (TLS 1.2 ones too) are served as before.
+	tc.EncryptedClientHelloKeys = cfg.ECHKeys
 	switch cfg.ClientAuth {
 	case ClientAuthRequested:
 		tc.ClientAuth = tls.RequestClientCert

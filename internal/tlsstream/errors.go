@@ -104,7 +104,10 @@ func (c *Conn) handshakeError(ctx context.Context, err error, hookErr error) err
 		return e
 	}
 	var rh tls.RecordHeaderError
+	var ech *tls.ECHRejectionError
 	switch {
+	case errors.As(err, &ech):
+		return echRejected(ech)
 	case errors.As(err, &rh):
 		return newError(CodeNotTLS, "Peer failed to perform TLS handshake: it does not speak TLS")
 	case c.raw.sawEOF(), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -117,6 +120,18 @@ func (c *Conn) handshakeError(ctx context.Context, err error, hookErr error) err
 		return newError(CodeCertificateRequired, "TLS connection peer did not send a certificate")
 	}
 	return newError(CodeHandshake, "Error performing TLS handshake: %v", err)
+}
+
+// echRejected says that the server did not decrypt the client's Encrypted
+// Client Hello. Its retry configs come from a handshake nothing verified,
+// so they are only counted.
+func echRejected(e *tls.ECHRejectionError) *Error {
+	why := "it does not support ECH or has no key for any config of the ech-config-list"
+	if len(e.RetryConfigList) > 0 {
+		why = "the ech-config-list is not one of its current configs " +
+			"(it offered others to retry with; get its current ECHConfigList from where the list came from, e.g. its DNS HTTPS record)"
+	}
+	return newError(CodeHandshake, "The server rejected Encrypted Client Hello: %s; the connection ended before any application data", why)
 }
 
 // alertError is the peer's fatal alert desc (in err) as GLib names it.
