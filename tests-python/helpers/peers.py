@@ -20,11 +20,11 @@ SYSTEM_GIO_MODULES = pathlib.Path("/usr/lib/x86_64-linux-gnu/gio/modules")
 
 
 class Peer:
-    def __init__(self, name, argv, env=None):
+    def __init__(self, name, argv, env=None, cwd=None):
         self.name = name
         self.argv = [str(a) for a in argv]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env)
+                                     stderr=subprocess.STDOUT, env=env, cwd=cwd)
         self.lines = []
         self._cv = threading.Condition()
         self._done = False
