@@ -45,7 +45,7 @@ class Peer:
         with self._cv:
             return "\n".join(self.lines)
 
-    def wait_for(self, pattern, timeout=15):
+    def wait_for(self, pattern, timeout=60):
         """The first output line matching pattern (a regex), waiting for it."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
@@ -77,7 +77,7 @@ class Peer:
     def close_stdin(self):
         self.proc.stdin.close()
 
-    def finish(self, timeout=15):
+    def finish(self, timeout=60):
         """Waits for the process to exit; returns its exit status."""
         try:
             rc = self.proc.wait(timeout)
