@@ -8,7 +8,6 @@ with a client certificate; every side verifies against the test root, and
 each side's report of the handshake is checked against the other's.
 """
 import re
-import shutil
 
 import gi
 import pytest
@@ -17,6 +16,7 @@ gi.require_version("Soup", "3.0")
 from gi.repository import Gio, GLib, Soup  # noqa: E402
 
 import conns  # noqa: E402
+import peers  # noqa: E402
 import tls_peers  # noqa: E402
 from tlsstreams import Background, read_exactly  # noqa: E402
 
@@ -25,20 +25,13 @@ H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"  # RFC 9113 section 3.4
 
 @pytest.fixture(scope="module", autouse=True)
 def programs_installed():
-    missing = [t for t in ("openssl", "gnutls-serv", "gnutls-cli", "curl", "stdbuf") if not shutil.which(t)]
-    assert not missing, f"missing HTTPS peers {missing}: run scripts/install-deps"
+    peers.assert_installed("openssl", "gnutls-serv", "gnutls-cli", "curl", "stdbuf", glib_networking=False)
 
 
 def matrix(test):
     """Each version, each kind of server key, without and with a client
     certificate."""
-    test = pytest.mark.parametrize("version", ["1.2", "1.3"])(test)
-    test = pytest.mark.parametrize("kind", ["ecdsa", "rsa"])(test)
-    return pytest.mark.parametrize("client_cert", [False, True], ids=["anonymous-client", "client-cert"])(test)
-
-
-def server_credential(pki, kind):
-    return {"ecdsa": pki.server_ecdsa, "rsa": pki.server}[kind]
+    return tls_peers.each_version(peers.each_credential(test))
 
 
 def text_of(html):
@@ -51,7 +44,7 @@ def text_of(html):
 @pytest.mark.parametrize("server_program", ["openssl", "gnutls"])
 @matrix
 def test_libsoup_fetches_over_dtlsgo(pki, tmp_path, server_program, version, kind, client_cert):
-    cred = server_credential(pki, kind)
+    cred = peers.server_credential(pki, kind)
     client_ca = str(pki.root.cert) if client_cert else None
     if server_program == "openssl":
         (tmp_path / "page.txt").write_text("served by s_server\n")
@@ -152,7 +145,7 @@ def fetch_with(program, port, version, pki, cred):
 @pytest.mark.parametrize("program", ["curl", "openssl", "gnutls"])
 @matrix
 def test_soup_server_serves_over_dtlsgo(pki, program, version, kind, client_cert):
-    cred = server_credential(pki, kind)
+    cred = peers.server_credential(pki, kind)
     client_cred = pki.client if client_cert else None
     server, port, seen = soup_server(pki, cred, client_cert)
     try:

@@ -15,8 +15,6 @@ the other. Then session resumption, as the peers report it.
 The peers are Debian packages (openssl, gnutls-bin, glib-networking) that
 scripts/install-deps installs; a missing one fails the test, never skips it.
 """
-import shutil
-
 import pytest
 from gi.repository import Gio, GLib, GObject
 
@@ -32,24 +30,14 @@ EXPORTER = Gio.TlsChannelBindingType.EXPORTER
 
 @pytest.fixture(scope="module", autouse=True)
 def peers_installed():
-    missing = [t for t in ("openssl", "gnutls-serv", "gnutls-cli", "stdbuf") if not shutil.which(t)]
-    if not peers.glib_networking_available():
-        missing.append("glib-networking")
-    assert not missing, f"missing TLS peers {missing}: run scripts/install-deps"
+    peers.assert_installed("openssl", "gnutls-serv", "gnutls-cli", "stdbuf")
 
 
 def every_combination(test):
     """Each peer, each version, each kind of server key, without and with a
     client certificate, each protocol the server knows."""
-    test = pytest.mark.parametrize("peer", PEERS)(test)
-    test = pytest.mark.parametrize("version", ["1.2", "1.3"])(test)
-    test = pytest.mark.parametrize("kind", ["ecdsa", "rsa"])(test)
-    test = pytest.mark.parametrize("client_cert", [False, True], ids=["anonymous-client", "client-cert"])(test)
+    test = pytest.mark.parametrize("peer", PEERS)(tls_peers.each_version(peers.each_credential(test)))
     return pytest.mark.parametrize("alpn", ["h2", "http/1.1"])(test)
-
-
-def server_credential(pki, kind):
-    return {"ecdsa": pki.server_ecdsa, "rsa": pki.server}[kind]
 
 
 def binding(conn, kind):
@@ -68,12 +56,7 @@ def assert_handshake(conn, version, alpn, kind, peer_cred):
     else:
         assert suite.startswith("TLS_") and "_WITH_" not in suite, suite
     assert conn.get_negotiated_protocol() == alpn
-    peer = conn.get_peer_certificate()
-    if peer_cred is None:
-        assert peer is None
-    else:
-        assert peer is not None and peer.get_subject_name() == peer_cred.subject
-        assert conn.get_peer_certificate_errors() == 0
+    peers.assert_peer_certificate(conn, peer_cred)
 
 
 def socket_client(pki, port, client_cert, *, session_from=None):
@@ -122,7 +105,7 @@ def start_server(pki, peer, version, cred, alpn, client_cert):
 
 @every_combination
 def test_socket_client_with_real_server(pki, peer, version, kind, client_cert, alpn):
-    cred = server_credential(pki, kind)
+    cred = peers.server_credential(pki, kind)
     server, port = start_server(pki, peer, version, cred, alpn, client_cert)
     with server:
         wrapper, client = socket_client(pki, port, client_cert)
@@ -207,17 +190,13 @@ def dtlsgo_server(pki, base, cred, alpn, client_cert, judged):
     server = Gio.TlsServerConnection.new(base, cred.tls_certificate())
     server.set_advertised_protocols([alpn])
     if client_cert:
-        server.props.authentication_mode = Gio.TlsAuthenticationMode.REQUIRED
-        server.set_database(pki.file_database())
-        server.connect("accept-certificate",
-                       lambda _c, cert, errors: judged.append((cert.get_subject_name(), int(errors)))
-                       or int(errors) == 0)
+        peers.require_client_certificate(server, pki, judged)
     return server
 
 
 @every_combination
 def test_real_client_with_dtlsgo_server(pki, peer, version, kind, client_cert, alpn):
-    cred = server_credential(pki, kind)
+    cred = peers.server_credential(pki, kind)
     peer_cred = pki.client if client_cert else None
     listener, port = loopback_listener()
     with start_client(pki, peer, version, port, peer_cred) as client:

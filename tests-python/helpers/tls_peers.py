@@ -11,6 +11,7 @@ import dataclasses
 import socket
 import subprocess
 
+import pytest
 from gi.repository import Gio
 
 import peers
@@ -33,6 +34,11 @@ VERSIONS = {
 }
 
 
+def each_version(test):
+    """test for TLS 1.2 and 1.3 (parameter version)."""
+    return pytest.mark.parametrize("version", list(VERSIONS))(test)
+
+
 def glib_networking_env(version):
     """The environment that holds glib-networking's GnuTLS backend to version."""
     return {"G_TLS_GNUTLS_PRIORITY": VERSIONS[version].gnutls}
@@ -49,13 +55,7 @@ def openssl_server(cred, version, *, alpn=None, client_ca=None, naccept=1, www=N
     client's close_notify; www: "-www" (a status page for any GET) or
     "-WWW" (files under cwd)."""
     argv = ["openssl", "s_server", VERSIONS[version].openssl, "-accept", "127.0.0.1:0",
-            "-naccept", naccept, "-cert", cred.cert, "-key", cred.key, *extra]
-    if cred.chain:
-        argv += ["-cert_chain", cred.chain]
-    if alpn:
-        argv += ["-alpn", ",".join(alpn)]
-    if client_ca:
-        argv += ["-Verify", "2", "-verify_return_error", "-CAfile", client_ca]
+            "-naccept", naccept, *peers.openssl_server_options(cred, alpn, client_ca), *extra]
     if www:
         argv.append(www)
     server = peers.Peer("openssl s_server", argv, cwd=cwd)
@@ -68,14 +68,7 @@ def openssl_client(port, version, *, ca, alpn=None, cred=None, extra=()):
     localhost against ca. Stdin lines become records; EOF on stdin sends
     close_notify and ends it."""
     argv = ["openssl", "s_client", VERSIONS[version].openssl, "-connect", f"127.0.0.1:{port}",
-            "-servername", "localhost", "-verify_hostname", "localhost", "-CAfile", ca,
-            "-verify_return_error", *extra]
-    if alpn:
-        argv += ["-alpn", ",".join(alpn)]
-    if cred:
-        argv += ["-cert", cred.cert, "-key", cred.key]
-        if cred.chain:
-            argv += ["-cert_chain", cred.chain]
+            *peers.openssl_client_options(ca, alpn, cred), *extra]
     return peers.Peer("openssl s_client", argv)
 
 
@@ -110,13 +103,7 @@ def gnutls_server(cred, version, *, alpn=None, client_ca=None, mode="--echo"):
     (peer, port) once it listens. It cannot pick its own port and report
     it, so a free one is tried, and another if someone took it meanwhile."""
     argv = ["stdbuf", "-oL", "-eL", "gnutls-serv", mode, "--priority", VERSIONS[version].gnutls,
-            "--x509certfile", cred.chain or cred.cert, "--x509keyfile", cred.key]
-    if alpn:
-        argv += [f"--alpn={a}" for a in alpn]
-    if client_ca:
-        argv += ["--require-client-cert", "--verify-client-cert", "--x509cafile", client_ca]
-    else:
-        argv += ["--disable-client-cert"]
+            *peers.gnutls_server_options(cred, alpn, client_ca)]
     for _ in range(5):
         port = free_dual_stack_port()
         server = peers.Peer("gnutls-serv", [*argv, "-p", port])
@@ -133,12 +120,7 @@ def gnutls_client(port, version, *, ca, alpn=None, cred=None, extra=()):
     as localhost against ca. Stdin lines become records; EOF on stdin
     sends close_notify, then it waits for the server's."""
     argv = ["stdbuf", "-oL", "-eL", "gnutls-cli", "127.0.0.1", "-p", port,
-            "--priority", VERSIONS[version].gnutls, "--x509cafile", ca,
-            "--verify-hostname", "localhost", "--sni-hostname", "localhost", *extra]
-    if alpn:
-        argv += [f"--alpn={a}" for a in alpn]
-    if cred:
-        argv += ["--x509certfile", cred.chain or cred.cert, "--x509keyfile", cred.key]
+            "--priority", VERSIONS[version].gnutls, *peers.gnutls_client_options(ca, alpn, cred), *extra]
     return peers.Peer("gnutls-cli", argv)
 
 
