@@ -10,7 +10,8 @@ knowing one of them. dtlsgo's client is a Gio.SocketClient with tls=True.
 Each test checks both views: dtlsgo's (version, suite, ALPN, the peer's
 certificate, no errors) and the peer's own report of the same handshake,
 then a line crosses each way and the closing side's close_notify reaches
-the other. Then session resumption, as the peers report it.
+the other (as the peer says, except gnutls-serv, which says nothing of
+it). Then session resumption, as the peers report it.
 
 The peers are Debian packages (openssl, gnutls-bin, glib-networking) that
 scripts/install-deps installs; a missing one fails the test, never skips it.
