@@ -229,7 +229,10 @@ func (s *StreamConn) ChannelBinding(kind ChannelBindingType) ([]byte, error) {
 		}
 		return append([]byte(nil), cs.TLSUnique...), nil
 	case ChannelBindingTLSExporter:
-		b, err := cs.ExportKeyingMaterial(exporterLabel, nil, exporterLength)
+		// RFC 9266 names a zero-length context, not RFC 5705's absent one:
+		// on TLS 1.2 the two differ (the seed carries the context's
+		// length), and GnuTLS, so glib-networking, computes the former.
+		b, err := cs.ExportKeyingMaterial(exporterLabel, []byte{}, exporterLength)
 		if err != nil {
 			// TLS 1.2 without the extended master secret (RFC 9266 section 3).
 			return nil, Errorf(ErrChannelBindingNotAvail, "tls-exporter channel binding is not available: %v", err)

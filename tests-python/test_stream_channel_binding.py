@@ -57,7 +57,14 @@ def test_exporter_matches_openssl(pki, version):
         client.handshake(None)
         write_all(client, b"hi\n")
         exported = peer.wait_for(r"Keying material: ([0-9A-Fa-f]+)").group(1)
-        assert binding(client, T.EXPORTER).hex().upper() == exported.upper()
+        if version == "-tls1_3":
+            assert binding(client, T.EXPORTER).hex().upper() == exported.upper()
+        else:
+            # s_server exports without a context, RFC 9266 with an empty
+            # one, and on TLS 1.2 the two differ (the seed carries the
+            # context's length): GnuTLS's tls-exporter is the reference
+            # (test_stream_real_peers).
+            assert binding(client, T.EXPORTER).hex().upper() != exported.upper()
         assert binding(client, T.SERVER_END_POINT) == hashlib.sha256(cred.cert_der()).digest()
         if version == "-tls1_2":
             assert len(binding(client, T.UNIQUE)) == 12

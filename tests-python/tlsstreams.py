@@ -25,6 +25,29 @@ def tcp_pair():
     return client, server
 
 
+def loopback_listener():
+    """(listener, port): a Gio.SocketListener on 127.0.0.1, a port it picked."""
+    listener = Gio.SocketListener()
+    _, address = listener.add_address(Gio.InetSocketAddress.new_from_string("127.0.0.1", 0),
+                                      Gio.SocketType.STREAM, Gio.SocketProtocol.TCP, None)
+    return listener, address.get_port()
+
+
+def accept(listener, timeout=60):
+    """The next connection, its socket's blocking calls bounded by timeout
+    seconds; a peer that never connects fails the test instead of hanging
+    it."""
+    cancellable = Gio.Cancellable()
+    timer = threading.Timer(timeout, cancellable.cancel)
+    timer.start()
+    try:
+        base, _ = listener.accept(cancellable)
+    finally:
+        timer.cancel()
+    base.get_socket().set_timeout(timeout)
+    return base
+
+
 def tls_pair(pki, server_cred=None, identity="localhost", client_base=None, server_base=None):
     """A dtlsgo client (trusting the test root, expecting identity) and
     server (server_cred, default ECDSA) over loopback TCP, not handshaken."""
@@ -85,6 +108,20 @@ def read_exactly(conn, n):
         assert chunk, f"end of stream after {len(got)} of {n} bytes"
         got += chunk
     return got
+
+
+def read_line(conn):
+    """One line (with its newline) from conn's input stream; b"" at the end
+    of the stream."""
+    line = b""
+    stream = conn.get_input_stream()
+    while not line.endswith(b"\n"):
+        chunk = stream.read_bytes(1, None).get_data()
+        if not chunk:
+            assert not line, f"end of stream inside a line: {line!r}"
+            break
+        line += chunk
+    return line
 
 
 def write_all(conn, data):
