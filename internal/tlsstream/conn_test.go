@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-func testCertificate(t *testing.T) *tls.Certificate {
+func testCertificate(t testing.TB) *tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -189,5 +189,35 @@ func TestCloseWakesABlockedRead(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the read was not woken")
+	}
+}
+
+func TestRecordsThePeerDidNotSealFailMisc(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for name, mangle := range map[string]func([]byte) []byte{
+			"garbage":       func([]byte) []byte { return []byte("HTTP/1.1 200 OK\r\n\r\n") },
+			"bad MAC":       func(r []byte) []byte { r[len(r)-1] ^= 1; return r },
+			"wrong version": func(r []byte) []byte { r[2] ^= 0x10; return r },
+		} {
+			c, peer := established(t, version, true)
+			peer.send(mangle(peer.seal(t, []byte("forged?"))), false)
+			got, err := readAll(c)
+			if len(got) != 0 || code(err) != CodeMisc {
+				t.Errorf("%x %s: %q %v", version, name, got, err)
+			}
+		}
+	}
+}
+
+func TestARecordCutShortIsEOFWhateverRequireCloseNotifySays(t *testing.T) {
+	for _, require := range []bool{true, false} {
+		c, peer := established(t, tls.VersionTLS13, require)
+		whole := peer.seal(t, []byte("whole"))
+		cut := peer.seal(t, []byte("cut short"))
+		peer.send(append(whole, cut[:len(cut)-1]...), true)
+		got, err := readAll(c)
+		if string(got) != "whole" || code(err) != CodeEOF {
+			t.Errorf("require-close-notify %v: %q %v", require, got, err)
+		}
 	}
 }
