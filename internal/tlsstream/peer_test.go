@@ -65,16 +65,21 @@ func (h *holdingConn) take() []byte {
 type tlsPeer struct {
 	tls *tls.Conn
 	raw *holdingConn
+	out chan []byte // what send queued, written in order; nil closes
 }
 
-// established is a Conn (the client, with the given require-close-notify)
-// and a crypto/tls server of version, handshaken over a synchronous pipe.
-// Whatever the peer writes must be read by the Conn: write from a
-// goroutine.
-func established(t testing.TB, version uint16, requireNotify bool) (*Conn, *tlsPeer) {
+// established is a Conn (the client, with the given require-close-notify,
+// over wrap of its transport when wrap is not nil) and a crypto/tls server
+// of version, handshaken over a synchronous pipe. Whatever the peer writes
+// must be read by the Conn: write from a goroutine.
+func established(t testing.TB, version uint16, requireNotify bool, wrap func(net.Conn) net.Conn) (*Conn, *tlsPeer) {
 	t.Helper()
 	ours, theirs := net.Pipe()
-	c := New(ours, true)
+	transport := ours
+	if wrap != nil {
+		transport = wrap(ours)
+	}
+	c := New(transport, true)
 	c.SetRequireCloseNotify(requireNotify)
 	peer := &tlsPeer{raw: &holdingConn{Conn: theirs}}
 	peer.tls = tls.Server(peer.raw, &tls.Config{
@@ -98,6 +103,16 @@ func established(t testing.TB, version uint16, requireNotify bool) (*Conn, *tlsP
 	// What the Conn sends from now on (an alert, close_notify) is
 	// discarded: a peer not reading would block it.
 	go io.Copy(io.Discard, theirs)
+	peer.out = make(chan []byte, 16)
+	go func() {
+		for b := range peer.out {
+			if b == nil {
+				theirs.Close()
+				return
+			}
+			theirs.Write(b)
+		}
+	}()
 	t.Cleanup(func() { c.Abort(); peer.raw.Close() })
 	return c, peer
 }
@@ -112,15 +127,13 @@ func (p *tlsPeer) seal(t testing.TB, data []byte) []byte {
 	return p.raw.take()
 }
 
-// send writes raw bytes, then closes the peer's end when closing, from a
-// goroutine (the pipe is synchronous).
+// send writes raw bytes, then closes the peer's end when closing, in the
+// order of the calls, from a goroutine (the pipe is synchronous).
 func (p *tlsPeer) send(raw []byte, closing bool) {
-	go func() {
-		p.raw.Conn.Write(raw)
-		if closing {
-			p.raw.Conn.Close()
-		}
-	}()
+	p.out <- raw
+	if closing {
+		p.out <- nil
+	}
 }
 
 // readAll reads until the stream ends or fails: what arrived, and how it
