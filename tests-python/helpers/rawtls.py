@@ -136,12 +136,33 @@ def cut_points(flight):
 
 
 def one_cut_per_kind(cuts):
-    """The first cut of each kind (header, message, between, body)."""
-    seen, out = set(), {}
+    """The first cut in a record header, in a handshake message, between
+    two records or messages, and in a record's body."""
+    def kind(what):
+        if what.startswith("between"):
+            return "between"
+        if "handshake message" in what:
+            return "message"
+        return next((k for k in ("header", "body") if k in what), None)
+
+    out = {}
     for offset, what in cuts.items():
-        kind = next(k for k in ("header", "message", "between", "body", "byte before", "after")
-                    if k in what)
-        if kind not in seen:
-            seen.add(kind)
+        if kind(what) and kind(what) not in map(kind, out.values()):
             out[offset] = what
     return out
+
+
+def coalesce(flight):
+    """flight with its leading plaintext handshake records made one record
+    (TLS lets a sender pack handshake messages as it likes); the rest, from
+    the first record of another type, as it was."""
+    recs = records(flight)
+    lead = 0
+    while lead < len(recs) and recs[lead][1] == HANDSHAKE:
+        lead += 1
+    if lead < 2:
+        return flight
+    body = b"".join(flight[at + RECORD_HEADER:at + RECORD_HEADER + n] for at, _, n in recs[:lead])
+    assert len(body) <= 1 << 14
+    rest = recs[lead][0] if lead < len(recs) else len(flight)
+    return flight[:3] + len(body).to_bytes(2, "big") + body + flight[rest:]
