@@ -124,8 +124,11 @@ test_tcp_pair (GSocketConnection **client,
   g_assert_no_error (error);
 }
 
-static gboolean
-accept_any (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer data)
+gboolean
+test_accept_any_certificate (GTlsConnection      *conn,
+                             GTlsCertificate     *cert,
+                             GTlsCertificateFlags errors,
+                             gpointer             data)
 {
   return TRUE;
 }
@@ -153,7 +156,7 @@ test_tls_stream_pair (GIOStream  *client_base,
 
   *client = g_tls_client_connection_new (client_base, identity, &error);
   g_assert_no_error (error);
-  g_signal_connect (*client, "accept-certificate", G_CALLBACK (accept_any), NULL);
+  g_signal_connect (*client, "accept-certificate", G_CALLBACK (test_accept_any_certificate), NULL);
   *server = g_tls_server_connection_new (server_base, cert, &error);
   g_assert_no_error (error);
 

@@ -12,6 +12,10 @@ void test_udp_pair (GSocket **a, GSocket **b);
 /* Two GSocketConnections to each other over loopback TCP. */
 void test_tcp_pair (GSocketConnection **client, GSocketConnection **server);
 
+/* An accept-certificate handler that accepts any certificate. */
+gboolean test_accept_any_certificate (GTlsConnection *conn, GTlsCertificate *cert,
+                                      GTlsCertificateFlags errors, gpointer data);
+
 /* A stream TLS client (over client_base, accepting the server's
  * certificate whatever it is) and server (over server_base, with
  * test_server_certificate), their handshakes done: the server's on a
