@@ -263,22 +263,27 @@ gssize dtlsgo_core_stream_read (DtlsGoHandle conn, guint8 *buffer, gsize count, 
                                 GCancellable *cancellable, GError **error);
 gssize dtlsgo_core_stream_write (DtlsGoHandle conn, guint8 *buffer, gsize count, gint64 timeout_us,
                                  GCancellable *cancellable, GError **error);
-/* Half-close: close_notify after what was written; writes then fail CLOSED. */
-gboolean dtlsgo_core_stream_close_write (DtlsGoHandle conn, GCancellable *cancellable, GError **error);
+/* Half-close: close_notify after what was written; writes then fail CLOSED.
+ * timeout_us (< 0: none) bounds the wait for what was written to go. */
+gboolean dtlsgo_core_stream_close_write (DtlsGoHandle conn, gint64 timeout_us,
+                                         GCancellable *cancellable, GError **error);
 /* Reads then fail CLOSED; nothing reads the base any more once it returns. */
 void dtlsgo_core_stream_shutdown_read (DtlsGoHandle conn);
 /* close_notify (after a completed handshake, if send_close_notify), then
  * the transport is closed and every waiter woken; the base stream is the
- * caller's to close, and nothing uses it any more once this returns. */
-gboolean dtlsgo_core_stream_close (DtlsGoHandle conn, gboolean send_close_notify,
+ * caller's to close, and nothing uses it any more once this returns.
+ * timeout_us (< 0: none) bounds the wait for close_notify to go: past it,
+ * G_IO_ERROR_TIMED_OUT, and the transport is closed all the same. */
+gboolean dtlsgo_core_stream_close (DtlsGoHandle conn, gboolean send_close_notify, gint64 timeout_us,
                                    GCancellable *cancellable, GError **error);
 /* G_TLS_PROTOCOL_VERSION_* of either kind of connection; UNKNOWN before
  * the handshake completed. */
 GTlsProtocolVersion dtlsgo_core_connection_protocol_version (DtlsGoHandle conn);
 
 /* Any other base GIOStream: two GLib threads read and write it. Chunks read
- * go up through deliver (n 0: end of stream; n < 0: error), one at a time:
- * deliver returns once Go took it. Each write is answered by written.
+ * go up through deliver (n 0: end of stream; n < 0: error, the last one
+ * unless G_IO_ERROR_TIMED_OUT), one at a time: deliver returns once Go took
+ * it. Each write is answered by written.
  * stop returns at once; the threads end on their own and say stopped, after
  * which sink and io are never used again (Go frees io). */
 typedef struct _DtlsGoStreamIO DtlsGoStreamIO;

@@ -46,6 +46,10 @@ type Conn struct {
 	pending  []byte // plaintext not yet taken
 	readEnd  error  // why reading ended: nil (still reading), errCleanEOF, errRawEOF or an error
 	readShut bool
+	// A blocking Read waits (readWaiting) and the transport's read timed
+	// out meanwhile (readTimedOut): that Read fails TIMED_OUT, once.
+	readWaiting  bool
+	readTimedOut bool
 
 	// Writing: a bounded queue a writer goroutine drains, as a socket's
 	// send buffer.
@@ -239,7 +243,7 @@ func (c *Conn) Readiness() (in, out bool) {
 	case c.state == StateRunning:
 		return false, false
 	}
-	in = len(c.pending) > 0 || c.readEnd != nil || c.readShut
+	in = len(c.pending) > 0 || c.readEnd != nil || c.readShut || c.readTimedOut
 	out = c.queued < writeQueueLimit || c.writeErr != nil || c.writeShut
 	return in, out
 }

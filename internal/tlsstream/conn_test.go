@@ -11,6 +11,9 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -228,5 +231,106 @@ func TestACloseRightAfterTheHandshakeEndsTheStreamWithoutAReset(t *testing.T) {
 	}
 	if err := server.Close(ctx); err != nil {
 		t.Fatalf("the server's close after the client's: %v", err)
+	}
+}
+
+func TestRecordsThePeerDidNotSealFailMisc(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for name, mangle := range map[string]func([]byte) []byte{
+			"garbage":       func([]byte) []byte { return []byte("HTTP/1.1 200 OK\r\n\r\n") },
+			"bad MAC":       func(r []byte) []byte { r[len(r)-1] ^= 1; return r },
+			"wrong version": func(r []byte) []byte { r[2] ^= 0x10; return r },
+		} {
+			c, peer := established(t, version, true, nil)
+			peer.send(mangle(peer.seal(t, []byte("forged?"))), false)
+			got, err := readAll(c)
+			if len(got) != 0 || code(err) != CodeMisc {
+				t.Errorf("%x %s: %q %v", version, name, got, err)
+			}
+		}
+	}
+}
+
+func TestARecordCutShortIsEOFWhateverRequireCloseNotifySays(t *testing.T) {
+	for _, require := range []bool{true, false} {
+		c, peer := established(t, tls.VersionTLS13, require, nil)
+		whole := peer.seal(t, []byte("whole"))
+		cut := peer.seal(t, []byte("cut short"))
+		peer.send(append(whole, cut[:len(cut)-1]...), true)
+		got, err := readAll(c)
+		if string(got) != "whole" || code(err) != CodeEOF {
+			t.Errorf("require-close-notify %v: %q %v", require, got, err)
+		}
+	}
+}
+
+// timingOut is a transport whose next read times out once armed, as a
+// generic base's does when its GSocket has a timeout.
+type timingOut struct {
+	net.Conn
+	armed atomic.Bool
+	reads atomic.Int32 // calls begun
+}
+
+func (t *timingOut) Read(p []byte) (int, error) {
+	t.reads.Add(1)
+	if t.armed.Swap(false) {
+		return 0, os.ErrDeadlineExceeded
+	}
+	return t.Conn.Read(p)
+}
+
+func TestATransportTimeoutFailsTheWaitingReadOnceThenReadingGoesOn(t *testing.T) {
+	var transport *timingOut
+	c, peer := established(t, tls.VersionTLS13, true, func(raw net.Conn) net.Conn {
+		transport = &timingOut{Conn: raw}
+		return transport
+	})
+	record := peer.seal(t, []byte("stopped halfway"))
+	read := make(chan error, 1)
+	go func() {
+		_, err := c.Read(context.Background(), make([]byte, 64), false)
+		read <- err
+	}()
+	for waiting := false; !waiting; {
+		c.mu.Lock()
+		waiting = c.readWaiting
+		c.mu.Unlock()
+	}
+	// The half record wakes the reader, whose next transport read (for
+	// the rest) times out.
+	transport.armed.Store(true)
+	peer.send(record[:len(record)/2], false)
+	if err := <-read; code(err) != CodeTimedOut {
+		t.Fatalf("the waiting read: %v", err)
+	}
+	peer.send(record[len(record)/2:], false)
+	buf := make([]byte, 64)
+	n, err := c.Read(context.Background(), buf, false)
+	if err != nil || string(buf[:n]) != "stopped halfway" {
+		t.Fatalf("the read after: %q %v", buf[:n], err)
+	}
+}
+
+func TestATransportTimeoutWithNoReadWaitingIsNotReported(t *testing.T) {
+	transport := &timingOut{}
+	c, peer := established(t, tls.VersionTLS13, true, func(raw net.Conn) net.Conn {
+		transport.Conn = raw
+		return transport
+	})
+	record := peer.seal(t, []byte("nobody was reading"))
+	transport.armed.Store(true)
+	reads := transport.reads.Load() // the reader waits in one
+	peer.send(record[:len(record)/2], false)
+	// That read returns half the record, the next times out, and the one
+	// after begins once the reader dealt with the timeout.
+	for transport.reads.Load() < reads+2 {
+		runtime.Gosched()
+	}
+	peer.send(record[len(record)/2:], false)
+	buf := make([]byte, 64)
+	n, err := c.Read(context.Background(), buf, false)
+	if err != nil || string(buf[:n]) != "nobody was reading" {
+		t.Fatalf("%q %v", buf[:n], err)
 	}
 }

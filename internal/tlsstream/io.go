@@ -34,6 +34,9 @@ func (c *Conn) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 				c.changedLocked() // the reader reads on
 			}
 			return n, nil
+		case c.readTimedOut:
+			c.readTimedOut = false
+			return 0, newError(CodeTimedOut, "Socket I/O timed out")
 		case c.readEnd == errCleanEOF:
 			return 0, nil
 		case c.readEnd == errRawEOF:
@@ -46,7 +49,11 @@ func (c *Conn) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 		case nonblock:
 			return 0, newError(CodeWouldBlock, "Resource temporarily unavailable")
 		}
-		if err := c.waitLocked(ctx, "reading"); err != nil {
+		c.readWaiting = true
+		err := c.waitLocked(ctx, "reading")
+		c.readWaiting = false
+		if err != nil {
+			c.readTimedOut = false // this Read ends anyway
 			return 0, err
 		}
 	}
@@ -104,6 +111,12 @@ func (c *Conn) readLoop(tc *tls.Conn) {
 	buf := make([]byte, readChunk)
 	for {
 		n, err := tc.Read(buf)
+		// A transport that timed out (a generic base's GSocket timeout)
+		// has not ended: a Read waiting now learns it, reading goes on.
+		timedOut := isTimeout(err)
+		if timedOut {
+			err = nil
+		}
 		var end error
 		if err != nil {
 			if end = c.readError(err); end == nil {
@@ -113,6 +126,7 @@ func (c *Conn) readLoop(tc *tls.Conn) {
 		c.mu.Lock()
 		c.pending = buf[:n]
 		c.readEnd = end
+		c.readTimedOut = c.readTimedOut || (timedOut && c.readWaiting)
 		c.changedLocked()
 		for len(c.pending) > 0 && !c.closed && !c.readShut {
 			wait := c.changed
@@ -225,4 +239,12 @@ func (r *rawConn) discardUnread() {
 			discarded += n
 		}
 	})
+}
+
+// isTimeout: err is the transport's read timing out, which crypto/tls
+// passes on without failing the connection (a net.Error that says it is
+// temporary).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() && ne.Temporary() //nolint:staticcheck // crypto/tls's own test
 }
