@@ -15,6 +15,25 @@ die (const gchar *what, GError *error)
   exit (1);
 }
 
+const gchar *
+backend_name (const gchar *label, gboolean raw)
+{
+  const gchar *type;
+
+  if (label)
+    return label;
+  if (raw)
+    return "raw";
+  type = G_OBJECT_TYPE_NAME (g_tls_backend_get_default ());
+  if (strstr (type, "DtlsGo"))
+    return "dtlsgo";
+  if (strstr (type, "Gnutls"))
+    return "gnutls";
+  if (strstr (type, "Openssl"))
+    return "openssl";
+  return type;
+}
+
 gdouble
 cpu_seconds (void)
 {

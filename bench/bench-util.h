@@ -7,6 +7,10 @@
 
 G_NORETURN void die (const gchar *what, GError *error);
 
+/* The name a run reports: label if given, "raw" without TLS, else GIO's
+ * default backend as "dtlsgo", "gnutls" or "openssl". */
+const gchar *backend_name (const gchar *label, gboolean raw);
+
 gdouble cpu_seconds (void);
 glong peak_rss_kib (void);
 glong rss_kib_of (GPid pid);
