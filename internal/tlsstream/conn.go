@@ -40,23 +40,27 @@ type Conn struct {
 	closed        bool // Close was called: every operation fails CLOSED
 	closeErr      error
 
-	// Reading: the reader goroutine reads one chunk ahead and waits until
-	// it was taken.
-	pending  []byte // plaintext not yet taken
-	readEnd  error  // why reading ended: nil (still reading), errCleanEOF, errRawEOF or an error
-	readShut bool
+	// Reading: the reader goroutine reads ahead, a chunk at a time, until
+	// readAheadLimit bytes wait to be taken, as a socket's receive buffer.
+	pending      []chunk // plaintext not yet taken, in order
+	pendingBytes int
+	readEnd      error // why reading ended: nil (still reading), errCleanEOF, errRawEOF or an error
+	readShut     bool
 
 	// Writing: a bounded queue a writer goroutine drains, as a socket's
 	// send buffer.
-	queue     [][]byte
+	queue     []chunk
+	spare     []chunk // the last batch's slice, for the next queue
 	queued    int
 	writing   bool
 	writeErr  error // sticky
 	writeShut bool
 }
 
-// readChunk is the reader's buffer: one full TLS record.
-const readChunk = 16 << 10
+// readAheadLimit bounds what the reader reads before the application took
+// it. More than one record, so that neither side waits for the other
+// after each record.
+const readAheadLimit = 64 << 10
 
 // writeQueueLimit bounds what writes queue before they block (or, not
 // blocking, fail WOULD_BLOCK).
@@ -224,7 +228,7 @@ func (c *Conn) Readiness() (in, out bool) {
 	case c.state == StateRunning:
 		return false, false
 	}
-	in = len(c.pending) > 0 || c.readEnd != nil || c.readShut
+	in = c.pendingBytes > 0 || c.readEnd != nil || c.readShut
 	out = c.queued < writeQueueLimit || c.writeErr != nil || c.writeShut
 	return in, out
 }

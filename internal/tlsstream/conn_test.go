@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-func testCertificate(t *testing.T) *tls.Certificate {
+func testCertificate(t testing.TB) *tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -36,7 +36,7 @@ func testCertificate(t *testing.T) *tls.Certificate {
 }
 
 // tcpPair is two ends of a TCP loopback connection.
-func tcpPair(t *testing.T) (client, server net.Conn) {
+func tcpPair(t testing.TB) (client, server net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +54,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 
 // pair returns a client and server over a TCP loopback connection, their
 // handshakes done; verify sees the client's view of the server's chain.
-func pair(t *testing.T, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
+func pair(t testing.TB, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
 	t.Helper()
 	clientRaw, serverRaw := tcpPair(t)
 	client, server = New(clientRaw, true), New(serverRaw, false)

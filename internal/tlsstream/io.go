@@ -26,13 +26,8 @@ func (c *Conn) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 			return 0, c.hsErr
 		case c.state != StateDone:
 			return 0, newError(CodeFailed, "The TLS handshake has not completed")
-		case len(c.pending) > 0:
-			n := copy(p, c.pending)
-			c.pending = c.pending[n:]
-			if len(c.pending) == 0 {
-				c.changedLocked() // the reader reads on
-			}
-			return n, nil
+		case c.pendingBytes > 0:
+			return c.takeLocked(p), nil
 		case c.readEnd == errCleanEOF:
 			return 0, nil
 		case c.readEnd == errRawEOF:
@@ -71,7 +66,11 @@ func (c *Conn) Write(ctx context.Context, p []byte, nonblock bool) (int, error) 
 			return 0, nil
 		case c.queued < writeQueueLimit:
 			n := min(len(p), writeQueueLimit-c.queued)
-			c.queue = append(c.queue, append([]byte(nil), p[:n]...))
+			for rest := p[:n]; len(rest) > 0; {
+				ch := copyChunk(rest[:min(len(rest), chunkSize)])
+				c.queue = append(c.queue, ch)
+				rest = rest[len(ch.data):]
+			}
 			c.queued += n
 			c.changedLocked()
 			return n, nil
@@ -82,6 +81,30 @@ func (c *Conn) Write(ctx context.Context, p []byte, nonblock bool) (int, error) 
 			return 0, err
 		}
 	}
+}
+
+// takeLocked copies what p holds of the pending plaintext into it.
+func (c *Conn) takeLocked(p []byte) int {
+	full := c.pendingBytes >= readAheadLimit
+	n := 0
+	for n < len(p) && len(c.pending) > 0 {
+		ch := &c.pending[0]
+		k := copy(p[n:], ch.data)
+		ch.data = ch.data[k:]
+		n += k
+		if len(ch.data) == 0 {
+			ch.release()
+			last := len(c.pending) - 1
+			copy(c.pending, c.pending[1:])
+			c.pending[last] = chunk{} // no stale buffer behind the end
+			c.pending = c.pending[:last]
+		}
+	}
+	c.pendingBytes -= n
+	if full && c.pendingBytes < readAheadLimit {
+		c.changedLocked() // the reader reads on
+	}
+	return n
 }
 
 // waitLocked waits for the next change, with c.mu held on entry and return.
@@ -97,12 +120,13 @@ func (c *Conn) waitLocked(ctx context.Context, doing string) error {
 	}
 }
 
-// readLoop reads ahead one chunk at a time, waiting until the application
-// took the last one, until the stream ends.
+// readLoop reads ahead a chunk at a time, waiting while readAheadLimit
+// bytes wait to be taken, until the stream ends.
 func (c *Conn) readLoop(tc *tls.Conn) {
-	buf := make([]byte, readChunk)
 	for {
-		n, err := tc.Read(buf)
+		ch := newChunk()
+		n, err := tc.Read(ch.data)
+		ch.data = ch.data[:n]
 		var end error
 		if err != nil {
 			if end = c.readError(err); end == nil {
@@ -110,10 +134,15 @@ func (c *Conn) readLoop(tc *tls.Conn) {
 			}
 		}
 		c.mu.Lock()
-		c.pending = buf[:n]
+		if n > 0 {
+			c.pending = append(c.pending, ch)
+			c.pendingBytes += n
+		} else {
+			ch.release()
+		}
 		c.readEnd = end
 		c.changedLocked()
-		for len(c.pending) > 0 && !c.closed && !c.readShut {
+		for c.pendingBytes >= readAheadLimit && !c.closed && !c.readShut {
 			wait := c.changed
 			c.mu.Unlock()
 			c.notify()
@@ -145,15 +174,16 @@ func (c *Conn) writeLoop(tc *tls.Conn) {
 			return
 		}
 		batch := c.queue
-		c.queue = nil
+		c.queue = c.spare
 		c.writing = true
 		c.mu.Unlock()
 
 		var err error
-		for _, b := range batch {
-			if _, err = tc.Write(b); err != nil {
-				break
+		for i := range batch {
+			if err == nil {
+				_, err = tc.Write(batch[i].data)
 			}
+			batch[i].release()
 		}
 
 		if err != nil {
@@ -161,9 +191,10 @@ func (c *Conn) writeLoop(tc *tls.Conn) {
 		}
 		c.mu.Lock()
 		c.writing = false
+		c.spare = batch[:0]
 		c.queued = 0
 		for _, b := range c.queue {
-			c.queued += len(b)
+			c.queued += len(b.data)
 		}
 		if err != nil {
 			c.writeErr = err
