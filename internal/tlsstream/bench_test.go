@@ -2,6 +2,9 @@ package tlsstream
 
 import (
 	"context"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"testing"
 )
 
@@ -40,5 +43,40 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	if err := <-done; err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkIdleConnection reports the Go heap an idle, handshaken pair of
+// connections keeps (after a collection), per connection: tls-bench's idle
+// mode without GIO.
+func BenchmarkIdleConnection(b *testing.B) {
+	const pairs = 200
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		conns := make([]*Conn, 0, 2*pairs)
+		for j := 0; j < pairs; j++ {
+			client, server, _ := pair(b, nil)
+			conns = append(conns, client, server)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if path := os.Getenv("TLSSTREAM_HEAPPROFILE"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		perConn := func(after, before uint64) float64 {
+			return float64(after-before) / 1024 / float64(len(conns))
+		}
+		b.ReportMetric(perConn(after.HeapInuse, before.HeapInuse), "heap-KiB/conn")
+		b.ReportMetric(perConn(after.StackInuse, before.StackInuse), "stack-KiB/conn")
+		for _, c := range conns {
+			c.Abort()
+		}
 	}
 }

@@ -2,8 +2,8 @@ package tlsstream
 
 import "sync"
 
-// chunkSize is one full TLS record's plaintext: what the reader reads at a
-// time, and the most a queued write's chunk holds.
+// chunkSize is one full TLS record's plaintext: the most the reader reads
+// at a time, and the most a queued write's chunk holds.
 const chunkSize = 16 << 10
 
 // chunk is bytes on their way through a Conn, in a buffer shared between
@@ -17,9 +17,10 @@ type chunk struct {
 
 var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
 
-// smallWrite: writes below this get a copy of their own, so that many small
-// queued writes do not hold a pooled buffer each.
-const smallWrite = 1 << 10
+// smallChunk: fewer bytes than this get a copy of their own, so that many
+// small writes queued, or small reads not yet taken, do not hold a pooled
+// buffer each. The reader waits for the peer with a buffer this size.
+const smallChunk = 1 << 10
 
 func newChunk() chunk {
 	buf := chunkPool.Get().(*[chunkSize]byte)
@@ -28,7 +29,7 @@ func newChunk() chunk {
 
 // copyChunk holds a copy of p (at most chunkSize bytes of it).
 func copyChunk(p []byte) chunk {
-	if len(p) < smallWrite {
+	if len(p) < smallChunk {
 		return chunk{data: append([]byte(nil), p...)}
 	}
 	c := newChunk()

@@ -120,42 +120,79 @@ func (c *Conn) waitLocked(ctx context.Context, doing string) error {
 	}
 }
 
-// readLoop reads ahead a chunk at a time, waiting while readAheadLimit
-// bytes wait to be taken, until the stream ends.
+// readLoop reads ahead until the stream ends, waiting while readAheadLimit
+// bytes wait to be taken. After a full record (a bulk transfer) it reads
+// the next into a chunk. Otherwise it waits for the peer with a small
+// buffer, so that an idle connection holds no chunk, and reads the rest of
+// a record that filled it, which crypto/tls holds already, into a chunk.
 func (c *Conn) readLoop(tc *tls.Conn) {
+	small := make([]byte, smallChunk)
+	bulk := false
 	for {
-		ch := newChunk()
+		var ch chunk
+		var err error
+		if bulk {
+			ch = newChunk()
+		} else {
+			var n int
+			n, err = tc.Read(small)
+			ch = copyChunk(small[:n])
+			if err != nil || n < len(small) {
+				if !c.publish(ch, err) {
+					return
+				}
+				continue
+			}
+			// Published first: should the record have ended right there,
+			// the next read waits for the peer.
+			if !c.publish(ch, nil) {
+				return
+			}
+			ch = newChunk()
+		}
+		// What fills a record: a chunk, or what a small read left of one.
+		full := chunkSize
+		if !bulk {
+			full -= smallChunk
+		}
 		n, err := tc.Read(ch.data)
 		ch.data = ch.data[:n]
-		var end error
-		if err != nil {
-			if end = c.readError(err); end == nil {
-				end = errCleanEOF
-			}
-		}
-		c.mu.Lock()
-		if n > 0 {
-			c.pending = append(c.pending, ch)
-			c.pendingBytes += n
-		} else {
-			ch.release()
-		}
-		c.readEnd = end
-		c.changedLocked()
-		for c.pendingBytes >= readAheadLimit && !c.closed && !c.readShut {
-			wait := c.changed
-			c.mu.Unlock()
-			c.notify()
-			<-wait
-			c.mu.Lock()
-		}
-		stop := err != nil || c.closed || c.readShut
-		c.mu.Unlock()
-		c.notify()
-		if stop {
+		bulk = n == full
+		if !c.publish(ch, err) {
 			return
 		}
 	}
+}
+
+// publish hands what the reader read to the application, and why reading
+// ended if it did (err); false once the reader must stop.
+func (c *Conn) publish(ch chunk, err error) bool {
+	var end error
+	if err != nil {
+		if end = c.readError(err); end == nil {
+			end = errCleanEOF
+		}
+	}
+	c.mu.Lock()
+	if len(ch.data) > 0 {
+		c.pending = append(c.pending, ch)
+		c.pendingBytes += len(ch.data)
+	} else {
+		ch.release()
+	}
+	c.readEnd = end
+	c.changedLocked()
+	for c.pendingBytes >= readAheadLimit && !c.closed && !c.readShut {
+		wait := c.changed
+		c.mu.Unlock()
+		c.notify()
+		<-wait
+		c.mu.Lock()
+	}
+	stop := err != nil || c.closed || c.readShut
+	c.mu.Unlock()
+	c.notify()
+	return !stop
 }
 
 // writeLoop writes what Write queued, in order, until writing is shut or

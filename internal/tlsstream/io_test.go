@@ -1,0 +1,90 @@
+package tlsstream
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+)
+
+// readFull reads n bytes from c with reads of at most step bytes.
+func readFull(t *testing.T, c *Conn, n, step int) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := make([]byte, 0, n)
+	buf := make([]byte, step)
+	for len(got) < n {
+		k, err := c.Read(ctx, buf[:min(step, n-len(got))], false)
+		if err != nil || k == 0 {
+			t.Fatalf("read after %d of %d bytes: %d %v", len(got), n, k, err)
+		}
+		got = append(got, buf[:k]...)
+	}
+	return got
+}
+
+func writeAll(t *testing.T, c *Conn, p []byte) {
+	t.Helper()
+	for len(p) > 0 {
+		n, err := c.Write(context.Background(), p, false)
+		if err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		p = p[n:]
+	}
+}
+
+// Writes around the reader's buffer sizes (its small buffer, a chunk, the
+// read-ahead limit, the write queue's) arrive whole and in order, read in
+// small and large pieces.
+func TestEveryWriteSizeArrivesInOrder(t *testing.T) {
+	client, server, _ := pair(t, nil)
+	sizes := []int{1, smallChunk - 1, smallChunk, smallChunk + 1, chunkSize - smallChunk,
+		chunkSize - 1, chunkSize, chunkSize + 1, readAheadLimit + 3, writeQueueLimit + 5, 7}
+	var sent []byte
+	for i, size := range sizes {
+		p := make([]byte, size)
+		for j := range p {
+			p[j] = byte(i*31 + j)
+		}
+		sent = append(sent, p...)
+	}
+	go func() {
+		for off, size := 0, 0; len(sizes) > 0; off += size {
+			size, sizes = sizes[0], sizes[1:]
+			writeAll(t, server, sent[off:off+size])
+		}
+	}()
+	var got []byte
+	for _, step := range []int{7, 64 << 10} {
+		half := len(sent) / 2
+		if step != 7 {
+			half = len(sent) - len(got)
+		}
+		got = append(got, readFull(t, client, half, step)...)
+	}
+	if !bytes.Equal(got, sent) {
+		t.Fatal("the bytes read are not the bytes written")
+	}
+}
+
+// A record that exactly fills the reader's small buffer, or a chunk, is
+// readable at once: the reader does not keep it while it waits for more.
+func TestARecordEndingAtABufferEdgeIsReadableAtOnce(t *testing.T) {
+	client, server, _ := pair(t, nil)
+	// Past crypto/tls's first, smaller records, so that later writes of a
+	// chunk go as one full record each.
+	ramp := make([]byte, 256<<10)
+	writeAll(t, server, ramp)
+	readFull(t, client, len(ramp), 64<<10)
+	// A short record first each time, after which the reader waits with its
+	// small buffer; after a full one, with a chunk.
+	for _, size := range []int{100, smallChunk, chunkSize, chunkSize, 100, smallChunk, 100, chunkSize} {
+		p := bytes.Repeat([]byte{byte(size)}, size)
+		writeAll(t, server, p)
+		if got := readFull(t, client, size, 64<<10); !bytes.Equal(got, p) {
+			t.Fatalf("a write of %d bytes arrived changed", size)
+		}
+	}
+}
