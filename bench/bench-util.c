@@ -34,6 +34,25 @@ backend_name (const gchar *label, gboolean raw)
   return type;
 }
 
+const gchar *
+parse_mode (int argc, char **argv, const GOptionEntry *entries, const gchar *modes)
+{
+  g_autofree gchar *usage = g_strdup_printf ("MODE — %s", modes);
+  g_autoptr(GOptionContext) context = g_option_context_new (usage);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, pki_entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    die ("options", error);
+  if (argc != 2)
+    {
+      g_autofree gchar *what = g_strdup_printf ("give one MODE: %s", modes);
+      die (what, NULL);
+    }
+  return argv[1];
+}
+
 gdouble
 cpu_seconds (void)
 {

@@ -468,17 +468,8 @@ run_idle (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("MODE — handshake, throughput, rtt or idle");
-  g_autoptr(GError) error = NULL;
-  const gchar *mode;
+  const gchar *mode = parse_mode (argc, argv, entries, "handshake, throughput, rtt or idle");
 
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_main_entries (context, pki_entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("options", error);
-  if (argc != 2)
-    die ("give one MODE: handshake, throughput, rtt or idle", NULL);
-  mode = argv[1];
   if (opt_size == 0)
     opt_size = g_str_equal (mode, "rtt") ? 64 : 1200;
   if (opt_size < 1 || opt_size > 8000 || opt_batch < 1 || opt_window < opt_batch)

@@ -30,7 +30,8 @@ static GOptionEntry entries[] = {
   { "size", 0, 0, G_OPTION_ARG_INT, &opt_size, "Bytes per write (default 16384)", "BYTES" },
   { "resume", 0, 0, G_OPTION_ARG_NONE, &opt_resume, "Resume each handshake from the one before", NULL },
   { "raw", 0, 0, G_OPTION_ARG_NONE, &opt_raw, "Plain TCP, no TLS", NULL },
-  { "default-server", 0, 0, G_OPTION_ARG_NONE, &opt_default_server, "Idle: servers as GIO makes them (its default database, no certificate request)", NULL },
+  { "default-server", 0, 0, G_OPTION_ARG_NONE, &opt_default_server,
+    "Idle: servers as GIO makes them (its default database, no certificate request)", NULL },
   { "label", 0, 0, G_OPTION_ARG_STRING, &opt_label, "Backend name to report", "NAME" },
   { NULL }
 };
@@ -123,7 +124,7 @@ typedef struct
 } Pair;
 
 static GThread *server_thread;
-static GAsyncQueue *accept_jobs;  /* Listener *: accept one connection; NULL: stop */
+static GAsyncQueue *accept_jobs;  /* Listener *: accept one connection; the queue itself: stop */
 static GAsyncQueue *accepted;     /* GIOStream *: the server end, handshaken */
 
 /* The server's end of each connection: accepted, handshaken, then one byte
@@ -399,10 +400,10 @@ run_throughput (void)
 
 /* Resident memory of idle, handshaken connections: N pairs are opened and
  * kept; the growth of RSS is divided by the 2N connections, half a second
- * after the last (and at its highest while they were opened: "peak"). The servers
- * are those of the handshake mode, or with --default-server as GIO makes
- * them: a server's default database is the system's, which a backend may
- * load for each connection. */
+ * after the last (and at its highest while they were opened: "peak"). The
+ * servers are those of the handshake mode, or with --default-server as GIO
+ * makes them: a server's default database is the system's, which a backend
+ * may load for each connection. */
 static void
 run_idle (void)
 {
@@ -444,8 +445,9 @@ run_idle (void)
           "\"kib_per_connection\":%.1f,\"peak_kib_per_connection\":%.1f,"
           "\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
           "\"open_s\":%.3f,\"cpu_s\":%.3f,\"peak_rss_kib\":%ld}\n",
-          opt_default_server ? "-default-server" : "", backend_name (opt_label, FALSE), 2 * n, (rss1 - rss0) / (2.0 * n),
-          (peak - rss0) / (2.0 * n), rss0, rss1, (g_get_monotonic_time () - t0) / 1e6,
+          opt_default_server ? "-default-server" : "", backend_name (opt_label, FALSE), 2 * n,
+          (rss1 - rss0) / (2.0 * n), (peak - rss0) / (2.0 * n), rss0, rss1,
+          (g_get_monotonic_time () - t0) / 1e6,
           cpu_seconds () - cpu0, peak_rss_kib ());
   for (i = 0; i < n; i++)
     pair_close (&pairs[i]);
@@ -455,17 +457,8 @@ run_idle (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("MODE — handshake, throughput or idle");
-  g_autoptr(GError) error = NULL;
-  const gchar *mode;
+  const gchar *mode = parse_mode (argc, argv, entries, "handshake, throughput or idle");
 
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_main_entries (context, pki_entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("options", error);
-  if (argc != 2)
-    die ("give one MODE: handshake, throughput or idle", NULL);
-  mode = argv[1];
   if (opt_size < 1 || opt_size > (1 << 24))
     die ("need 1 <= --size <= 16 MiB", NULL);
   if (!opt_raw && !g_tls_backend_supports_tls (g_tls_backend_get_default ()))
