@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"net"
 	"sync"
+	"syscall"
 )
 
 // State is where the connection is in its one handshake.
@@ -47,6 +48,12 @@ type Conn struct {
 	readEnd      error // why reading ended: nil (still reading), errCleanEOF, errRawEOF or an error
 	readShut     bool
 
+	// Reads over a socket (direct) take place on the caller's thread
+	// (directReading) until the reader is started.
+	direct        bool
+	directReading bool
+	readerStarted bool
+
 	// Writing: a bounded queue a writer goroutine drains, as a socket's
 	// send buffer.
 	queue     []chunk
@@ -69,7 +76,11 @@ const writeQueueLimit = 256 << 10
 // New wraps transport, which the Conn owns from now on (Close closes it).
 // Nothing is sent before the handshake.
 func New(transport net.Conn, isClient bool) *Conn {
+	// A socket honours read deadlines, which interrupt a read on the
+	// caller's thread; another transport is read by the reader only.
+	_, direct := transport.(syscall.Conn)
 	return &Conn{
+		direct:        direct,
 		raw:           &rawConn{Conn: transport},
 		isClient:      isClient,
 		changed:       make(chan struct{}),
@@ -168,7 +179,9 @@ func (c *Conn) Run(ctx context.Context, cfg Config) error {
 		c.state, c.hsErr = StateFailed, err
 	} else {
 		c.state, c.tc = StateDone, tc
-		go c.readLoop(tc)
+		if !c.direct {
+			c.startReaderLocked()
+		}
 		go c.writeLoop(tc)
 	}
 	close(c.hsDone)
@@ -228,6 +241,7 @@ func (c *Conn) Readiness() (in, out bool) {
 	case c.state == StateRunning:
 		return false, false
 	}
+	c.startReaderLocked() // someone polls: the reader reads ahead
 	in = c.pendingBytes > 0 || c.readEnd != nil || c.readShut
 	out = c.queued < writeQueueLimit || c.writeErr != nil || c.writeShut
 	return in, out
@@ -270,6 +284,9 @@ func (c *Conn) CloseWrite(ctx context.Context) error {
 // ShutdownRead stops reading: reads fail CLOSED.
 func (c *Conn) ShutdownRead() {
 	c.mu.Lock()
+	if c.directReading {
+		_ = c.raw.SetReadDeadline(aLongTimeAgo) // it returns, and finds reading shut
+	}
 	c.readShut = true
 	c.changedLocked()
 	c.mu.Unlock()

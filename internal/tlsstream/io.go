@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
+	"time"
 )
 
 // errCleanEOF marks the peer's close_notify.
@@ -15,6 +17,11 @@ var errCleanEOF = errors.New("tlsstream: close_notify")
 // Read copies what the peer sent into p: 0 at the end of the stream. With
 // nonblock it never waits (WOULD_BLOCK); otherwise until ctx ends. The
 // handshake must have been run.
+//
+// Until someone asks for readiness (Readiness, or a read that must not
+// wait), a blocking read over a socket reads on the caller's thread, as
+// GIO's own socket streams do: no reader goroutine hands it each record.
+// From then on the reader reads ahead and reads take what it read.
 func (c *Conn) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -38,11 +45,82 @@ func (c *Conn) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 		case c.readEnd != nil:
 			return 0, c.readEnd
 		case nonblock:
+			c.startReaderLocked() // readiness says when there is something
 			return 0, newError(CodeWouldBlock, "Resource temporarily unavailable")
+		case c.direct && !c.readerStarted && len(p) > 0:
+			if n, err, done := c.readDirectLocked(ctx, p); done {
+				return n, err
+			}
+			continue // the switch says what the read found: the end, a close
 		}
 		if err := c.waitLocked(ctx, "reading"); err != nil {
 			return 0, err
 		}
+	}
+}
+
+// readDirectLocked reads into p on the caller's thread, with c.mu held on
+// entry and return (released meanwhile); done is false when the read only
+// changed the state (the stream's end, a close) or was woken for nothing.
+func (c *Conn) readDirectLocked(ctx context.Context, p []byte) (n int, err error, done bool) {
+	tc := c.tc
+	c.directReading = true
+	c.mu.Unlock()
+	n, rerr := c.interruptibleRead(ctx, tc, p)
+	interrupted := errors.Is(rerr, os.ErrDeadlineExceeded)
+	var end error
+	if rerr != nil && !interrupted {
+		if end = c.readError(rerr); end == nil {
+			end = errCleanEOF
+		}
+	}
+	c.mu.Lock()
+	c.directReading = false
+	if end != nil && c.readEnd == nil {
+		c.readEnd = end
+	}
+	if c.readerStarted {
+		c.changedLocked() // the reader waited for this read to end
+	}
+	switch {
+	case n > 0:
+		return n, nil, true
+	case interrupted && ctx.Err() != nil && !c.closed && !c.readShut:
+		return 0, contextError(ctx, "reading"), true
+	}
+	return 0, nil, false
+}
+
+// interruptibleRead is tc.Read, which ctx's end interrupts through a past
+// read deadline: crypto/tls keeps what it read of a record for the next
+// read after a timeout.
+func (c *Conn) interruptibleRead(ctx context.Context, tc *tls.Conn, p []byte) (int, error) {
+	if ctx.Done() == nil {
+		return tc.Read(p)
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = c.raw.SetReadDeadline(aLongTimeAgo)
+		close(fired)
+	})
+	n, err := tc.Read(p)
+	if !stop() {
+		<-fired
+		_ = c.raw.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// aLongTimeAgo is a read deadline that has passed: a read waiting on the
+// transport returns at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// startReaderLocked starts the reader (once the handshake is done): from
+// now on it reads ahead, so that readiness can be told.
+func (c *Conn) startReaderLocked() {
+	if !c.readerStarted && c.state == StateDone {
+		c.readerStarted = true
+		go c.readLoop(c.tc)
 	}
 }
 
@@ -126,6 +204,16 @@ func (c *Conn) waitLocked(ctx context.Context, doing string) error {
 // buffer, so that an idle connection holds no chunk, and reads the rest of
 // a record that filled it, which crypto/tls holds already, into a chunk.
 func (c *Conn) readLoop(tc *tls.Conn) {
+	// A read on the caller's thread finishes first: what it reads comes
+	// before what this reads.
+	c.mu.Lock()
+	for c.directReading && !c.closed && !c.readShut {
+		wait := c.changed
+		c.mu.Unlock()
+		<-wait
+		c.mu.Lock()
+	}
+	c.mu.Unlock()
 	small := make([]byte, smallChunk)
 	bulk := false
 	for {

@@ -88,3 +88,87 @@ func TestARecordEndingAtABufferEdgeIsReadableAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A blocking read on the caller's thread that times out or is cancelled
+// reports it, and the connection reads on: what comes later arrives whole.
+func TestAnInterruptedReadLosesNothing(t *testing.T) {
+	client, server, _ := pair(t, nil)
+	buf := make([]byte, 64)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := client.Read(ctx, buf, false); code(err) != CodeTimedOut {
+		t.Fatalf("a read that timed out: %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, err := client.Read(ctx, buf, false); code(err) != CodeCancelled {
+		t.Fatalf("a cancelled read: %v", err)
+	}
+	p := bytes.Repeat([]byte("after "), 5000)
+	writeAll(t, server, p)
+	if got := readFull(t, client, len(p), 100); !bytes.Equal(got, p) {
+		t.Fatal("the bytes after the interrupted reads arrived changed")
+	}
+}
+
+// Closing the read side wakes a blocked read, which reports CLOSED.
+func TestShutdownReadWakesABlockedRead(t *testing.T) {
+	client, _, _ := pair(t, nil)
+	got := make(chan error, 1)
+	go func() {
+		_, err := client.Read(context.Background(), make([]byte, 8), false)
+		got <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	client.ShutdownRead()
+	select {
+	case err := <-got:
+		if code(err) != CodeClosed {
+			t.Fatalf("woken read: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the read was not woken")
+	}
+}
+
+// Asking for readiness while a read waits on the caller's thread starts
+// the reader, which reads only after that read: the bytes stay in order,
+// and readiness then tells when there is something to read.
+func TestReadinessDuringABlockedReadKeepsTheOrder(t *testing.T) {
+	client, server, _ := pair(t, nil)
+	first := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, 10)
+		n, err := client.Read(context.Background(), buf, false)
+		if err != nil {
+			t.Errorf("the first read: %v", err)
+		}
+		first <- buf[:n]
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if in, _ := client.Readiness(); in {
+		t.Fatal("readable before anything was sent")
+	}
+	p := []byte("0123456789abcdefghijklmnopqrstuvwxyz")
+	writeAll(t, server, p)
+	got := <-first
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if in, _ := client.Readiness(); in {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("never readable")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	rest := make([]byte, 64)
+	n, err := client.Read(context.Background(), rest, true)
+	if err != nil {
+		t.Fatalf("a non-blocking read once readable: %v", err)
+	}
+	got = append(got, rest[:n]...)
+	if !bytes.Equal(got, p) {
+		t.Fatalf("read %q, sent %q", got, p)
+	}
+}
