@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"net"
 	"sync"
-	"syscall"
 )
 
 // State is where the connection is in its one handshake.
@@ -77,11 +76,12 @@ const writeQueueLimit = 256 << 10
 // Nothing is sent before the handshake.
 func New(transport net.Conn, isClient bool) *Conn {
 	// A socket honours read deadlines, which interrupt a read on the
-	// caller's thread; another transport is read by the reader only.
-	_, direct := transport.(syscall.Conn)
+	// caller's thread, and can be written without waiting; another
+	// transport is read by the reader and written by the writer only.
+	raw := newRawConn(transport)
 	return &Conn{
-		direct:        direct,
-		raw:           &rawConn{Conn: transport},
+		direct:        raw.sc != nil,
+		raw:           raw,
 		isClient:      isClient,
 		changed:       make(chan struct{}),
 		requireNotify: true,
@@ -243,7 +243,7 @@ func (c *Conn) Readiness() (in, out bool) {
 	}
 	c.startReaderLocked() // someone polls: the reader reads ahead
 	in = c.pendingBytes > 0 || c.readEnd != nil || c.readShut
-	out = c.queued < writeQueueLimit || c.writeErr != nil || c.writeShut
+	out = c.unsentLocked() < writeQueueLimit || c.writeErr != nil || c.writeShut
 	return in, out
 }
 
@@ -259,7 +259,7 @@ func (c *Conn) CloseWrite(ctx context.Context) error {
 	already := c.writeShut
 	c.writeShut = true
 	c.changedLocked()
-	for (c.queued > 0 || c.writing) && c.writeErr == nil {
+	for (c.unsentLocked() > 0 || c.writing) && c.writeErr == nil {
 		wait := c.changed
 		c.mu.Unlock()
 		select {

@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
-	"net"
 	"os"
-	"sync/atomic"
 	"time"
 )
 
@@ -142,8 +139,10 @@ func (c *Conn) Write(ctx context.Context, p []byte, nonblock bool) (int, error) 
 			return 0, c.writeErr
 		case len(p) == 0:
 			return 0, nil
-		case c.queued < writeQueueLimit:
-			n := min(len(p), writeQueueLimit-c.queued)
+		case c.direct && !c.writing && len(c.queue) == 0 && c.unsentLocked() < writeQueueLimit:
+			return c.writeDirectLocked(p)
+		case c.unsentLocked() < writeQueueLimit:
+			n := min(len(p), writeQueueLimit-c.unsentLocked())
 			for rest := p[:n]; len(rest) > 0; {
 				ch := copyChunk(rest[:min(len(rest), chunkSize)])
 				c.queue = append(c.queue, ch)
@@ -159,6 +158,39 @@ func (c *Conn) Write(ctx context.Context, p []byte, nonblock bool) (int, error) 
 			return 0, err
 		}
 	}
+}
+
+// writeDirectLocked encrypts and sends p (as much of it as the queue's
+// limit allows) on the caller's thread, with c.mu held on entry and return
+// (released meanwhile). It never waits: what the socket does not take at
+// once waits in the transport's backlog, which the writer sends.
+func (c *Conn) writeDirectLocked(p []byte) (int, error) {
+	tc := c.tc
+	p = p[:min(len(p), writeQueueLimit-c.unsentLocked())]
+	c.writing = true
+	c.mu.Unlock()
+	c.raw.inline.Store(true)
+	n, err := tc.Write(p)
+	c.raw.inline.Store(false)
+	if err != nil {
+		err = c.writeError(err)
+	}
+	c.mu.Lock()
+	c.writing = false
+	if err != nil && c.writeErr == nil {
+		c.writeErr = err
+	}
+	c.changedLocked() // the writer sends the backlog; CloseWrite goes on
+	if n > 0 {
+		return n, nil
+	}
+	return 0, c.writeErr
+}
+
+// unsentLocked is what writes took that has not gone to the transport:
+// plaintext queued or being written, ciphertext in the backlog.
+func (c *Conn) unsentLocked() int {
+	return c.queued + c.raw.backlogLen()
 }
 
 // takeLocked copies what p holds of the pending plaintext into it.
@@ -283,20 +315,43 @@ func (c *Conn) publish(ch chunk, err error) bool {
 	return !stop
 }
 
-// writeLoop writes what Write queued, in order, until writing is shut or
-// fails.
+// writeLoop writes what Write queued, and sends the backlog that writes on
+// the callers' threads left, in order, until writing is shut or fails.
 func (c *Conn) writeLoop(tc *tls.Conn) {
 	c.mu.Lock()
 	for {
-		for len(c.queue) == 0 && !c.closed && !c.writeShut {
+		// Wait for a queue to write or a backlog to send (once a write on
+		// the caller's thread left it).
+		for len(c.queue) == 0 && (c.writing || c.raw.backlogLen() == 0) &&
+			!c.closed && c.writeErr == nil {
+			if c.writeShut && !c.writing {
+				c.mu.Unlock()
+				return // nothing left to send, and nothing will come
+			}
 			wait := c.changed
 			c.mu.Unlock()
 			<-wait
 			c.mu.Lock()
 		}
-		if len(c.queue) == 0 || c.closed || c.writeErr != nil {
+		if c.closed || c.writeErr != nil {
 			c.mu.Unlock()
 			return
+		}
+		if len(c.queue) == 0 {
+			c.mu.Unlock()
+			err := c.raw.flush()
+			if err != nil {
+				err = c.writeError(err)
+			}
+			c.mu.Lock()
+			if err != nil && c.writeErr == nil {
+				c.writeErr = err
+			}
+			c.changedLocked()
+			c.mu.Unlock()
+			c.notify()
+			c.mu.Lock()
+			continue
 		}
 		batch := c.queue
 		c.queue = c.spare
@@ -330,20 +385,3 @@ func (c *Conn) writeLoop(tc *tls.Conn) {
 		c.mu.Lock()
 	}
 }
-
-// rawConn notes whether the transport reached its end, which is how a
-// stream cut without close_notify is told from one closed with it.
-type rawConn struct {
-	net.Conn
-	eof atomic.Bool
-}
-
-func (r *rawConn) Read(p []byte) (int, error) {
-	n, err := r.Conn.Read(p)
-	if errors.Is(err, io.EOF) {
-		r.eof.Store(true)
-	}
-	return n, err
-}
-
-func (r *rawConn) sawEOF() bool { return r.eof.Load() }

@@ -172,3 +172,49 @@ func TestReadinessDuringABlockedReadKeepsTheOrder(t *testing.T) {
 		t.Fatalf("read %q, sent %q", got, p)
 	}
 }
+
+// A peer that does not read: writes fill the socket, then the backlog up
+// to the queue's limit; then a non-blocking write would block, a blocking
+// one waits until its context ends, and the connection is not writable.
+// Once the peer reads, every byte taken arrives, in order, and the close
+// that follows comes after them.
+func TestWritesToAPeerThatDoesNotReadStopCleanly(t *testing.T) {
+	client, server, _ := pair(t, nil)
+	var sent []byte
+	block := make([]byte, 16<<10)
+	for i := 0; ; i++ {
+		for j := range block {
+			block[j] = byte(i + j/7)
+		}
+		n, err := client.Write(context.Background(), block, true)
+		if code(err) == CodeWouldBlock {
+			break
+		}
+		if err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		sent = append(sent, block[:n]...)
+		if len(sent) > 256<<20 {
+			t.Fatal("writes never stopped")
+		}
+	}
+	if _, out := client.Readiness(); out {
+		t.Fatal("writable with the queue full")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := client.Write(ctx, block, false); code(err) != CodeTimedOut {
+		t.Fatalf("a blocking write to a full queue: %v", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- client.Close(context.Background()) }()
+	if got := readFull(t, server, len(sent), 64<<10); !bytes.Equal(got, sent) {
+		t.Fatal("the bytes read are not the bytes written")
+	}
+	if n, err := server.Read(context.Background(), block, false); n != 0 || err != nil {
+		t.Fatalf("after the last byte: %d %v, not the end of the stream", n, err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}
