@@ -47,18 +47,20 @@ type Conn struct {
 	readEnd      error // why reading ended: nil (still reading), errCleanEOF, errRawEOF or an error
 	readShut     bool
 
-	// Reads over a socket (direct) take place on the caller's thread
-	// (directReading) until the reader is started.
+	// Over a socket (direct), a read takes place on the caller's thread
+	// (directReading) until the reader is started, and a write with
+	// nothing queued before it too (writing), leaving what the socket did
+	// not take in the transport's backlog.
 	direct        bool
 	directReading bool
 	readerStarted bool
 
 	// Writing: a bounded queue a writer goroutine drains, as a socket's
-	// send buffer.
+	// send buffer; it also sends the transport's backlog.
 	queue     []chunk
 	spare     []chunk // the last batch's slice, for the next queue
 	queued    int
-	writing   bool
+	writing   bool  // the writer, or a write on the caller's thread, is in crypto/tls
 	writeErr  error // sticky
 	writeShut bool
 }
@@ -68,8 +70,9 @@ type Conn struct {
 // after each record.
 const readAheadLimit = 64 << 10
 
-// writeQueueLimit bounds what writes queue before they block (or, not
-// blocking, fail WOULD_BLOCK).
+// writeQueueLimit bounds what writes queue (plaintext, and ciphertext in the
+// transport's backlog) before they block (or, not blocking, fail
+// WOULD_BLOCK).
 const writeQueueLimit = 256 << 10
 
 // New wraps transport, which the Conn owns from now on (Close closes it).
