@@ -175,13 +175,20 @@ func TestAPeerThatIsNotTLSIsNotTLS(t *testing.T) {
 
 func TestCloseWakesABlockedRead(t *testing.T) {
 	client, _, _ := pair(t, nil)
+	assertWakesABlockedRead(t, client, client.Abort)
+}
+
+// assertWakesABlockedRead checks that wake, called while a read of c
+// waits, ends that read with CLOSED.
+func assertWakesABlockedRead(t *testing.T, c *Conn, wake func()) {
+	t.Helper()
 	got := make(chan error, 1)
 	go func() {
-		_, err := client.Read(context.Background(), make([]byte, 8), false)
+		_, err := c.Read(context.Background(), make([]byte, 8), false)
 		got <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
-	client.Abort()
+	wake()
 	select {
 	case err := <-got:
 		if code(err) != CodeClosed {

@@ -114,21 +114,7 @@ func TestAnInterruptedReadLosesNothing(t *testing.T) {
 // Closing the read side wakes a blocked read, which reports CLOSED.
 func TestShutdownReadWakesABlockedRead(t *testing.T) {
 	client, _, _ := pair(t, nil)
-	got := make(chan error, 1)
-	go func() {
-		_, err := client.Read(context.Background(), make([]byte, 8), false)
-		got <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	client.ShutdownRead()
-	select {
-	case err := <-got:
-		if code(err) != CodeClosed {
-			t.Fatalf("woken read: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the read was not woken")
-	}
+	assertWakesABlockedRead(t, client, client.ShutdownRead)
 }
 
 // Asking for readiness while a read waits on the caller's thread starts
