@@ -600,6 +600,15 @@ dtlsgo_connection_ensure_handshake (DtlsGoConnection *self,
                                     GError          **error)
 {
   DtlsGoConnectionPrivate *priv = PRIV (self);
+  gboolean complete;
+
+  /* A completed handshake is never run again: every later read and write
+   * goes on without asking the core (one crossing into Go less per call). */
+  g_mutex_lock (&priv->lock);
+  complete = priv->handshake_complete;
+  g_mutex_unlock (&priv->lock);
+  if (complete)
+    return TRUE;
 
   switch (dtlsgo_core_connection_handshake_state (priv->core))
     {

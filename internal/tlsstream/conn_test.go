@@ -57,7 +57,7 @@ func tcpPair(t testing.TB) (client, server net.Conn) {
 
 // pair returns a client and server over a TCP loopback connection, their
 // handshakes done; verify sees the client's view of the server's chain.
-func pair(t *testing.T, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
+func pair(t testing.TB, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
 	t.Helper()
 	clientRaw, serverRaw := tcpPair(t)
 	client, server = New(clientRaw, true), New(serverRaw, false)
@@ -183,13 +183,20 @@ func TestAPeerThatIsNotTLSIsNotTLS(t *testing.T) {
 
 func TestCloseWakesABlockedRead(t *testing.T) {
 	client, _, _ := pair(t, nil)
+	assertWakesABlockedRead(t, client, client.Abort)
+}
+
+// assertWakesABlockedRead checks that wake, called while a read of c
+// waits, ends that read with CLOSED.
+func assertWakesABlockedRead(t *testing.T, c *Conn, wake func()) {
+	t.Helper()
 	got := make(chan error, 1)
 	go func() {
-		_, err := client.Read(context.Background(), make([]byte, 8), false)
+		_, err := c.Read(context.Background(), make([]byte, 8), false)
 		got <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
-	client.Abort()
+	wake()
 	select {
 	case err := <-got:
 		if code(err) != CodeClosed {
