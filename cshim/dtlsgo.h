@@ -20,8 +20,9 @@ G_BEGIN_DECLS
  *
  * The [iface@Gio.TlsBackend] of dtlsgo, registered as the `dtlsgo`
  * extension of the `gio-tls-backend` extension point when GIO loads the
- * module. It serves DTLS only: stream TLS connections fail with
- * %G_IO_ERROR_NOT_SUPPORTED.
+ * module. It serves DTLS and stream TLS alike: the same connection types
+ * are [iface@Gio.DtlsClientConnection] and [iface@Gio.TlsClientConnection]
+ * (and the server pair), made over a datagram or a stream base.
  *
  * [func@Gio.TlsBackend.get_default] returns it while dtlsgo is GIO's TLS
  * backend (`GIO_USE_TLS=dtlsgo`, or the only module in `GIO_MODULE_DIR`).

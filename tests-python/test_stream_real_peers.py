@@ -253,11 +253,6 @@ def test_real_client_with_dtlsgo_server(pki, peer, version, kind, client_cert, a
 
 # ---- session resumption, as the peer reports it -----------------------------------
 
-# dtlsgo's stream connections do not resume yet: each connection's
-# crypto/tls configuration has its own ticket keys, and copy_session_state
-# copies nothing. Strict: the tests fail the day they pass.
-RESUMPTION_PENDING = pytest.mark.xfail(strict=True, reason="resumption lands on branch resume")
-
 
 def serve_one_line(base, cert, client):
     """A dtlsgo server connection on base: a line from the client (a
@@ -273,7 +268,6 @@ def serve_one_line(base, cert, client):
     server.close(None)
 
 
-@RESUMPTION_PENDING
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
 def test_dtlsgo_server_resumes_openssl_client(pki, tmp_path, version):
     """s_client saves its session (-sess_out), then offers it (-sess_in) to a
@@ -293,7 +287,6 @@ def test_dtlsgo_server_resumes_openssl_client(pki, tmp_path, version):
     assert reports == [("New", name), ("Reused", name)]
 
 
-@RESUMPTION_PENDING
 @pytest.mark.parametrize("version", ["1.2", "1.3"])
 def test_dtlsgo_server_resumes_gnutls_client(pki, version):
     """gnutls-cli --resume connects, takes the session (on TLS 1.3 it waits
@@ -336,7 +329,6 @@ def exchange_as_client(pki, server, port, peer, n, session_from=None):
     return client
 
 
-@RESUMPTION_PENDING
 @pytest.mark.parametrize("peer", ["openssl", "gnutls"])
 @pytest.mark.parametrize("version,how", [("1.2", "copy_session_state"), ("1.3", "copy_session_state"),
                                          ("1.3", "reconnecting")])
