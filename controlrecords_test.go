@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/record"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,11 +20,11 @@ type tappedSocket struct {
 	written [][]byte
 }
 
-func (s *tappedSocket) WriteDatagram(p []byte) error {
+func (s *tappedSocket) WriteDatagram(p []byte, to net.Addr) error {
 	s.mu.Lock()
 	s.written = append(s.written, append([]byte(nil), p...))
 	s.mu.Unlock()
-	return s.memSocket.WriteDatagram(p)
+	return s.memSocket.WriteDatagram(p, to)
 }
 
 // since returns what was written from index i on, waiting up to wait for

@@ -655,11 +655,14 @@ func (b *batchSocket) close() error {
 	return err
 }
 
-// netBatchSocket is a batchSocket as a BatchBaseSocket.
+// netBatchSocket is a batchSocket as a BaseSocket.
 type netBatchSocket struct{ b *batchSocket }
 
-func (s *netBatchSocket) ReadDatagram(p []byte) (int, error) { return s.b.readDatagram(p) }
-func (s *netBatchSocket) WriteDatagram(p []byte) error {
+func (s *netBatchSocket) ReadDatagram(p []byte) (int, net.Addr, error) {
+	n, err := s.b.readDatagram(p)
+	return n, nil, err
+}
+func (s *netBatchSocket) WriteDatagram(p []byte, _ net.Addr) error {
 	_, err := s.b.writeBatch([][]byte{p}, true)
 	return err
 }
@@ -678,7 +681,7 @@ func (s *netBatchSocket) StopPolled()                            { s.b.stopPolle
 func (s *netBatchSocket) Close() error                           { return s.b.close() }
 
 // batchSocketOf is c as a batch socket, or nil when c has no descriptor.
-func batchSocketOf(c net.Conn) BatchBaseSocket {
+func batchSocketOf(c net.Conn) BaseSocket {
 	if b := newBatchSocket(c); b != nil {
 		return &netBatchSocket{b}
 	}
@@ -687,7 +690,7 @@ func batchSocketOf(c net.Conn) BatchBaseSocket {
 
 // connectedBatchSocketOf is a batch socket over a duplicate of fd, or nil
 // when fd is not a connected datagram socket.
-func connectedBatchSocketOf(fd int) BatchBaseSocket {
+func connectedBatchSocketOf(fd int) BaseSocket {
 	if b := connectedBatchSocket(fd); b != nil {
 		return &netBatchSocket{b}
 	}
