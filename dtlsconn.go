@@ -85,6 +85,8 @@ type Conn struct {
 	peerNotified    bool // the peer's close_notify ended its direction; ours stays open
 	peerFatal       bool // the peer's fatal alert ended the connection
 	requireNotify   bool
+	draining        bool          // the record layer took over, pion's records are not all queued yet
+	lateAlerts      [][2]byte     // the peer's alerts the record layer opened while draining
 	gen             atomic.Uint64 // counts state changes (changedLocked)
 	changed         chan struct{} // closed at the next state change; nil until a waiter asks
 	onChange        func()
@@ -348,6 +350,9 @@ func (c *Conn) takeOver(st *dtls.State, sec *record.Secrets) (*record.Layer, err
 		return nil, Errorf(ErrHandshake, "DTLS handshake finished without the session's keys in sight")
 	}
 	c.layer.Store(app)
+	c.mu.Lock()
+	c.draining = true
+	c.mu.Unlock()
 	c.tr.TakeOver(recordLayer{app, c}, c.push)
 	return app, nil
 }
