@@ -93,8 +93,6 @@ type Conn struct {
 
 	onChangeMu sync.Mutex    // guards onChange and its calls
 	app        *record.Layer // dtlsgo's record layer, once it took over from pion (then retired)
-	sendBuf    []byte        // sealed records of one batch (under writeLock)
-	sendDgrams [][]byte      // the datagrams in sendBuf
 
 	lastResend atomic.Int64                 // when the last flight was last sent again (UnixNano)
 	flight     *record.LastFlight           // a server\'s last flight, set before the handshake

@@ -13,6 +13,8 @@ glong rss_kib_of (GPid pid);
 glong current_rss_kib (void);
 gdouble cpu_seconds_of (GPid pid);
 void raise_descriptor_limit (void);
+glong descriptor_limit (void);
+#define WANTED_DESCRIPTORS (1 << 17)
 
 int cmp_gint64 (gconstpointer a, gconstpointer b);
 gint64 percentile (const gint64 *sorted, guint n, gdouble p);

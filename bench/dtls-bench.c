@@ -451,18 +451,30 @@ run_rtt (void)
   pair_close (&pair);
 }
 
+/* Descriptors this process holds. */
+static guint
+open_descriptors (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  guint n = 0;
+
+  while (dir && g_dir_read_name (dir))
+    n++;
+  return n;
+}
+
 /* Resident memory of idle, handshaken connections: N pairs are opened and
  * kept; the growth of RSS is divided by the 2N connections. */
 static void
 run_idle (void)
 {
-  guint n = opt_n > 0 ? opt_n : 500, i;
+  guint n = opt_n > 0 ? opt_n : 500, i, fds0;
   g_autofree Pair *pairs = g_new0 (Pair, n);
   glong rss0, rss1;
   gdouble cpu0;
   gint64 t0;
 
-  /* Four descriptors a pair, more with a backend that duplicates them. */
+  /* Two sockets a pair, and what the backend holds per connection. */
   raise_descriptor_limit ();
   load_pki ();
   {
@@ -471,16 +483,28 @@ run_idle (void)
     pair_close (&warm);
   }
   rss0 = current_rss_kib ();
+  fds0 = open_descriptors ();
   cpu0 = cpu_seconds ();
   t0 = g_get_monotonic_time ();
   for (i = 0; i < n; i++)
-    pair_open (&pairs[i]);
+    {
+      /* Every 256 pairs: is there room for 256 more (at 8 descriptors a pair)? */
+      if (i % 256 == 0 && open_descriptors () + 256 * 8 > (guint) descriptor_limit ())
+        {
+          g_autofree gchar *what = g_strdup_printf ("%u idle pairs: the descriptor limit (%ld) runs out after %u; "
+                                                    "run as a user who may raise it", n, descriptor_limit (), i);
+          die (what, NULL);
+        }
+      pair_open (&pairs[i]);
+    }
   g_usleep (G_USEC_PER_SEC / 2); /* let the handshakes' garbage settle */
   rss1 = current_rss_kib ();
   printf ("{\"mode\":\"idle\",\"backend\":\"%s\",\"connections\":%u,"
           "\"kib_per_connection\":%.1f,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
+          "\"descriptors_per_connection\":%.2f,"
           "\"open_s\":%.3f,\"cpu_s\":%.3f,\"peak_rss_kib\":%ld}\n",
           backend_name (), 2 * n, (rss1 - rss0) / (2.0 * n), rss0, rss1,
+          (open_descriptors () - fds0) / (2.0 * n),
           (g_get_monotonic_time () - t0) / 1e6, cpu_seconds () - cpu0, peak_rss_kib ());
   for (i = 0; i < n; i++)
     pair_close (&pairs[i]);

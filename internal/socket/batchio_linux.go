@@ -48,9 +48,7 @@ type batchSocket struct {
 	wakeMu  sync.Mutex
 	wake    int // eventfd that ends an inline reader's or writer's ppoll; -1 none
 
-	wmu   sync.Mutex
-	whdrs []mmsghdr
-	wiov  []unix.Iovec
+	wmu sync.Mutex // one sendmmsg at a time
 
 	// The handshake's reads (see readPolled).
 	pollMu     sync.Mutex
@@ -132,11 +130,13 @@ func (b *batchSocket) writeBatch(ds [][]byte, reportRefused bool) (int, error) {
 	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
-	if cap(b.whdrs) < len(ds) {
-		b.whdrs = make([]mmsghdr, len(ds))
-		b.wiov = make([]unix.Iovec, len(ds))
+	ws := writeScratches.Get().(*writeScratch)
+	defer writeScratches.Put(ws)
+	if cap(ws.hdrs) < len(ds) {
+		ws.hdrs = make([]mmsghdr, len(ds))
+		ws.iov = make([]unix.Iovec, len(ds))
 	}
-	hdrs, iov := b.whdrs[:len(ds)], b.wiov[:len(ds)]
+	hdrs, iov := ws.hdrs[:len(ds)], ws.iov[:len(ds)]
 	defer clear(iov) // drop references to the caller's buffers
 	for i, d := range ds {
 		iov[i] = unix.Iovec{}
@@ -171,6 +171,15 @@ func (b *batchSocket) writeBatch(ds [][]byte, reportRefused bool) (int, error) {
 	}
 	return sent, nil
 }
+
+// writeScratch is the message headers of one sendmmsg call, pooled so that
+// a socket holds none between batches.
+type writeScratch struct {
+	hdrs []mmsghdr
+	iov  []unix.Iovec
+}
+
+var writeScratches = sync.Pool{New: func() any { return new(writeScratch) }}
 
 func (b *batchSocket) waitWritable() error {
 	wake, err := b.wakeFD()
