@@ -1,6 +1,6 @@
 package dtlsgo
 
-import "github.com/pion/dtls/v3"
+import "github.com/dtlsgo/dtlsgo/internal/record"
 
 // maxExportLength bounds one export: RFC 5705 lengths are 16-bit fields.
 const maxExportLength = 65535
@@ -27,19 +27,19 @@ func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([
 	return exportKeyingMaterial(keys, label, length)
 }
 
-// exporter returns the session's keys once the handshake completed; they
-// stay after close, so exports stay possible then.
-func (c *Conn) exporter() (*dtls.State, error) {
+// exporter returns the session once the handshake completed; it stays
+// after close, so exports stay possible then.
+func (c *Conn) exporter() (*record.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != HandshakeDone || c.keys == nil {
+	if c.state != HandshakeDone || c.session == nil {
 		return nil, Errorf(ErrChannelBindingInvalid, "Keying material is available only after a successful DTLS handshake")
 	}
-	return c.keys, nil
+	return c.session, nil
 }
 
-func exportKeyingMaterial(keys *dtls.State, label string, length int) ([]byte, error) {
-	km, err := keys.ExportKeyingMaterial(label, nil, length)
+func exportKeyingMaterial(sess *record.Session, label string, length int) ([]byte, error) {
+	km, err := sess.ExportKeyingMaterial(label, nil, length)
 	if err != nil {
 		return nil, Errorf(ErrChannelBindingGeneral, "Cannot export keying material: %v", err)
 	}

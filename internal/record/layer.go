@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
@@ -52,15 +51,16 @@ const (
 
 var ErrNoTakeover = errors.New("dtlsgo: the record layer cannot take over")
 
-// NewLayer derives the application-data keys and the connection IDs of a
-// completed handshake (st) from what sec gathered; it is ErrNoTakeover
-// when the secrets do not check out.
-func NewLayer(st *dtls.State, isClient bool, sec *Secrets) (*Layer, error) {
-	suite, keys, ids, err := sec.session(st)
+// NewLayer keys the record layer of session sess, whose handshake sec
+// watched (the peer's application-data records pion was given are never
+// accepted again); it is ErrNoTakeover when the keys do not fit.
+func NewLayer(sess *Session, isClient bool, sec *Secrets) (*Layer, error) {
+	suite := sess.Suite
+	keys, err := sess.Keys()
 	if err != nil {
 		return nil, ErrNoTakeover
 	}
-	sendCID, recvCID := ids.Server, ids.Client
+	sendCID, recvCID := sess.IDs.Server, sess.IDs.Client
 	if !isClient {
 		sendCID, recvCID = recvCID, sendCID
 	}

@@ -36,7 +36,7 @@ type Transport struct {
 	inline              func(ds [][]byte)           // readInline's use
 	appRecs             []Queued                    // opened, not yet delivered (reader only)
 	keep                func(Queued)                // appends to appRecs; set before layer
-	taps                []Tap                       // set before start; consulted until the takeover
+	taps                atomic.Pointer[[]Tap]       // set before start; dropped at the takeover
 	handshaking, sentOK atomic.Bool                 // see refused.go
 	aborted             atomic.Bool                 // dtlsgo sent a fatal alert: pion sends nothing more
 
@@ -131,13 +131,15 @@ func (t *Transport) Base() socket.BaseSocket { return t.base }
 type Tap interface{ Datagram(d []byte, sent bool) }
 
 // SetTaps plugs taps in; before start.
-func (t *Transport) SetTaps(taps ...Tap) { t.taps = taps }
+func (t *Transport) SetTaps(taps ...Tap) { t.taps.Store(&taps) }
 
 // tapped hands a handshake datagram to each tap: with none, it costs an
 // empty loop (BenchmarkTraceDisabled).
 func (t *Transport) tapped(d []byte, sent bool) {
-	for _, tap := range t.taps {
-		tap.Datagram(d, sent)
+	if taps := t.taps.Load(); taps != nil {
+		for _, tap := range *taps {
+			tap.Datagram(d, sent)
+		}
 	}
 }
 
@@ -408,6 +410,7 @@ func (t *Transport) TakeOver(layer RecordLayer, deliver func([]Queued, bool) boo
 	t.keep = func(q Queued) { t.appRecs = append(t.appRecs, q) } // one closure, not one per datagram
 	t.inline = func(ds [][]byte) { t.background(ds) }
 	t.layer.Store(&layer)
+	t.taps.Store(nil) // what they gathered is the handshake's
 	t.startBackground()
 }
 
