@@ -73,7 +73,7 @@ type Conn struct {
 	hsErr           error         // sticky once the handshake failed
 	hsDone          chan struct{} // closed when the handshake ends
 	hsCancel        context.CancelCauseFunc
-	pc              *dtls.Conn  // until pion is retired
+	pc              *dtls.Conn      // until pion is retired
 	session         *record.Session // once the handshake is done
 	info            Info
 	records         recordQueue // decrypted, waiting for receive

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-
 )
 
 // Secrets gathers, during one handshake, what dtlsgo's record layer
