@@ -261,10 +261,21 @@ func (c *Conn) Readiness() (in, out bool) {
 	return in, out
 }
 
+// Watch counts a watcher of the connection's readiness (a readiness
+// source), or ends one: while any watches, datagrams no receive takes are
+// read at once, so readiness follows them.
+func (c *Conn) Watch(on bool) { c.tr.Watch(on) }
+
 // WaitReady blocks until Readiness reports in (wantIn) or out (wantOut).
 // Not ready in time is ErrTimedOut even with poll: GLib documents it so for
 // g_datagram_based_condition_wait, and GSocket does it.
 func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error {
+	watching := false
+	defer func() {
+		if watching {
+			c.Watch(false)
+		}
+	}()
 	for {
 		in, out := c.Readiness()
 		if (wantIn && in) || (wantOut && out) {
@@ -272,6 +283,11 @@ func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error 
 		}
 		if poll {
 			return Errorf(ErrTimedOut, "The DTLS connection did not become ready in time")
+		}
+		if !watching {
+			watching = true
+			c.Watch(true)
+			continue // what the background reader read at once
 		}
 		c.mu.Lock()
 		wait := c.changedChanLocked()

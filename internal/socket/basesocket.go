@@ -43,7 +43,8 @@ type BaseSocket interface {
 	// ReadInline reads on the calling thread, handing datagrams to use,
 	// until *changed differs from since (the connection changed: a
 	// record came, a close) or w ends (see Wait); with once it never
-	// sleeps. ErrReaderBusy when the background reader is reading. It and
+	// sleeps. ErrReaderBusy when it cannot read on the caller's thread now:
+	// the caller waits for what the background reader delivers. It and
 	// the background reader serve an established connection: they ignore
 	// refusals.
 	ReadInline(w Wait, changed *atomic.Uint64, since uint64, once bool, use func(ds [][]byte)) error
@@ -55,6 +56,10 @@ type BaseSocket interface {
 	ReadPolled(use func(ds [][]byte)) error
 	SetPolledDeadline(d time.Time)
 	StopPolled()
+	// Watch counts a watcher of the connection's readiness (on), or ends
+	// one: while any watches, the background reader reads at once what no
+	// ReadInline reads.
+	Watch(on bool)
 	// Close releases this adapter's hold on the socket and wakes a blocked
 	// read. The socket it was built on stays open.
 	Close() error
@@ -82,6 +87,7 @@ func (Unbatched) WakeInline()                     {}
 func (Unbatched) ReadPolled(func([][]byte)) error { return ErrUnbatched }
 func (Unbatched) SetPolledDeadline(time.Time)     {}
 func (Unbatched) StopPolled()                     {}
+func (Unbatched) Watch(bool)                      {}
 
 // Wait bounds a read on the caller's thread without a context (a context
 // costs allocations on every call): it ends at Deadline (zero: never) or

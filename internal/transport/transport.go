@@ -430,6 +430,10 @@ func (t *Transport) ReadInline(w socket.Wait, changed *atomic.Uint64, since uint
 	return true, err
 }
 
+// Watch counts a watcher of the connection's readiness, or ends one (see
+// socket.BaseSocket.Watch).
+func (t *Transport) Watch(on bool) { t.base.Watch(on) }
+
 // WakeInline ends the sleep of an inline reader: the connection changed.
 func (t *Transport) WakeInline() { t.base.WakeInline() }
 
