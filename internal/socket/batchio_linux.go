@@ -55,8 +55,9 @@ type batchSocket struct {
 	watchers   atomic.Int32 // readiness sources and waits that watch (Watch)
 	releasedAt atomic.Int64 // when the last inline reader let go (UnixNano)
 	later      atomic.Bool  // on the poller's list of sockets to arm once quiet
-	wakeMu     sync.Mutex
-	wake       int // eventfd that ends an inline reader's or writer's ppoll; -1 none
+
+	wakeMu sync.Mutex
+	wake   int // eventfd that ends an inline reader's or writer's ppoll; -1 none
 
 	wmu sync.Mutex // one sendmmsg at a time
 
