@@ -161,7 +161,9 @@ func (b *batchSocket) writeBatch(ds [][]byte, reportRefused bool) (int, error) {
 	}
 	sent := 0
 	for sent < len(hdrs) {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&hdrs[sent])),
+		// Raw: the socket is non-blocking, so the call never sleeps, and
+		// telling the scheduler about it would cost more than the call.
+		n, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&hdrs[sent])),
 			uintptr(len(hdrs)-sent), 0, 0, 0)
 		switch e {
 		case 0:
@@ -349,7 +351,8 @@ func (b *batchSocket) recvLocked(rb *readBatch, use func(ds [][]byte)) (int, err
 // skipped.
 func recvmmsg(fd int, rb *readBatch, reportRefused bool) (int, error) {
 	for {
-		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
+		// Raw: MSG_DONTWAIT, so the call never sleeps (see writeBatch).
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
 			readBatchLen, unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
