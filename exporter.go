@@ -18,7 +18,7 @@ func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([
 		return nil, Errorf(ErrNotSupported, "Keying material export with a context is not supported "+
 			"(pion/dtls implements only an empty context)")
 	}
-	if isReservedLabel(label) {
+	if record.ReservedLabel(label) {
 		return nil, Errorf(ErrInvalidArgument, "The label %q is reserved by TLS and cannot be exported", label)
 	}
 	if length <= 0 || length > maxExportLength {
@@ -44,14 +44,4 @@ func exportKeyingMaterial(sess *record.Session, label string, length int) ([]byt
 		return nil, Errorf(ErrChannelBindingGeneral, "Cannot export keying material: %v", err)
 	}
 	return km, nil
-}
-
-// isReservedLabel: RFC 5705 §4 forbids the PRF labels TLS itself uses.
-func isReservedLabel(label string) bool {
-	switch label {
-	case "client finished", "server finished", "master secret", "key expansion",
-		"extended master secret":
-		return true
-	}
-	return false
 }

@@ -451,16 +451,19 @@ run_rtt (void)
   pair_close (&pair);
 }
 
-/* Descriptors this process holds. */
-static guint
-open_descriptors (void)
+static void
+warm_pair (gpointer data)
 {
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
+  Pair warm;
 
-  while (dir && g_dir_read_name (dir))
-    n++;
-  return n;
+  pair_open (&warm);
+  pair_close (&warm);
+}
+
+static void
+open_kept_pair (guint i, gpointer data)
+{
+  pair_open (&((Pair *) data)[i]);
 }
 
 /* Resident memory of idle, handshaken connections: N pairs are opened and
@@ -468,44 +471,13 @@ open_descriptors (void)
 static void
 run_idle (void)
 {
-  guint n = opt_n > 0 ? opt_n : 500, i, fds0;
+  guint n = opt_n > 0 ? opt_n : 500, i;
   g_autofree Pair *pairs = g_new0 (Pair, n);
-  glong rss0, rss1;
-  gdouble cpu0;
-  gint64 t0;
+  IdleCost cost;
 
-  /* Two sockets a pair, and what the backend holds per connection. */
-  raise_descriptor_limit ();
   load_pki ();
-  {
-    Pair warm;
-    pair_open (&warm);
-    pair_close (&warm);
-  }
-  rss0 = current_rss_kib ();
-  fds0 = open_descriptors ();
-  cpu0 = cpu_seconds ();
-  t0 = g_get_monotonic_time ();
-  for (i = 0; i < n; i++)
-    {
-      /* Every 256 pairs: is there room for 256 more (at 8 descriptors a pair)? */
-      if (i % 256 == 0 && open_descriptors () + 256 * 8 > (guint) descriptor_limit ())
-        {
-          g_autofree gchar *what = g_strdup_printf ("%u idle pairs: the descriptor limit (%ld) runs out after %u; "
-                                                    "run as a user who may raise it", n, descriptor_limit (), i);
-          die (what, NULL);
-        }
-      pair_open (&pairs[i]);
-    }
-  g_usleep (G_USEC_PER_SEC / 2); /* let the handshakes' garbage settle */
-  rss1 = current_rss_kib ();
-  printf ("{\"mode\":\"idle\",\"backend\":\"%s\",\"connections\":%u,"
-          "\"kib_per_connection\":%.1f,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
-          "\"descriptors_per_connection\":%.2f,"
-          "\"open_s\":%.3f,\"cpu_s\":%.3f,\"peak_rss_kib\":%ld}\n",
-          backend_name (), 2 * n, (rss1 - rss0) / (2.0 * n), rss0, rss1,
-          (open_descriptors () - fds0) / (2.0 * n),
-          (g_get_monotonic_time () - t0) / 1e6, cpu_seconds () - cpu0, peak_rss_kib ());
+  measure_idle (n, warm_pair, open_kept_pair, pairs, &cost);
+  print_idle ("idle", backend_name (), 2 * n, &cost);
   for (i = 0; i < n; i++)
     pair_close (&pairs[i]);
 }

@@ -15,7 +15,6 @@
 
 #include "dtlsgo.h"
 
-#include <stdio.h>
 
 static gint opt_n = 10000;
 
@@ -29,18 +28,6 @@ typedef struct
   GSocket *socket;
   GDtlsConnection *client, *server;
 } Pair;
-
-/* Descriptors this process holds. */
-static guint
-open_descriptors (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  guint n = 0;
-
-  while (dir && g_dir_read_name (dir))
-    n++;
-  return n;
-}
 
 typedef struct
 {
@@ -107,6 +94,32 @@ pair_close (Pair *pair)
   g_clear_object (&pair->socket);
 }
 
+/* The listener the pairs' servers come from, and the pairs kept. */
+typedef struct
+{
+  DtlsGoListener *listener;
+  GSocketAddress *server_address;
+  Pair *pairs;
+} Run;
+
+static void
+warm_pair (gpointer data)
+{
+  Run *run = data;
+  Pair warm;
+
+  pair_open (&warm, run->listener, run->server_address);
+  pair_close (&warm);
+}
+
+static void
+open_kept_pair (guint i, gpointer data)
+{
+  Run *run = data;
+
+  pair_open (&run->pairs[i], run->listener, run->server_address);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -117,10 +130,9 @@ main (int argc, char **argv)
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(DtlsGoListener) listener = NULL;
   g_autofree Pair *pairs = NULL;
-  guint n, i, fds0;
-  glong rss0, rss1;
-  gdouble cpu0;
-  gint64 t0;
+  IdleCost cost;
+  Run run;
+  guint n, i;
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_add_main_entries (context, pki_entries, NULL);
@@ -130,7 +142,6 @@ main (int argc, char **argv)
     die ("give -n N >= 2", NULL);
   n = opt_n / 2;
   pairs = g_new0 (Pair, n);
-  raise_descriptor_limit ();
   load_pki ();
 
   socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, &error);
@@ -142,34 +153,9 @@ main (int argc, char **argv)
     die ("DtlsGo.Listener", error);
   g_object_set (listener, "max-connections", n + 1, NULL);
 
-  /* One untimed pair loads what a process loads once. */
-  {
-    Pair warm;
-    pair_open (&warm, listener, server_address);
-    pair_close (&warm);
-  }
-  rss0 = current_rss_kib ();
-  fds0 = open_descriptors ();
-  cpu0 = cpu_seconds ();
-  t0 = g_get_monotonic_time ();
-  for (i = 0; i < n; i++)
-    {
-      /* Every 256 pairs: is there room for 256 more (at 8 descriptors a pair)? */
-      if (i % 256 == 0 && open_descriptors () + 256 * 8 > (guint) descriptor_limit ())
-        {
-          g_autofree gchar *what = g_strdup_printf ("%u idle connections: the descriptor limit (%ld) runs out after %u; "
-                                                    "run as a user who may raise it", 2 * n, descriptor_limit (), 2 * i);
-          die (what, NULL);
-        }
-      pair_open (&pairs[i], listener, server_address);
-    }
-  g_usleep (G_USEC_PER_SEC / 2); /* let the handshakes' garbage settle */
-  rss1 = current_rss_kib ();
-  printf ("{\"mode\":\"idle-listener\",\"backend\":\"dtlsgo\",\"connections\":%u,"
-          "\"kib_per_connection\":%.1f,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
-          "\"descriptors_per_connection\":%.2f,\"open_s\":%.3f,\"cpu_s\":%.3f,\"peak_rss_kib\":%ld}\n",
-          2 * n, (rss1 - rss0) / (2.0 * n), rss0, rss1, (open_descriptors () - fds0) / (2.0 * n),
-          (g_get_monotonic_time () - t0) / 1e6, cpu_seconds () - cpu0, peak_rss_kib ());
+  run = (Run) { listener, server_address, pairs };
+  measure_idle (n, warm_pair, open_kept_pair, &run, &cost);
+  print_idle ("idle-listener", "dtlsgo", 2 * n, &cost);
   for (i = 0; i < n; i++)
     pair_close (&pairs[i]);
   dtls_go_listener_close (listener);

@@ -40,7 +40,7 @@ func (s *Session) ExportKeyingMaterial(label string, context []byte, length int)
 	switch {
 	case len(context) != 0:
 		return nil, errContextUnsupported
-	case reservedLabel(label):
+	case ReservedLabel(label):
 		return nil, errReservedLabel
 	}
 	seed := make([]byte, 0, len(label)+64)
@@ -48,8 +48,9 @@ func (s *Session) ExportKeyingMaterial(label string, context []byte, length int)
 	return prf.PHash(s.master[:], seed, length, s.Suite.prfHash)
 }
 
-// reservedLabel: RFC 5705 §4 forbids the PRF labels TLS itself uses.
-func reservedLabel(label string) bool {
+// ReservedLabel reports the PRF labels TLS itself uses, which RFC 5705 §4
+// forbids exporting under.
+func ReservedLabel(label string) bool {
 	switch label {
 	case "client finished", "server finished", "master secret", "key expansion",
 		"extended master secret":
