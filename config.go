@@ -1,6 +1,8 @@
 package dtlsgo
 
 import (
+	"crypto/tls"
+
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"io"
 	"os"
@@ -72,9 +74,19 @@ type Config struct {
 	PSKIdentityHint string
 	// ConnectionIDLength asks for RFC 9146 connection IDs (see cid.go).
 	ConnectionIDLength int
+	// SessionKey, on a stream client, names its server in the process's
+	// session cache (GLib's key: address, identity, our certificate, the
+	// database); "" keeps the connection out of that cache.
+	SessionKey string
 	// KeyLogFile, when not empty, receives the session's secrets in NSS key
 	// log format (what SSLKEYLOGFILE names).
 	KeyLogFile string
+
+	// echConfigList (a client's) and echKeys (a server's): Encrypted
+	// Client Hello on stream TLS, set through SetECHConfigList and
+	// SetECHKeys (ech.go); DTLS has no ECH and ignores them.
+	echConfigList []byte
+	echKeys       []tls.EncryptedClientHelloKey
 
 	keyCapture   io.Writer // the handshake's own key log reader (record.Secrets)
 	connectionID []byte    // the ID to ask for (a listener routes by it), else random

@@ -581,6 +581,7 @@ type Info struct {
 	AcceptableCAs      [][]byte // client: the DER names the server asked for
 	ExtendedMaster     bool     // the extended master secret (RFC 7627) is in use
 	SRTPProfile        string   // DTLS-SRTP, "" when none was selected
+	Resumed            bool     // the handshake resumed an earlier session (stream TLS)
 	bindings           *channelBindings
 }
 

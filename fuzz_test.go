@@ -7,7 +7,7 @@ package dtlsgo
 // datagrams) and the f.Add calls. scripts/fuzz runs the targets of every
 // package for a bounded time; the README says how to run them longer. The
 // record format's targets are in internal/record, the trust store's in
-// internal/trust.
+// internal/trust, the stream TLS engine's in internal/tlsstream.
 
 import (
 	"bytes"

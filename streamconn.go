@@ -102,6 +102,9 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 			return err
 		},
 		HandshakeTimeout: cfg.handshakeTimeout(),
+		SessionKey:       cfg.SessionKey,
+		ECHConfigList:    cfg.echConfigList, // ech.go
+		ECHKeys:          cfg.echKeys,
 	}
 	if s.isClient {
 		sc.ClientCertificate = func(ctx context.Context, cas [][]byte) (*tls.Certificate, error) {
@@ -115,6 +118,10 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 			s.mu.Lock()
 			s.serverLeaf = cfg.Certificate.DER()
 			s.mu.Unlock()
+			// A session resumes only with the certificate that
+			// authenticated it (the leaf the client verified, and the
+			// tls-server-end-point binding both sides compute).
+			sc.SessionContext = cfg.Certificate.DER()
 		}
 		sc.ClientAuth = tlsstream.ClientAuth(cfg.AuthenticationMode)
 		if cfg.ClientCAs != nil {
@@ -143,6 +150,7 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 		CipherSuite:        tls.CipherSuiteName(cs.CipherSuite),
 		NegotiatedProtocol: cs.NegotiatedProtocol,
 		AcceptableCAs:      facts.acceptableCAs,
+		Resumed:            cs.DidResume,
 	}
 	for _, c := range cs.PeerCertificates {
 		info.PeerCertificates = append(info.PeerCertificates, c.Raw)
@@ -155,6 +163,10 @@ func (s *StreamConn) RunHandshake(ctx context.Context, cfg Config, hooks Handsha
 	s.mu.Unlock()
 	return nil
 }
+
+// CopySessionState makes this client offer src's session in its handshake
+// (GLib's copy_session_state); nothing happens unless both are clients.
+func (s *StreamConn) CopySessionState(src *StreamConn) { s.tc.CopySessionState(src.tc) }
 
 // handshakeError prefers the interaction's error to the peer's complaint
 // that we sent no certificate, as the DTLS side does.
@@ -217,7 +229,10 @@ func (s *StreamConn) ChannelBinding(kind ChannelBindingType) ([]byte, error) {
 		}
 		return append([]byte(nil), cs.TLSUnique...), nil
 	case ChannelBindingTLSExporter:
-		b, err := cs.ExportKeyingMaterial(exporterLabel, nil, exporterLength)
+		// RFC 9266 names a zero-length context, not RFC 5705's absent one:
+		// on TLS 1.2 the two differ (the seed carries the context's
+		// length), and GnuTLS, so glib-networking, computes the former.
+		b, err := cs.ExportKeyingMaterial(exporterLabel, []byte{}, exporterLength)
 		if err != nil {
 			// TLS 1.2 without the extended master secret (RFC 9266 section 3).
 			return nil, Errorf(ErrChannelBindingNotAvail, "tls-exporter channel binding is not available: %v", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
+	"github.com/dtlsgo/dtlsgo/internal/testpki"
 )
 
 // streamPair is a handshaken client and server StreamConn over TCP
@@ -69,6 +70,60 @@ func TestStreamConnInfoAndChannelBindings(t *testing.T) {
 	}
 	if _, err := client.ChannelBinding(ChannelBindingTLSUnique); !errors.Is(err, ErrChannelBindingNotAvail) {
 		t.Fatalf("tls-unique on TLS 1.3: %v", err)
+	}
+}
+
+// RFC 9266's tls-exporter has a zero-length context, which on TLS 1.2 is
+// not RFC 5705's absent one: the seed carries the context's length.
+// GnuTLS (so glib-networking) computes the former.
+func TestStreamExporterHasTheZeroLengthContextOnTLS12(t *testing.T) {
+	c := testpki.SelfSigned(t)
+	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{
+		MaxVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{{Certificate: [][]byte{c.DER()}, PrivateKey: c.Key}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	states := make(chan tls.ConnectionState, 1)
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			close(states)
+			return
+		}
+		defer conn.Close()
+		tc := conn.(*tls.Conn)
+		if tc.Handshake() != nil {
+			close(states)
+			return
+		}
+		states <- tc.ConnectionState()
+		io.Copy(io.Discard, tc)
+	}()
+	raw, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := NewStreamConn(raw, true)
+	defer client.Abort()
+	client.BeginHandshake()
+	if err := client.RunHandshake(context.Background(), Config{IsClient: true, ServerName: "localhost"}, &acceptAll{}); err != nil {
+		t.Fatalf("handshake: %v", err)
+	}
+	peer, ok := <-states
+	if !ok {
+		t.Fatal("the server's handshake failed")
+	}
+	ours, err := client.ChannelBinding(ChannelBindingTLSExporter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeroLength, _ := peer.ExportKeyingMaterial(exporterLabel, []byte{}, exporterLength)
+	absent, _ := peer.ExportKeyingMaterial(exporterLabel, nil, exporterLength)
+	if string(ours) != string(zeroLength) || string(ours) == string(absent) {
+		t.Fatalf("tls-exporter %x: want %x (zero-length context), not %x (none)", ours, zeroLength, absent)
 	}
 }
 

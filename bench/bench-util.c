@@ -15,6 +15,44 @@ die (const gchar *what, GError *error)
   exit (1);
 }
 
+const gchar *
+backend_name (const gchar *label, gboolean raw)
+{
+  const gchar *type;
+
+  if (label)
+    return label;
+  if (raw)
+    return "raw";
+  type = G_OBJECT_TYPE_NAME (g_tls_backend_get_default ());
+  if (strstr (type, "DtlsGo"))
+    return "dtlsgo";
+  if (strstr (type, "Gnutls"))
+    return "gnutls";
+  if (strstr (type, "Openssl"))
+    return "openssl";
+  return type;
+}
+
+const gchar *
+parse_mode (int argc, char **argv, const GOptionEntry *entries, const gchar *modes)
+{
+  g_autofree gchar *usage = g_strdup_printf ("MODE — %s", modes);
+  g_autoptr(GOptionContext) context = g_option_context_new (usage);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, pki_entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    die ("options", error);
+  if (argc != 2)
+    {
+      g_autofree gchar *what = g_strdup_printf ("give one MODE: %s", modes);
+      die (what, NULL);
+    }
+  return argv[1];
+}
+
 gdouble
 cpu_seconds (void)
 {

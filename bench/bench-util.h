@@ -7,6 +7,14 @@
 
 G_NORETURN void die (const gchar *what, GError *error);
 
+/* The name a run reports: label if given, "raw" without TLS, else GIO's
+ * default backend as "dtlsgo", "gnutls" or "openssl". */
+const gchar *backend_name (const gchar *label, gboolean raw);
+
+/* Parses the command line of a program taking entries, the PKI's and one
+ * MODE among modes ("a, b or c"), which it returns. */
+const gchar *parse_mode (int argc, char **argv, const GOptionEntry *entries, const gchar *modes);
+
 gdouble cpu_seconds (void);
 glong peak_rss_kib (void);
 glong rss_kib_of (GPid pid);

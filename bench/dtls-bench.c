@@ -33,27 +33,6 @@ static GOptionEntry entries[] = {
   { NULL }
 };
 
-/* ---- Reporting ------------------------------------------------------------ */
-
-static const gchar *
-backend_name (void)
-{
-  const gchar *type;
-
-  if (opt_label)
-    return opt_label;
-  if (opt_raw)
-    return "raw";
-  type = G_OBJECT_TYPE_NAME (g_tls_backend_get_default ());
-  if (strstr (type, "DtlsGo"))
-    return "dtlsgo";
-  if (strstr (type, "Gnutls"))
-    return "gnutls";
-  if (strstr (type, "Openssl"))
-    return "openssl";
-  return type;
-}
-
 /* ---- Sockets and connections ---------------------------------------------- */
 
 static GSocket *
@@ -209,7 +188,7 @@ run_handshake (void)
   printf ("{\"mode\":\"handshake\",\"backend\":\"%s\",\"count\":%u,"
           "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"cpu_ms_per_handshake\":%.3f,"
           "\"total_s\":%.3f,\"peak_rss_kib\":%ld}\n",
-          backend_name (), n, percentile (wall, n, 50) / 1e3, percentile (wall, n, 99) / 1e3,
+          backend_name (opt_label, opt_raw), n, percentile (wall, n, 50) / 1e3, percentile (wall, n, 99) / 1e3,
           cpu * 1e3 / n, (g_get_monotonic_time () - total0) / 1e6, peak_rss_kib ());
 }
 
@@ -363,7 +342,7 @@ run_throughput (void)
           ",\"received\":%" G_GUINT64_FORMAT ",\"loss\":%" G_GUINT64_FORMAT
           ",\"window\":%u,\"batch\":%u,\"seconds\":%.3f,\"mb_per_s\":%.1f,\"datagrams_per_s\":%.0f,"
           "\"cpu_s_per_mb\":%.5f,\"peak_rss_kib\":%ld}\n",
-          backend_name (), opt_size, sent, flow.received, total - flow.received,
+          backend_name (opt_label, opt_raw), opt_size, sent, flow.received, total - flow.received,
           window, batch, secs, mb / secs, flow.received / secs, cpu / mb, peak_rss_kib ());
   pair_close (&pair);
 }
@@ -446,7 +425,7 @@ run_rtt (void)
   printf ("{\"mode\":\"rtt\",\"backend\":\"%s\",\"size\":%d,\"rounds\":%u,"
           "\"p50_us\":%" G_GINT64_FORMAT ",\"p99_us\":%" G_GINT64_FORMAT
           ",\"cpu_us_per_round\":%.2f,\"peak_rss_kib\":%ld}\n",
-          backend_name (), opt_size, rounds, percentile (rtt, rounds, 50),
+          backend_name (opt_label, opt_raw), opt_size, rounds, percentile (rtt, rounds, 50),
           percentile (rtt, rounds, 99), cpu * 1e6 / rounds, peak_rss_kib ());
   pair_close (&pair);
 }
@@ -477,7 +456,7 @@ run_idle (void)
 
   load_pki ();
   measure_idle (n, warm_pair, open_kept_pair, pairs, &cost);
-  print_idle ("idle", backend_name (), 2 * n, &cost);
+  print_idle ("idle", backend_name (opt_label, opt_raw), 2 * n, &cost);
   for (i = 0; i < n; i++)
     pair_close (&pairs[i]);
 }
@@ -485,17 +464,8 @@ run_idle (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("MODE — handshake, throughput, rtt or idle");
-  g_autoptr(GError) error = NULL;
-  const gchar *mode;
+  const gchar *mode = parse_mode (argc, argv, entries, "handshake, throughput, rtt or idle");
 
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_main_entries (context, pki_entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    die ("options", error);
-  if (argc != 2)
-    die ("give one MODE: handshake, throughput, rtt or idle", NULL);
-  mode = argv[1];
   if (opt_size == 0)
     opt_size = g_str_equal (mode, "rtt") ? 64 : 1200;
   if (opt_size < 1 || opt_size > 8000 || opt_batch < 1 || opt_window < opt_batch)

@@ -4,6 +4,7 @@
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-client-connection.h"
+#include "dtlsgo-certificate.h"
 #include "dtlsgo-copies.h"
 
 enum
@@ -15,6 +16,7 @@ enum
   PROP_ACCEPTED_CAS,
   PROP_PSK_IDENTITY,
   PROP_PSK,
+  PROP_ECH_CONFIG_LIST,
   N_PROPS
 };
 
@@ -31,6 +33,7 @@ struct _DtlsGoClientConnection
   gchar *server_name;  /* SNI of the running handshake */
   gchar *psk_identity;
   GBytes *psk;
+  GBytes *ech_config_list;
 };
 
 static void dtls_go_client_connection_dtls_iface_init (GDtlsClientConnectionInterface *iface);
@@ -97,6 +100,9 @@ dtls_go_client_connection_get_property (GObject    *object,
     case PROP_PSK:
       g_value_set_boxed (value, self->psk);
       break;
+    case PROP_ECH_CONFIG_LIST:
+      g_value_set_boxed (value, self->ech_config_list);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -131,6 +137,10 @@ dtls_go_client_connection_set_property (GObject      *object,
       g_clear_pointer (&self->psk, g_bytes_unref);
       self->psk = g_value_dup_boxed (value);
       break;
+    case PROP_ECH_CONFIG_LIST:
+      g_clear_pointer (&self->ech_config_list, g_bytes_unref);
+      self->ech_config_list = g_value_dup_boxed (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -147,6 +157,7 @@ dtls_go_client_connection_finalize (GObject *object)
   g_free (self->server_name);
   g_free (self->psk_identity);
   g_clear_pointer (&self->psk, g_bytes_unref);
+  g_clear_pointer (&self->ech_config_list, g_bytes_unref);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (dtls_go_client_connection_parent_class)->finalize (object);
@@ -171,22 +182,81 @@ sni_name (GSocketConnectable *identity)
   return g_strndup (host, len);
 }
 
+/* What tells apart the trust a database gives: a file database's anchors
+ * file (two databases of one file trust alike), else the object. */
+static gchar *
+database_key (GTlsDatabase *database)
+{
+  g_autofree gchar *anchors = NULL;
+
+  if (database == NULL)
+    return g_strdup ("none");
+  if (G_IS_TLS_FILE_DATABASE (database))
+    g_object_get (database, "anchors", &anchors, NULL);
+  if (anchors)
+    return g_strconcat ("file:", anchors, NULL);
+  return g_strdup_printf ("%s@%p", G_OBJECT_TYPE_NAME (database), (gpointer) database);
+}
+
+/* The server's key in the process's session cache, as glib-networking
+ * makes it: the peer's address and port, the identity it is checked
+ * against and our certificate, plus the database, so that no session is
+ * offered where its certificate would be judged by other rules. NULL (no
+ * automatic resumption) unless the base is a socket connection to an
+ * Internet address, as in glib-networking. */
+static gchar *
+session_key (DtlsGoClientConnection *self, GSocketConnectable *identity)
+{
+  GIOStream *base = dtlsgo_connection_get_base_io_stream (DTLS_GO_CONNECTION (self));
+  g_autoptr(GSocketAddress) remote = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GByteArray) der = NULL;
+  g_autofree gchar *address = NULL;
+  g_autofree gchar *host = NULL;
+  g_autofree gchar *cert_hash = NULL;
+  g_autofree gchar *db = NULL;
+
+  if (!G_IS_SOCKET_CONNECTION (base))
+    return NULL;
+  remote = g_socket_connection_get_remote_address (G_SOCKET_CONNECTION (base), NULL);
+  if (!G_IS_INET_SOCKET_ADDRESS (remote))
+    return NULL;
+  address = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+  host = dtlsgo_identity_from_connectable (identity);
+  g_object_get (self, "certificate", &certificate, "database", &database, NULL);
+  if (certificate)
+    g_object_get (certificate, "certificate", &der, NULL);
+  if (der)
+    cert_hash = g_compute_checksum_for_data (G_CHECKSUM_SHA256, der->data, der->len);
+  db = database_key (database);
+  return g_strdup_printf ("%s/%s%s/%u/%s/%s", address, identity ? "=" : "-", host ? host : "",
+                          g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote)),
+                          cert_hash ? cert_hash : "", db);
+}
+
 static void
 dtls_go_client_connection_prepare_handshake (DtlsGoConnection      *conn,
                                              DtlsGoHandshakeParams *params)
 {
   DtlsGoClientConnection *self = DTLS_GO_CLIENT_CONNECTION (conn);
+  g_autoptr(GSocketConnectable) identity = NULL;
 
   g_mutex_lock (&self->lock);
+  identity = self->server_identity ? g_object_ref (self->server_identity) : NULL;
   g_free (self->server_name);
-  self->server_name = self->server_identity ? sni_name (self->server_identity) : NULL;
+  self->server_name = identity ? sni_name (identity) : NULL;
   params->server_name = self->server_name;
   if (self->psk)
     {
       params->psk = g_bytes_ref (self->psk);
       params->psk_identity = g_strdup (self->psk_identity);
     }
+  if (self->ech_config_list)
+    params->ech_config_list = g_bytes_ref (self->ech_config_list);
   g_mutex_unlock (&self->lock);
+  /* Out of the lock: it reads the connection's properties. */
+  params->session_key = session_key (self, identity);
 }
 
 static GSocketConnectable *
@@ -301,8 +371,33 @@ dtls_go_client_connection_class_init (DtlsGoClientConnectionClass *klass)
     g_param_spec_boxed ("psk", NULL, NULL, G_TYPE_BYTES,
                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * DtlsGoClientConnection:ech-config-list:
+   *
+   * Encrypted Client Hello (RFC 9849) for stream TLS: an ECHConfigList,
+   * the bytes a server publishes in the `ech` parameter of its DNS HTTPS
+   * record (base64 there), or that
+   * dtls_go_generate_ech_keys() gives. %NULL (the default) leaves ECH out.
+   * With a list the client speaks TLS 1.3 only and encrypts its real
+   * ClientHello, [property@Gio.TlsClientConnection:server-identity]'s
+   * name included, to one of the list's configs; the unencrypted outer
+   * ClientHello names only the config's public name. The server's
+   * certificate is verified against server-identity as without ECH.
+   *
+   * A server that does not decrypt it (no ECH, or other keys) makes the
+   * handshake fail with %G_TLS_ERROR_HANDSHAKE ("The server rejected
+   * Encrypted Client Hello: …") before any application data; dtlsgo
+   * neither retries nor falls back to plain TLS. A list holding no config
+   * dtlsgo can use fails the handshake's start with
+   * %G_IO_ERROR_INVALID_ARGUMENT. DTLS connections ignore it.
+   */
+  obj_props[PROP_ECH_CONFIG_LIST] =
+    g_param_spec_boxed ("ech-config-list", NULL, NULL, G_TYPE_BYTES,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_property (gobject_class, PROP_PSK_IDENTITY, obj_props[PROP_PSK_IDENTITY]);
   g_object_class_install_property (gobject_class, PROP_PSK, obj_props[PROP_PSK]);
+  g_object_class_install_property (gobject_class, PROP_ECH_CONFIG_LIST, obj_props[PROP_ECH_CONFIG_LIST]);
 }
 
 /**
@@ -367,11 +462,22 @@ dtls_go_client_connection_set_psk (DtlsGoClientConnection *self,
   g_object_set (self, "psk-identity", identity, "psk", key, NULL);
 }
 
+/* The next handshake offers source's session (an unused ticket of its
+ * server, else the one source used last). Unlike glib-networking, a
+ * source without a session, another backend's or a DTLS one, is not a
+ * programming error: nothing is copied. */
 static void
 dtls_go_client_connection_copy_session_state (GTlsClientConnection *conn,
                                               GTlsClientConnection *source)
 {
-  /* Session resumption is not offered; nothing to copy. */
+  DtlsGoHandle core = dtlsgo_connection_get_core (DTLS_GO_CONNECTION (conn));
+  DtlsGoHandle source_core;
+
+  if (!DTLS_GO_IS_CLIENT_CONNECTION (source))
+    return;
+  source_core = dtlsgo_connection_get_core (DTLS_GO_CONNECTION (source));
+  if (core != 0 && source_core != 0)
+    dtlsgo_core_stream_copy_session_state (core, source_core);
 }
 
 static void

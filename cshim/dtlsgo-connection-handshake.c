@@ -274,6 +274,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_autofree gchar *ciphersuite_name = dtlsgo_core_connection_ciphersuite (priv->core);
       g_autofree gchar *srtp_profile = dtlsgo_core_connection_srtp_profile (priv->core);
       GTlsProtocolVersion protocol_version = dtlsgo_core_connection_protocol_version (priv->core);
+      gboolean session_resumed = dtlsgo_core_connection_session_resumed (priv->core);
 
       g_mutex_lock (&priv->lock);
       if (!priv->handshake_complete)
@@ -284,6 +285,7 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
           priv->ciphersuite_name = g_steal_pointer (&ciphersuite_name);
           priv->srtp_profile = g_steal_pointer (&srtp_profile);
           priv->protocol_version = protocol_version;
+          priv->session_resumed = session_resumed;
         }
       g_mutex_unlock (&priv->lock);
     }
@@ -295,6 +297,9 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_object_notify (G_OBJECT (self), "protocol-version");
       g_object_notify (G_OBJECT (self), "ciphersuite-name");
       g_object_notify (G_OBJECT (self), "srtp-profile");
+      g_object_notify (G_OBJECT (self), "session-resumed");
+      g_object_notify (G_OBJECT (self), "key-exchange-group");
+      g_object_notify (G_OBJECT (self), "ech-accepted");
     }
 
   /* The handshake has ended, so nothing can block its context any more
@@ -452,6 +457,9 @@ handshake_op_start (HandshakeOp *op, gint64 timeout, GError **error)
   g_clear_pointer (&params.psk, g_bytes_unref);
   g_clear_pointer (&params.psk_identity, g_free);
   g_clear_pointer (&params.psk_identity_hint, g_free);
+  g_clear_pointer (&params.session_key, g_free);
+  g_clear_pointer (&params.ech_config_list, g_bytes_unref);
+  g_clear_pointer (&params.ech_keys, g_bytes_unref);
 
   if (ok && started)
     {
@@ -601,6 +609,15 @@ dtlsgo_connection_ensure_handshake (DtlsGoConnection *self,
                                     GError          **error)
 {
   DtlsGoConnectionPrivate *priv = PRIV (self);
+  gboolean complete;
+
+  /* A completed handshake is never run again: every later read and write
+   * goes on without asking the core (one crossing into Go less per call). */
+  g_mutex_lock (&priv->lock);
+  complete = priv->handshake_complete;
+  g_mutex_unlock (&priv->lock);
+  if (complete)
+    return TRUE;
 
   switch (dtlsgo_core_connection_handshake_state (priv->core))
     {

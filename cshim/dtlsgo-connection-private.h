@@ -29,6 +29,7 @@ typedef struct
   gchar *ciphersuite_name;
   gboolean handshake_complete;
   GTlsProtocolVersion protocol_version;
+  gboolean session_resumed;
   GMainContext *handshake_context; /* of the op that started the handshake */
   GArray *wakeups;                 /* eventfds of this connection's sources */
   gchar **srtp_profiles;

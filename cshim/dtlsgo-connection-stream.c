@@ -118,10 +118,13 @@ close_connection (DtlsGoConnection  *self,
     {
       g_set_error_literal (&tls_error, G_IO_ERROR, G_IO_ERROR_CLOSED, "Stream is already closed");
       tls_ok = FALSE;
-      dtlsgo_core_stream_close (core, FALSE, cancellable, NULL);
+      dtlsgo_core_stream_close (core, FALSE, -1, cancellable, NULL);
     }
   else
-    tls_ok = dtlsgo_core_stream_close (core, TRUE, cancellable, &tls_error);
+    /* A peer that stops reading holds close_notify back: the base's
+     * timeout bounds the wait, as it bounds a write. */
+    tls_ok = dtlsgo_core_stream_close (core, TRUE, dtlsgo_connection_stream_timeout (self),
+                                       cancellable, &tls_error);
   /* The base is closed whatever happened to close_notify. */
   base_ok = g_io_stream_close (base, cancellable, tls_ok ? error : NULL);
   if (!tls_ok)
@@ -200,8 +203,9 @@ dtlsgo_connection_stream_close_write (DtlsGoConnection  *self,
 {
   GIOStream *base = dtlsgo_connection_get_base_io_stream (self);
   g_autoptr(GError) tls_error = NULL;
-  gboolean tls_ok = dtlsgo_core_stream_close_write (dtlsgo_connection_get_core (self), cancellable,
-                                                    &tls_error);
+  gboolean tls_ok = dtlsgo_core_stream_close_write (dtlsgo_connection_get_core (self),
+                                                    dtlsgo_connection_stream_timeout (self),
+                                                    cancellable, &tls_error);
   gboolean base_ok = g_output_stream_close (g_io_stream_get_output_stream (base), cancellable,
                                             tls_ok ? error : NULL);
 

@@ -37,6 +37,9 @@ enum
   PROP_HANDSHAKE_TIMEOUT,
   PROP_RETRANSMISSION_INTERVAL,
   PROP_MTU,
+  PROP_SESSION_RESUMED,
+  PROP_KEY_EXCHANGE_GROUP,
+  PROP_ECH_ACCEPTED,
   N_PROPS
 };
 
@@ -186,6 +189,14 @@ dtls_go_connection_get_property (GObject    *object,
         g_value_set_boolean (value, database != NULL);
       }
       return;
+    /* Asked of the core, outside our lock (the core takes ours while
+     * holding its own). */
+    case PROP_KEY_EXCHANGE_GROUP:
+      g_value_take_string (value, priv->core ? dtlsgo_core_connection_key_exchange_group (priv->core) : NULL);
+      return;
+    case PROP_ECH_ACCEPTED:
+      g_value_set_boolean (value, priv->core && dtlsgo_core_connection_ech_accepted (priv->core));
+      return;
     default:
       break;
     }
@@ -241,6 +252,9 @@ dtls_go_connection_get_property (GObject    *object,
       break;
     case PROP_MTU:
       g_value_set_uint (value, priv->mtu);
+      break;
+    case PROP_SESSION_RESUMED:
+      g_value_set_boolean (value, priv->session_resumed);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -605,6 +619,64 @@ dtls_go_connection_class_init (DtlsGoConnectionClass *klass)
   obj_props[PROP_MTU] =
     g_param_spec_uint ("mtu", NULL, NULL, 128, 65535, DEFAULT_MTU,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:session-resumed:
+   *
+   * Whether the completed handshake of a stream TLS connection resumed an
+   * earlier session (a TLS 1.3 ticket, or a TLS 1.2 session ticket)
+   * instead of authenticating the peer anew. %FALSE before the handshake
+   * completed, and always on DTLS connections. Notified when the
+   * handshake completes.
+   *
+   * A client resumes on its own a session it learnt from the same server
+   * (the same address and port, server identity, client certificate and
+   * database), or the one g_tls_client_connection_copy_session_state()
+   * gave it; a server resumes sessions it issued, in the same process,
+   * with the same certificate. A resumed session's peer certificate is
+   * judged as in a full handshake, so
+   * [property@Gio.TlsConnection:peer-certificate],
+   * [property@Gio.TlsConnection:peer-certificate-errors] and
+   * [signal@Gio.TlsConnection::accept-certificate] behave alike either
+   * way.
+   */
+  obj_props[PROP_SESSION_RESUMED] =
+    g_param_spec_boolean ("session-resumed", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:key-exchange-group:
+   *
+   * The group of the completed handshake's key exchange, by its IANA name
+   * (TLS Supported Groups registry, as OpenSSL names them too):
+   * `X25519MLKEM768`, `SecP256r1MLKEM768` or `SecP384r1MLKEM1024` for the
+   * hybrid post-quantum key exchanges of TLS 1.3, which dtlsgo offers
+   * first, or `x25519`, `secp256r1`, `secp384r1`, `secp521r1` with a peer
+   * that has none of them. A resumed session reports its original
+   * handshake's group. %NULL before the handshake, for a TLS 1.2 key
+   * exchange without a group (RSA key transport), and for DTLS
+   * connections, whose engine does not tell. Notified when the handshake
+   * completes.
+   */
+  obj_props[PROP_KEY_EXCHANGE_GROUP] =
+    g_param_spec_string ("key-exchange-group", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * DtlsGoConnection:ech-accepted:
+   *
+   * Whether the completed handshake used Encrypted Client Hello (RFC
+   * 9849): the client's real ClientHello (its server name, ALPN) went
+   * encrypted to the server's ECH key, and the server decrypted it. On a
+   * client with a [property@DtlsGo.ClientConnection:ech-config-list] a
+   * completed handshake always has it (a rejection fails the handshake);
+   * on a server with [property@DtlsGo.ServerConnection:ech-keys] it tells
+   * clients that used ECH from those that did not. %FALSE before the
+   * handshake and for DTLS. Notified when the handshake completes.
+   */
+  obj_props[PROP_ECH_ACCEPTED] =
+    g_param_spec_boolean ("ech-accepted", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   for (guint i = PROP_SRTP_PROFILES; i < N_PROPS; i++)
     g_object_class_install_property (gobject_class, i, obj_props[i]);

@@ -132,6 +132,14 @@ typedef struct {
   guint retransmission_interval_ms;   /* 0: the default */
   guint mtu;                          /* 0: the default */
   const gchar *key_log_file;          /* SSLKEYLOGFILE, NULL for none */
+
+  gchar *session_key;                 /* stream client: its server in the session cache
+                                         (owned), NULL: not cached (export/session.go) */
+  /* Encrypted Client Hello, stream TLS only (export/streamextras.go);
+   * owned like psk. Unusable data fails the handshake's start with
+   * G_IO_ERROR_INVALID_ARGUMENT. */
+  GBytes *ech_config_list;            /* client: an ECHConfigList, NULL for no ECH */
+  GBytes *ech_keys;                   /* server: PEM keys, NULL for none */
 } DtlsGoHandshakeParams;
 
 /* The calls up from a running handshake. Each is posted, in order, to the
@@ -258,22 +266,27 @@ gssize dtlsgo_core_stream_read (DtlsGoHandle conn, guint8 *buffer, gsize count, 
                                 GCancellable *cancellable, GError **error);
 gssize dtlsgo_core_stream_write (DtlsGoHandle conn, guint8 *buffer, gsize count, gint64 timeout_us,
                                  GCancellable *cancellable, GError **error);
-/* Half-close: close_notify after what was written; writes then fail CLOSED. */
-gboolean dtlsgo_core_stream_close_write (DtlsGoHandle conn, GCancellable *cancellable, GError **error);
+/* Half-close: close_notify after what was written; writes then fail CLOSED.
+ * timeout_us (< 0: none) bounds the wait for what was written to go. */
+gboolean dtlsgo_core_stream_close_write (DtlsGoHandle conn, gint64 timeout_us,
+                                         GCancellable *cancellable, GError **error);
 /* Reads then fail CLOSED; nothing reads the base any more once it returns. */
 void dtlsgo_core_stream_shutdown_read (DtlsGoHandle conn);
 /* close_notify (after a completed handshake, if send_close_notify), then
  * the transport is closed and every waiter woken; the base stream is the
- * caller's to close, and nothing uses it any more once this returns. */
-gboolean dtlsgo_core_stream_close (DtlsGoHandle conn, gboolean send_close_notify,
+ * caller's to close, and nothing uses it any more once this returns.
+ * timeout_us (< 0: none) bounds the wait for close_notify to go: past it,
+ * G_IO_ERROR_TIMED_OUT, and the transport is closed all the same. */
+gboolean dtlsgo_core_stream_close (DtlsGoHandle conn, gboolean send_close_notify, gint64 timeout_us,
                                    GCancellable *cancellable, GError **error);
 /* G_TLS_PROTOCOL_VERSION_* of either kind of connection; UNKNOWN before
  * the handshake completed. */
 GTlsProtocolVersion dtlsgo_core_connection_protocol_version (DtlsGoHandle conn);
 
 /* Any other base GIOStream: two GLib threads read and write it. Chunks read
- * go up through deliver (n 0: end of stream; n < 0: error), one at a time:
- * deliver returns once Go took it. Each write is answered by written.
+ * go up through deliver (n 0: end of stream; n < 0: error, the last one
+ * unless G_IO_ERROR_TIMED_OUT), one at a time: deliver returns once Go took
+ * it. Each write is answered by written.
  * stop returns at once; the threads end on their own and say stopped, after
  * which sink and io are never used again (Go frees io). */
 typedef struct _DtlsGoStreamIO DtlsGoStreamIO;
@@ -289,6 +302,14 @@ void dtlsgo_shim_stream_io_free (DtlsGoStreamIO *io);
 void dtlsgo_core_stream_io_deliver (DtlsGoHandle sink, guint8 *data, gssize n, GError *error);
 void dtlsgo_core_stream_io_written (DtlsGoHandle sink, GError *error);
 void dtlsgo_core_stream_io_stopped (DtlsGoHandle sink);
+
+/* ---- Session resumption (export/session.go) -------------------------------- */
+
+/* copy_session_state: conn (a stream client not yet handshaken) offers
+ * source's session; nothing happens unless both are stream clients. */
+void dtlsgo_core_stream_copy_session_state (DtlsGoHandle conn, DtlsGoHandle source);
+/* Whether the completed handshake resumed a session (FALSE before). */
+gboolean dtlsgo_core_connection_session_resumed (DtlsGoHandle conn);
 
 /* ---- The DtlsGo namespace (export/namespace.go) ---------------------------- */
 
@@ -317,6 +338,19 @@ gchar **dtlsgo_core_srtp_profiles (void);
 guint dtlsgo_core_goroutine_count (void);
 /* Bytes of live Go heap objects, after a full collection (leak tests). */
 guint64 dtlsgo_core_live_heap (void);
+
+/* ---- What a stream TLS handshake adds (export/streamextras.go) ----------- */
+
+/* The IANA name of the key exchange group (g_free); NULL before the
+ * handshake completed, for DTLS, and for a key exchange without one. */
+gchar *dtlsgo_core_connection_key_exchange_group (DtlsGoHandle conn);
+/* Whether the completed handshake used Encrypted Client Hello. */
+gboolean dtlsgo_core_connection_ech_accepted (DtlsGoHandle conn);
+/* A new ECH key for public_name: PEM keys for a server (returned) and the
+ * ECHConfigList for clients (*config_list); transfer full.
+ * G_IO_ERROR_INVALID_ARGUMENT for a public name that is no DNS name. */
+GBytes *dtlsgo_core_generate_ech_keys (DtlsGoConstChar *public_name, GBytes **config_list,
+                                       GError **error);
 
 /* ---- Handshake trace (export/trace.go, cshim/dtlsgo-trace.c) ------------ */
 

@@ -1,5 +1,6 @@
-/* What a DTLS handshake establishes beyond GIO's API: RFC 5705 keying
- * material and the DTLS-SRTP (RFC 5764) profile and keys. */
+/* What a handshake establishes beyond GIO's API: RFC 5705 keying
+ * material, the key exchange group, and the DTLS-SRTP (RFC 5764) profile
+ * and keys. */
 
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-connection.h"
@@ -9,20 +10,30 @@
  * dtls_go_connection_export_keying_material:
  * @self: a #DtlsGoConnection
  * @label: the exporter label, e.g. "EXPERIMENTAL-my-protocol"
- * @context: (nullable): the context value; only %NULL or an empty value is
- *   supported
+ * @context: (nullable): the context value, or %NULL for none; DTLS
+ *   supports only %NULL or an empty value
  * @length: how many bytes to export, 1 to 65535
  * @error: return location for a #GError
  *
- * Exports keying material from the connection's master secret (RFC 5705),
- * identical on both peers of a completed handshake; protocols key their
- * own cryptography with it. Before the handshake completed it fails with
- * %G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE; a non-empty @context fails
- * with %G_IO_ERROR_NOT_SUPPORTED (pion/dtls exports without context only),
- * a label TLS reserves ("master secret", "key expansion", "client
- * finished", "server finished", "extended master secret") or a @length out
- * of range with %G_IO_ERROR_INVALID_ARGUMENT. It keeps working after the
- * connection is closed.
+ * Exports keying material from the connection's secrets (RFC 5705; on TLS
+ * 1.3 streams, RFC 8446 section 7.5), identical on both peers of a
+ * completed handshake and to what other TLS libraries export (OpenSSL's
+ * SSL_export_keying_material()); protocols key their own cryptography
+ * with it. Before the handshake completed it fails with
+ * %G_TLS_CHANNEL_BINDING_ERROR_INVALID_STATE; a label TLS reserves
+ * ("master secret", "key expansion", "client finished", "server
+ * finished", "extended master secret") or a @length out of range with
+ * %G_IO_ERROR_INVALID_ARGUMENT. It keeps working after the connection is
+ * closed.
+ *
+ * On a DTLS connection a non-empty @context fails with
+ * %G_IO_ERROR_NOT_SUPPORTED (pion/dtls exports without context only). A
+ * stream TLS connection takes any @context of up to 65535 bytes; %NULL
+ * and an empty one differ on TLS 1.2 (RFC 5705) and are the same on 1.3.
+ * On a TLS 1.2 stream that did not negotiate the extended master secret
+ * (RFC 7627) the export would not be unique to the connection, and fails
+ * with %G_TLS_CHANNEL_BINDING_ERROR_NOT_AVAILABLE, as the `tls-exporter`
+ * channel binding does.
  *
  * ```python
  * secret = conn.export_keying_material("EXPERIMENTAL-my-protocol", None, 32)
@@ -45,6 +56,31 @@ dtls_go_connection_export_keying_material (DtlsGoConnection  *self,
 
   return dtlsgo_core_connection_export_keying_material (dtlsgo_connection_get_core (self), label,
                                                         context, length, error);
+}
+
+/**
+ * dtls_go_connection_get_key_exchange_group:
+ * @self: a #DtlsGoConnection
+ *
+ * Gets [property@DtlsGo.Connection:key-exchange-group]: the group of the
+ * handshake's key exchange, e.g. `X25519MLKEM768`.
+ *
+ * Returns: (nullable): the group's IANA name, or %NULL before the
+ *   handshake, for DTLS, or when the key exchange had no group
+ */
+const gchar *
+dtls_go_connection_get_key_exchange_group (DtlsGoConnection *self)
+{
+  DTLSGO_FORWARD (dtls_go_connection_get_key_exchange_group, (self));
+  g_autofree gchar *group = NULL;
+
+  g_return_val_if_fail (DTLS_GO_IS_CONNECTION (self), NULL);
+
+  /* Interned, as dtls_go_connection_get_srtp_profile(). */
+  g_object_get (self, "key-exchange-group", &group, NULL);
+  if (group == NULL)
+    return NULL;
+  return g_intern_string (group);
 }
 
 /**

@@ -13,6 +13,7 @@ enum
   PROP_0,
   PROP_AUTHENTICATION_MODE,
   PROP_PSK_IDENTITY_HINT,
+  PROP_ECH_KEYS,
   N_PROPS
 };
 
@@ -33,6 +34,7 @@ struct _DtlsGoServerConnection
   GTlsAuthenticationMode authentication_mode; /* atomic */
   GMutex lock;
   gchar *psk_identity_hint;
+  GBytes *ech_keys;
   GTlsDatabase *ca_database; /* keeps the handshake's client_ca_database alive */
 };
 
@@ -64,6 +66,7 @@ dtls_go_server_connection_finalize (GObject *object)
   DtlsGoServerConnection *self = DTLS_GO_SERVER_CONNECTION (object);
 
   g_free (self->psk_identity_hint);
+  g_clear_pointer (&self->ech_keys, g_bytes_unref);
   g_clear_object (&self->ca_database);
   g_mutex_clear (&self->lock);
 
@@ -86,6 +89,11 @@ dtls_go_server_connection_get_property (GObject    *object,
     case PROP_PSK_IDENTITY_HINT:
       g_mutex_lock (&self->lock);
       g_value_set_string (value, self->psk_identity_hint);
+      g_mutex_unlock (&self->lock);
+      break;
+    case PROP_ECH_KEYS:
+      g_mutex_lock (&self->lock);
+      g_value_set_boxed (value, self->ech_keys);
       g_mutex_unlock (&self->lock);
       break;
     default:
@@ -112,6 +120,12 @@ dtls_go_server_connection_set_property (GObject      *object,
       self->psk_identity_hint = g_value_dup_string (value);
       g_mutex_unlock (&self->lock);
       break;
+    case PROP_ECH_KEYS:
+      g_mutex_lock (&self->lock);
+      g_clear_pointer (&self->ech_keys, g_bytes_unref);
+      self->ech_keys = g_value_dup_boxed (value);
+      g_mutex_unlock (&self->lock);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -128,6 +142,8 @@ dtls_go_server_connection_prepare_handshake (DtlsGoConnection      *conn,
   params->psk_server = g_signal_has_handler_pending (self, signals[PSK_REQUESTED], 0, FALSE);
   g_mutex_lock (&self->lock);
   params->psk_identity_hint = g_strdup (self->psk_identity_hint);
+  if (self->ech_keys)
+    params->ech_keys = g_bytes_ref (self->ech_keys);
   g_mutex_unlock (&self->lock);
   if (params->authentication_mode == G_TLS_AUTHENTICATION_NONE)
     return;
@@ -228,6 +244,33 @@ dtls_go_server_connection_class_init (DtlsGoServerConnectionClass *klass)
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_property (gobject_class, PROP_PSK_IDENTITY_HINT,
                                    obj_props[PROP_PSK_IDENTITY_HINT]);
+
+  /**
+   * DtlsGoServerConnection:ech-keys:
+   *
+   * The server's Encrypted Client Hello (RFC 9849) keys for stream TLS,
+   * or %NULL (the default) for none. The data is PEM as the ECH PEM
+   * files of draft-farrell-tls-pemesni hold it (OpenSSL's ECH support
+   * writes and reads them): a PKCS #8 `PRIVATE KEY` (X25519, or a NIST
+   * P-256/384/521 key) and an `ECHCONFIG` block, the base64 of the
+   * ECHConfigList clients get, whose configs carry the key's public half.
+   * Several such files concatenated give several keys (to rotate them).
+   * dtls_go_generate_ech_keys() makes one.
+   *
+   * A client whose ECH this server decrypts gets the handshake for the
+   * name inside (the same [property@Gio.TlsConnection:certificate]
+   * serves every name); others are served as without ECH, TLS 1.2
+   * included, and those that tried ECH with a config the server has no
+   * key for are sent the server's configs to retry with.
+   * [property@DtlsGo.Connection:ech-accepted] tells them apart. Keys that
+   * cannot be used (a config without its key, a key without a config, an
+   * unsupported HPKE algorithm) fail the handshake's start with
+   * %G_IO_ERROR_INVALID_ARGUMENT. DTLS connections ignore it.
+   */
+  obj_props[PROP_ECH_KEYS] =
+    g_param_spec_boxed ("ech-keys", NULL, NULL, G_TYPE_BYTES,
+                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_property (gobject_class, PROP_ECH_KEYS, obj_props[PROP_ECH_KEYS]);
 
   /**
    * DtlsGoServerConnection::psk-requested:

@@ -63,7 +63,9 @@ reader_thread (gpointer data)
       /* Blocks until Go took the chunk: the base is read no faster than
        * TLS consumes it. */
       dtlsgo_core_stream_io_deliver (io->sink, buffer, n, error);
-      if (n <= 0)
+      /* A base that timed out (its socket's timeout) has not ended: Go
+       * tells a waiting read, and reading goes on, as GLib's backends do. */
+      if (n <= 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         break;
     }
   return NULL;

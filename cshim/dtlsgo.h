@@ -4,7 +4,8 @@
  * GDtlsConnection; this header (and its introspection data, typelib
  * DtlsGo-1.0) adds what GIO cannot express: datagram I/O every language can
  * call, keying material export, DTLS-SRTP, pre-shared keys, connection IDs
- * and the handshake's timing.
+ * and the handshake's timing; on stream TLS, the key exchange group and
+ * Encrypted Client Hello.
  *
  * The header lives beside the C shim that implements it because the Go
  * build tracks only the headers of its own package directories. */
@@ -19,8 +20,9 @@ G_BEGIN_DECLS
  *
  * The [iface@Gio.TlsBackend] of dtlsgo, registered as the `dtlsgo`
  * extension of the `gio-tls-backend` extension point when GIO loads the
- * module. It serves DTLS only: stream TLS connections fail with
- * %G_IO_ERROR_NOT_SUPPORTED.
+ * module. It serves DTLS and stream TLS alike: the same connection types
+ * are [iface@Gio.DtlsClientConnection] and [iface@Gio.TlsClientConnection]
+ * (and the server pair), made over a datagram or a stream base.
  *
  * [func@Gio.TlsBackend.get_default] returns it while dtlsgo is GIO's TLS
  * backend (`GIO_USE_TLS=dtlsgo`, or the only module in `GIO_MODULE_DIR`).
@@ -287,6 +289,18 @@ gboolean      dtls_go_connection_get_srtp_keys           (DtlsGoConnection     *
                                                           GBytes              **remote_key,
                                                           GBytes              **remote_salt,
                                                           GError              **error);
+
+/* What a stream TLS handshake adds: key exchange group, Encrypted Client Hello */
+
+const gchar  *dtls_go_connection_get_key_exchange_group  (DtlsGoConnection       *self);
+gboolean      dtls_go_connection_get_ech_accepted        (DtlsGoConnection       *self);
+void          dtls_go_client_connection_set_ech_config_list (DtlsGoClientConnection *self,
+                                                          GBytes                 *config_list);
+void          dtls_go_server_connection_set_ech_keys     (DtlsGoServerConnection *self,
+                                                          GBytes                 *keys);
+GBytes       *dtls_go_generate_ech_keys                  (const gchar            *public_name,
+                                                          GBytes                **config_list,
+                                                          GError                **error);
 
 /* Pre-shared keys */
 

@@ -108,6 +108,9 @@ func configFrom(p *C.DtlsGoHandshakeParams) (dtlsgo.Config, error) {
 	if p.protocols != nil {
 		cfg.ALPN = append([]string{}, goStrv(p.protocols)...)
 	}
+	if p.session_key != nil {
+		cfg.SessionKey = C.GoString(p.session_key)
+	}
 	if p.client_ca_database != 0 {
 		cfg.ClientCAs = handleValue[*dtlsgo.Database](p.client_ca_database)
 	}

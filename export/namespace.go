@@ -33,7 +33,7 @@ func namespaceConfig(p *C.DtlsGoHandshakeParams, cfg *dtlsgo.Config) error {
 	cfg.RetransmitInterval = time.Duration(p.retransmission_interval_ms) * time.Millisecond
 	cfg.MTU = int(p.mtu)
 	cfg.KeyLogFile = C.GoString(p.key_log_file)
-	return nil
+	return echConfig(p, cfg) // export/streamextras.go
 }
 
 // goStrv copies a NULL-terminated string array; nil for NULL.
@@ -107,11 +107,12 @@ func dtlsgo_core_connection_export_keying_material(h C.DtlsGoHandle, label *C.Dt
 	if length > 1<<20 {
 		length = 1 << 20 // refused by the core; keeps the int conversion sane
 	}
-	d, err := dtlsFrom(h)
-	var b []byte
-	if err == nil {
-		b, err = d.ExportKeyingMaterial(goString(label), goBytes(context), int(length))
-	}
+	// Both kinds of connection export: DTLS through pion, streams through
+	// crypto/tls.
+	exporter := connectionFrom(h).core.(interface {
+		ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error)
+	})
+	b, err := exporter.ExportKeyingMaterial(goString(label), goBytes(context), int(length))
 	if err != nil {
 		setError(gerr, err)
 		return nil

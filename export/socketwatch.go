@@ -50,6 +50,17 @@ func watchSocket(conn net.Conn, fd int) (net.Conn, error) {
 	return w, nil
 }
 
+// SyscallConn is the duplicate's: the engine reads a socket on the
+// caller's thread, interrupting it with deadlines, only when it is one, and
+// drains it before it closes.
+func (w *watchedSocket) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := w.Conn.(syscall.Conn)
+	if !ok {
+		return nil, syscall.EINVAL
+	}
+	return sc.SyscallConn()
+}
+
 func (w *watchedSocket) Close() error {
 	socketWatch.mu.Lock()
 	delete(socketWatch.sockets, w)

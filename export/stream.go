@@ -114,9 +114,9 @@ func dtlsgo_core_stream_write(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, ti
 }
 
 //export dtlsgo_core_stream_close_write
-func dtlsgo_core_stream_close_write(h C.DtlsGoHandle, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
+func dtlsgo_core_stream_close_write(h C.DtlsGoHandle, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
-	ctx, release := opContext(context.Background(), -1, cancellable)
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
 	defer release()
 	if err := streamFrom(h).CloseWrite(ctx); err != nil {
 		setError(gerr, err)
@@ -135,14 +135,14 @@ func dtlsgo_core_stream_shutdown_read(h C.DtlsGoHandle) {
 }
 
 //export dtlsgo_core_stream_close
-func dtlsgo_core_stream_close(h C.DtlsGoHandle, sendCloseNotify C.gboolean, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
+func dtlsgo_core_stream_close(h C.DtlsGoHandle, sendCloseNotify C.gboolean, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)
 	defer releaseBase(h)
 	if sendCloseNotify == 0 {
 		streamFrom(h).Abort()
 		return 1
 	}
-	ctx, release := opContext(context.Background(), -1, cancellable)
+	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
 	defer release()
 	if err := streamFrom(h).CloseContext(ctx); err != nil {
 		setError(gerr, err)

@@ -18,10 +18,11 @@ import (
 // the GLib threads of cshim/dtlsgo-stream-base-io.c: the base's methods
 // (perhaps Python) never run on a Go thread.
 type gioStreamTransport struct {
-	handle  C.DtlsGoHandle
-	io      *C.DtlsGoStreamIO
-	inbound chan []byte // unbuffered: the reader thread waits until a chunk is taken
-	rest    []byte      // of the last chunk, not yet read
+	handle   C.DtlsGoHandle
+	io       *C.DtlsGoStreamIO
+	inbound  chan []byte // unbuffered: the reader thread waits until a chunk is taken
+	timedOut chan error  // unbuffered: the base's read timed out (and reading goes on)
+	rest     []byte      // of the last chunk, not yet read
 
 	ended   chan struct{}
 	endErr  error // io.EOF or the base's error; set before ended closes
@@ -42,6 +43,7 @@ type gioStreamTransport struct {
 func newGIOStreamTransport(base *C.GIOStream) *gioStreamTransport {
 	t := &gioStreamTransport{
 		inbound:  make(chan []byte),
+		timedOut: make(chan error),
 		ended:    make(chan struct{}),
 		written:  make(chan error, 1),
 		closed:   make(chan struct{}),
@@ -58,6 +60,8 @@ func (t *gioStreamTransport) Read(p []byte) (int, error) {
 		select {
 		case d := <-t.inbound:
 			t.rest = d
+		case err := <-t.timedOut:
+			return 0, err
 		case <-t.ended:
 			return 0, t.endErr
 		case <-t.closed:
@@ -161,6 +165,16 @@ func baseStreamError(gerr *C.GError, doing string, cut syscall.Errno) error {
 	return fmt.Errorf("%s", msg)
 }
 
+// baseTimedOut is a read of the base that timed out (its GSocket's
+// timeout): a net.Error crypto/tls passes on without failing the connection
+// for good, as GLib's backends let the next read go on.
+type baseTimedOut string
+
+func (e baseTimedOut) Error() string   { return "Error reading the base stream: " + string(e) }
+func (e baseTimedOut) Timeout() bool   { return true }
+func (e baseTimedOut) Temporary() bool { return true }
+func (e baseTimedOut) Unwrap() error   { return os.ErrDeadlineExceeded }
+
 //export dtlsgo_core_stream_io_deliver
 func dtlsgo_core_stream_io_deliver(sink C.DtlsGoHandle, data *C.guint8, n C.gssize, gerr *C.GError) {
 	defer guard(nil)
@@ -175,6 +189,12 @@ func dtlsgo_core_stream_io_deliver(sink C.DtlsGoHandle, data *C.guint8, n C.gssi
 		}
 	case n == 0:
 		t.end(io.EOF)
+	case gerr.domain == C.g_io_error_quark() && gerr.code == C.G_IO_ERROR_TIMED_OUT:
+		select {
+		case t.timedOut <- baseTimedOut(C.GoString(gerr.message)):
+		case <-t.closed:
+		case <-t.readStop:
+		}
 	default:
 		t.end(baseStreamError(gerr, "reading", syscall.ECONNRESET))
 	}

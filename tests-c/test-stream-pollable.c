@@ -13,52 +13,15 @@ typedef struct
   GSocketConnection *client_base;
 } Pair;
 
-static gboolean
-accept_any (GTlsConnection *conn, GTlsCertificate *cert, GTlsCertificateFlags errors, gpointer data)
-{
-  return TRUE;
-}
-
-static gpointer
-server_handshake (gpointer data)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_tls_connection_handshake (G_TLS_CONNECTION (data), NULL, &error));
-  g_assert_no_error (error);
-  return NULL;
-}
-
-/* A handshaken client and server over loopback TCP; the client trusts
- * the self-signed server through accept-certificate. */
+/* A handshaken client and server over loopback TCP. */
 static void
 pair_new (Pair *pair)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr(GSocketConnection) server_base = NULL;
-  g_autoptr(GSocketConnectable) identity = g_network_address_new ("localhost", 443);
-  g_autoptr(GTlsCertificate) cert = test_server_certificate ();
-  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-  GThread *thread;
 
-  g_assert_no_error (error);
-  pair->client_base = g_socket_client_connect_to_host (socket_client, "127.0.0.1", port, NULL, &error);
-  g_assert_no_error (error);
-  server_base = g_socket_listener_accept (listener, NULL, NULL, &error);
-  g_assert_no_error (error);
-
-  pair->client = g_tls_client_connection_new (G_IO_STREAM (pair->client_base), identity, &error);
-  g_assert_no_error (error);
-  g_signal_connect (pair->client, "accept-certificate", G_CALLBACK (accept_any), NULL);
-  pair->server = g_tls_server_connection_new (G_IO_STREAM (server_base), cert, &error);
-  g_assert_no_error (error);
-
-  thread = g_thread_new ("server-handshake", server_handshake, pair->server);
-  g_assert_true (g_tls_connection_handshake (G_TLS_CONNECTION (pair->client), NULL, &error));
-  g_assert_no_error (error);
-  g_thread_join (thread);
+  test_tcp_pair (&pair->client_base, &server_base);
+  test_tls_stream_pair (G_IO_STREAM (pair->client_base), G_IO_STREAM (server_base),
+                        &pair->client, &pair->server);
 }
 
 static void

@@ -107,3 +107,61 @@ test_drain_until_sole_owner (GMainContext *context, gpointer object)
   while (g_main_context_iteration (context, FALSE))
     ;
 }
+
+void
+test_tcp_pair (GSocketConnection **client,
+               GSocketConnection **server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+
+  g_assert_no_error (error);
+  *client = g_socket_client_connect_to_host (socket_client, "127.0.0.1", port, NULL, &error);
+  g_assert_no_error (error);
+  *server = g_socket_listener_accept (listener, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+gboolean
+test_accept_any_certificate (GTlsConnection      *conn,
+                             GTlsCertificate     *cert,
+                             GTlsCertificateFlags errors,
+                             gpointer             data)
+{
+  return TRUE;
+}
+
+static gpointer
+server_handshake (gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_tls_connection_handshake (G_TLS_CONNECTION (data), NULL, &error));
+  g_assert_no_error (error);
+  return NULL;
+}
+
+void
+test_tls_stream_pair (GIOStream  *client_base,
+                      GIOStream  *server_base,
+                      GIOStream **client,
+                      GIOStream **server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnectable) identity = g_network_address_new ("localhost", 443);
+  g_autoptr(GTlsCertificate) cert = test_server_certificate ();
+  GThread *thread;
+
+  *client = g_tls_client_connection_new (client_base, identity, &error);
+  g_assert_no_error (error);
+  g_signal_connect (*client, "accept-certificate", G_CALLBACK (test_accept_any_certificate), NULL);
+  *server = g_tls_server_connection_new (server_base, cert, &error);
+  g_assert_no_error (error);
+
+  thread = g_thread_new ("server-handshake", server_handshake, *server);
+  g_assert_true (g_tls_connection_handshake (G_TLS_CONNECTION (*client), NULL, &error));
+  g_assert_no_error (error);
+  g_thread_join (thread);
+}

@@ -9,6 +9,20 @@ void test_util_init (void);
 /* Two UDP sockets on 127.0.0.1, connected to each other. */
 void test_udp_pair (GSocket **a, GSocket **b);
 
+/* Two GSocketConnections to each other over loopback TCP. */
+void test_tcp_pair (GSocketConnection **client, GSocketConnection **server);
+
+/* An accept-certificate handler that accepts any certificate. */
+gboolean test_accept_any_certificate (GTlsConnection *conn, GTlsCertificate *cert,
+                                      GTlsCertificateFlags errors, gpointer data);
+
+/* A stream TLS client (over client_base, accepting the server's
+ * certificate whatever it is) and server (over server_base, with
+ * test_server_certificate), their handshakes done: the server's on a
+ * thread of its own. */
+void test_tls_stream_pair (GIOStream *client_base, GIOStream *server_base,
+                           GIOStream **client, GIOStream **server);
+
 /* A self-signed ECDSA certificate for "localhost" with its key, made by
  * openssl once per test program. */
 GTlsCertificate *test_server_certificate (void);

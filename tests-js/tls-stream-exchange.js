@@ -9,24 +9,12 @@ imports.gi.versions.DtlsGo = '1.0';
 const {DtlsGo, Gio, GLib, GObject} = imports.gi;
 
 imports.searchPath.unshift(GLib.path_get_dirname(new Error().fileName.replace(/^file:\/\//, '')));
-const {bytes, check, guarded, loop, run, text} = imports.harness;
+const {bytes, check, guarded, localhostCertificate, loop, run, text} = imports.harness;
 
 check(Gio.TlsBackend.get_default() instanceof DtlsGo.Backend, 'dtlsgo is the TLS backend');
 check(Gio.TlsBackend.get_default().supports_tls(), 'supports_tls()');
 
-const dir = GLib.dir_make_tmp('dtlsgo-gjs-XXXXXX');
-const certFile = GLib.build_filenamev([dir, 'cert.pem']);
-const keyFile = GLib.build_filenamev([dir, 'key.pem']);
-const [, , , status] = GLib.spawn_sync(null, ['openssl', 'req', '-x509', '-newkey', 'ec',
-    '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost', '-keyout', keyFile, '-out', certFile], null,
-GLib.SpawnFlags.SEARCH_PATH,
-null);
-check(status === 0, 'openssl made a certificate');
-const certificate = Gio.TlsCertificate.new_from_files(certFile, keyFile);
-for (const f of [certFile, keyFile])
-    GLib.unlink(f);
-GLib.rmdir(dir);
+const certificate = localhostCertificate();
 
 const service = new Gio.SocketService();
 const port = service.add_any_inet_port(null);

@@ -9,7 +9,6 @@ graceful close (the closing side's close_notify seen by the other).
 The peers are Debian packages (openssl, gnutls-bin, glib-networking) that
 scripts/install-deps installs; a missing one fails the test, never skips it.
 """
-import shutil
 import socket
 
 import pytest
@@ -27,22 +26,13 @@ SERVER_ALPN = ["echo", "coap"]
 
 @pytest.fixture(scope="module", autouse=True)
 def peers_installed():
-    missing = [t for t in ("openssl", "gnutls-serv", "gnutls-cli", "stdbuf") if not shutil.which(t)]
-    if not peers.glib_networking_available():
-        missing.append("glib-networking")
-    assert not missing, f"missing DTLS peers {missing}: run scripts/install-deps"
+    peers.assert_installed("openssl", "gnutls-serv", "gnutls-cli", "stdbuf")
 
 
 def every_combination(test):
     """Each peer, with each kind of server key, without and with a client
     certificate."""
-    test = pytest.mark.parametrize("peer", PEERS)(test)
-    test = pytest.mark.parametrize("kind", ["ecdsa", "rsa"])(test)
-    return pytest.mark.parametrize("client_cert", [False, True], ids=["anonymous-client", "client-cert"])(test)
-
-
-def server_credential(pki, kind):
-    return {"ecdsa": pki.server_ecdsa, "rsa": pki.server}[kind]
+    return pytest.mark.parametrize("peer", PEERS)(peers.each_credential(test))
 
 
 def gio_socket(port=0, peer_port=None):
@@ -66,12 +56,7 @@ def assert_handshake(conn, peer_cred):
     assert conn.get_protocol_version() == Gio.TlsProtocolVersion.DTLS_1_2
     assert conn.get_ciphersuite_name().startswith("TLS_ECDHE_")
     assert conn.get_negotiated_protocol() == "echo"
-    peer = conn.get_peer_certificate()
-    if peer_cred is None:
-        assert peer is None
-    else:
-        assert peer is not None and peer.get_subject_name() == peer_cred.subject
-        assert conn.get_peer_certificate_errors() == 0
+    peers.assert_peer_certificate(conn, peer_cred)
 
 
 # ---- dtlsgo is the client ---------------------------------------------------------
@@ -79,7 +64,7 @@ def assert_handshake(conn, peer_cred):
 
 @every_combination
 def test_dtlsgo_client_with_real_server(pki, peer, kind, client_cert):
-    cred = server_credential(pki, kind)
+    cred = peers.server_credential(pki, kind)
     ca = str(pki.root.cert)
     port, own_port = netem.free_udp_ports(2)
     client_ca = ca if client_cert else None
@@ -146,7 +131,7 @@ def test_dtlsgo_client_with_real_server(pki, peer, kind, client_cert):
 
 @every_combination
 def test_real_client_with_dtlsgo_server(pki, peer, kind, client_cert):
-    cred = server_credential(pki, kind)
+    cred = peers.server_credential(pki, kind)
     ca = str(pki.root.cert)
     peer_cred = pki.client if client_cert else None
     port, peer_port = netem.free_udp_ports(2)
@@ -171,11 +156,7 @@ def test_real_client_with_dtlsgo_server(pki, peer, kind, client_cert):
         server.set_advertised_protocols(SERVER_ALPN)
         judged = []
         if client_cert:
-            server.props.authentication_mode = Gio.TlsAuthenticationMode.REQUIRED
-            server.set_database(pki.file_database())
-            server.connect("accept-certificate",
-                           lambda _c, cert, errors: judged.append((cert.get_subject_name(), int(errors)))
-                           or int(errors) == 0)
+            peers.require_client_certificate(server, pki, judged)
         server.handshake(None)
         assert_handshake(server, peer_cred)
         assert judged == ([(pki.client.subject, 0)] if client_cert else [])

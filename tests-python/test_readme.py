@@ -22,7 +22,7 @@ FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
 NAME = re.compile(r"^(?:#|//|/\*) ([\w.-]+\.(?:py|c|js|sh)):")
 EXAMPLE_PORTS = ("4433", "5684")
 RUN_HERE = {"certs.sh", "server.py", "client.py", "client.c", "client.js", "beside.py", "psk.py",
-            "listener_server.py", "listener_client.py"}
+            "listener_server.py", "listener_client.py", "ech.py", "https.py"}
 
 
 def readme_files():
@@ -59,10 +59,11 @@ def workdir(tmp_path_factory):
     return d
 
 
-def run_with_server(workdir, client_argv):
-    """Starts server.py, waits until it listens, runs the client; returns the
-    client's output lines once both exited cleanly."""
-    env = dict(os.environ, G_DEBUG="fatal-criticals")
+def run_with_server(workdir, client_argv, env=None):
+    """Starts server.py, waits until it listens, runs the client (both with
+    env, default this process's); returns the client's output lines once
+    both exited cleanly."""
+    env = dict(env or os.environ, G_DEBUG="fatal-criticals")
     server = subprocess.Popen([sys.executable, "server.py"], cwd=workdir, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -101,6 +102,27 @@ def test_gjs_client(workdir):
     assert_echoed(run_with_server(workdir, ["gjs", "client.js"]))
 
 
+def test_https_and_dtls_in_one_process(workdir):
+    """https.py as its paragraph runs it: dtlsgo chosen by name beside the
+    system's modules (glib-networking), libsoup fetching from OpenSSL's
+    s_server -www with certs.sh's certificate, then DTLS to server.py."""
+    env = dict(os.environ)
+    env["GIO_EXTRA_MODULES"] = env.pop("GIO_MODULE_DIR")
+    env["GIO_USE_TLS"] = "dtlsgo"
+    with peers.Peer("openssl s_server -www", [
+            "openssl", "s_server", "-www", "-accept", "127.0.0.1:0", "-naccept", "1",
+            "-cert", "server.pem", "-key", "server.key"], cwd=workdir) as https:
+        port = https.wait_for(r"^ACCEPT 127\.0\.0\.1:(\d+)$").group(1)
+        lines = run_with_server(workdir, [sys.executable, "https.py", f"https://localhost:{port}/"],
+                                env=env)
+        assert https.finish() == 0
+    status, suite = lines[0].split()
+    assert status == "200" and suite in ("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                         "TLS_CHACHA20_POLY1305_SHA256"), lines
+    assert https.has(r"^\s+1 server accepts that finished$")  # s_server's count
+    assert lines[1:] == ["True", "HELLO"]
+
+
 def test_psk_and_srtp_program(workdir):
     out = subprocess.run([sys.executable, "psk.py"], cwd=workdir, capture_output=True, text=True,
                          timeout=60, env=dict(os.environ, G_DEBUG="fatal-criticals"))
@@ -109,6 +131,13 @@ def test_psk_and_srtp_program(workdir):
     assert lines[0] == "b'hello'"
     assert lines[1].startswith("TLS_ECDHE_PSK_WITH_") and lines[1].endswith(" SRTP_AEAD_AES_128_GCM")
     assert lines[2:] == ["True", "True"]
+
+
+def test_ech_program(workdir):
+    out = subprocess.run([sys.executable, "ech.py"], cwd=workdir, capture_output=True, text=True,
+                         timeout=60, env=dict(os.environ, G_DEBUG="fatal-criticals"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["True True", "X25519MLKEM768", "True"]
 
 
 def test_beside_glib_networking(pki, workdir):

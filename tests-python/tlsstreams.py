@@ -25,6 +25,29 @@ def tcp_pair():
     return client, server
 
 
+def loopback_listener():
+    """(listener, port): a Gio.SocketListener on 127.0.0.1, a port it picked."""
+    listener = Gio.SocketListener()
+    _, address = listener.add_address(Gio.InetSocketAddress.new_from_string("127.0.0.1", 0),
+                                      Gio.SocketType.STREAM, Gio.SocketProtocol.TCP, None)
+    return listener, address.get_port()
+
+
+def accept(listener, timeout=60):
+    """The next connection, its socket's blocking calls bounded by timeout
+    seconds; a peer that never connects fails the test instead of hanging
+    it."""
+    cancellable = Gio.Cancellable()
+    timer = threading.Timer(timeout, cancellable.cancel)
+    timer.start()
+    try:
+        base, _ = listener.accept(cancellable)
+    finally:
+        timer.cancel()
+    base.get_socket().set_timeout(timeout)
+    return base
+
+
 def tls_pair(pki, server_cred=None, identity="localhost", client_base=None, server_base=None):
     """A dtlsgo client (trusting the test root, expecting identity) and
     server (server_cred, default ECDSA) over loopback TCP, not handshaken."""
@@ -87,6 +110,20 @@ def read_exactly(conn, n):
     return got
 
 
+def read_line(conn):
+    """One line (with its newline) from conn's input stream; b"" at the end
+    of the stream."""
+    line = b""
+    stream = conn.get_input_stream()
+    while not line.endswith(b"\n"):
+        chunk = stream.read_bytes(1, None).get_data()
+        if not chunk:
+            assert not line, f"end of stream inside a line: {line!r}"
+            break
+        line += chunk
+    return line
+
+
 def write_all(conn, data):
     ok, written = conn.get_output_stream().write_all(data, None)
     assert ok and written == len(data)
@@ -99,3 +136,27 @@ def strict_eof(ctx):
     import ssl
     ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
     return ctx
+
+
+# OpenSSL 3.0's SSL_OP_NO_EXTENDED_MASTER_SECRET (Python's ssl has no name for it).
+OP_NO_EXTENDED_MASTER_SECRET = 1 << 0
+
+
+def tls12_server_without_ems(pki, serve):
+    """A Python ssl server limited to TLS 1.2 without the extended master
+    secret (RFC 7627) on a loopback port, for one connection: serve(tls)
+    runs in a Background. Returns (port, background, listener)."""
+    import socket
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.options |= OP_NO_EXTENDED_MASTER_SECRET
+    ctx.load_cert_chain(str(pki.server_ecdsa.chain), str(pki.server_ecdsa.key))
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def run():
+        raw, _ = listener.accept()
+        with ctx.wrap_socket(raw, server_side=True) as tls:
+            return serve(tls)
+    return listener.getsockname()[1], Background(run), listener

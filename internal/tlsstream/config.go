@@ -45,6 +45,19 @@ type Config struct {
 	KeyLog io.Writer
 	// HandshakeTimeout bounds the handshake; 0 means no bound but ctx's.
 	HandshakeTimeout time.Duration
+	// SessionKey, on a client, names the server in the process's session
+	// cache (see ClientSessions.SetKey); "" neither offers nor keeps
+	// sessions there (one copied from another connection is still offered).
+	SessionKey string
+	// SessionContext, on a server, is what its sessions were authenticated
+	// with (its certificate): a ticket resumes only under the same context.
+	SessionContext []byte
+
+	maxVersion uint16 // tests: 0 for crypto/tls's highest
+	// ECHConfigList makes a client use Encrypted Client Hello with one of
+	// its configs (TLS 1.3 only); ECHKeys are a server's keys for it.
+	ECHConfigList []byte
+	ECHKeys       []tls.EncryptedClientHelloKey
 }
 
 // tlsConfig is the one place crypto/tls is configured. hookErr records the
@@ -70,11 +83,36 @@ func (cfg *Config) tlsConfig(ctx context.Context, hookErr *error) *tls.Config {
 			}
 			return keep(cfg.VerifyPeer(ctx, raw))
 		},
+		// A resumed session's peer certificates come from the session,
+		// and crypto/tls does not show them to VerifyPeerCertificate:
+		// they are judged again as a full handshake's would be (the
+		// database, identity and accept-certificate of this connection).
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if !cs.DidResume || len(cs.PeerCertificates) == 0 || cfg.VerifyPeer == nil {
+				return nil
+			}
+			chain := make([][]byte, len(cs.PeerCertificates))
+			for i, c := range cs.PeerCertificates {
+				chain[i] = c.Raw
+			}
+			return keep(cfg.VerifyPeer(ctx, chain))
+		},
 		ServerName:   cfg.ServerName,
 		NextProtos:   cfg.ALPN,
 		KeyLogWriter: cfg.KeyLog,
+		MaxVersion:   cfg.maxVersion,
 	}
 	if cfg.IsClient {
+		if cfg.ECHConfigList != nil {
+			tc.EncryptedClientHelloConfigList = cfg.ECHConfigList
+			tc.MinVersion = tls.VersionTLS13 // ECH exists in TLS 1.3 only
+			// A rejection ends the handshake with ECHRejectionError
+			// whatever this says, before any application data; without
+			// it crypto/tls would judge the outer certificate against the
+			// system roots, bypassing the connection's database.
+			// Nothing of the outer handshake is trusted or kept.
+			tc.EncryptedClientHelloRejectionVerify = func(tls.ConnectionState) error { return nil }
+		}
 		tc.GetClientCertificate = func(req *tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			if cfg.ClientCertificate == nil {
 				return &tls.Certificate{}, nil
@@ -96,6 +134,8 @@ func (cfg *Config) tlsConfig(ctx context.Context, hookErr *error) *tls.Config {
 			return cert, keep(err)
 		}
 	}
+	// Clients that do not use ECH (TLS 1.2 ones too) are served as before.
+	tc.EncryptedClientHelloKeys = cfg.ECHKeys
 	switch cfg.ClientAuth {
 	case ClientAuthRequested:
 		tc.ClientAuth = tls.RequestClientCert
@@ -103,6 +143,7 @@ func (cfg *Config) tlsConfig(ctx context.Context, hookErr *error) *tls.Config {
 		tc.ClientAuth = tls.RequireAnyClientCert
 	}
 	tc.ClientCAs = cfg.ClientCAs
+	bindTickets(tc, cfg.SessionContext)
 	// GLib's servers finish the handshake without ALPN when they share no
 	// protocol with the client; crypto/tls would fail it
 	// (no_application_protocol). Offer it only what both sides know.

@@ -26,6 +26,7 @@ const (
 type Conn struct {
 	raw      *rawConn
 	isClient bool
+	sessions *ClientSessions // a client's; nil on a server
 
 	onChangeMu sync.Mutex // guards onChange and its calls
 	onChange   func()
@@ -40,36 +41,70 @@ type Conn struct {
 	closed        bool // Close was called: every operation fails CLOSED
 	closeErr      error
 
-	// Reading: the reader goroutine reads one chunk ahead and waits until
-	// it was taken.
-	pending  []byte // plaintext not yet taken
-	readEnd  error  // why reading ended: nil (still reading), errCleanEOF, errRawEOF or an error
-	readShut bool
+	// Reading: the reader goroutine reads ahead, a chunk at a time, until
+	// readAheadLimit bytes wait to be taken, as a socket's receive buffer.
+	pending      []chunk // plaintext not yet taken, in order
+	pendingBytes int
+	readEnd      error // why reading ended: nil (still reading), errCleanEOF, errRawEOF or an error
+	readShut     bool
+	// A blocking Read waits (readWaiting) and the transport's read timed
+	// out meanwhile (readTimedOut): that Read fails TIMED_OUT, once.
+	readWaiting  bool
+	readTimedOut bool
+
+	// Over a socket (direct), a read takes place on the caller's thread
+	// (directReading) until the reader is started, and a write with
+	// nothing queued before it too (writing), leaving what the socket did
+	// not take in the transport's backlog.
+	direct        bool
+	directReading bool
+	readerStarted bool
 
 	// Writing: a bounded queue a writer goroutine drains, as a socket's
-	// send buffer.
-	queue     [][]byte
+	// send buffer; it also sends the transport's backlog.
+	queue     []chunk
+	spare     []chunk // the last batch's slice, for the next queue
 	queued    int
-	writing   bool
+	writing   bool  // the writer, or a write on the caller's thread, is in crypto/tls
 	writeErr  error // sticky
 	writeShut bool
 }
 
-// readChunk is the reader's buffer: one full TLS record.
-const readChunk = 16 << 10
+// readAheadLimit bounds what the reader reads before the application took
+// it. More than one record, so that neither side waits for the other
+// after each record.
+const readAheadLimit = 64 << 10
 
-// writeQueueLimit bounds what writes queue before they block (or, not
-// blocking, fail WOULD_BLOCK).
+// writeQueueLimit bounds what writes queue (plaintext, and ciphertext in the
+// transport's backlog) before they block (or, not blocking, fail
+// WOULD_BLOCK).
 const writeQueueLimit = 256 << 10
 
 // New wraps transport, which the Conn owns from now on (Close closes it).
 // Nothing is sent before the handshake.
 func New(transport net.Conn, isClient bool) *Conn {
-	return &Conn{
-		raw:           &rawConn{Conn: transport},
+	// A socket honours read deadlines, which interrupt a read on the
+	// caller's thread, and can be written without waiting; another
+	// transport is read by the reader and written by the writer only.
+	raw := newRawConn(transport)
+	c := &Conn{
+		direct:        raw.sc != nil,
+		raw:           raw,
 		isClient:      isClient,
 		changed:       make(chan struct{}),
 		requireNotify: true,
+	}
+	if isClient {
+		c.sessions = NewClientSessions()
+	}
+	return c
+}
+
+// CopySessionState makes a client offer src's session in its handshake
+// (see ClientSessions.CopyFrom); nothing happens unless both are clients.
+func (c *Conn) CopySessionState(src *Conn) {
+	if c.sessions != nil && src.sessions != nil {
+		c.sessions.CopyFrom(src.sessions)
 	}
 }
 
@@ -147,6 +182,8 @@ func (c *Conn) Run(ctx context.Context, cfg Config) error {
 	conf := cfg.tlsConfig(ctx, &hookErr)
 	var tc *tls.Conn
 	if c.isClient {
+		c.sessions.SetKey(cfg.SessionKey)
+		conf.ClientSessionCache = c.sessions
 		tc = tls.Client(c.raw, conf)
 	} else {
 		tc = tls.Server(c.raw, conf)
@@ -164,7 +201,9 @@ func (c *Conn) Run(ctx context.Context, cfg Config) error {
 		c.state, c.hsErr = StateFailed, err
 	} else {
 		c.state, c.tc = StateDone, tc
-		go c.readLoop(tc)
+		if !c.direct {
+			c.startReaderLocked()
+		}
 		go c.writeLoop(tc)
 	}
 	close(c.hsDone)
@@ -224,8 +263,9 @@ func (c *Conn) Readiness() (in, out bool) {
 	case c.state == StateRunning:
 		return false, false
 	}
-	in = len(c.pending) > 0 || c.readEnd != nil || c.readShut
-	out = c.queued < writeQueueLimit || c.writeErr != nil || c.writeShut
+	c.startReaderLocked() // someone polls: the reader reads ahead
+	in = c.pendingBytes > 0 || c.readEnd != nil || c.readShut || c.readTimedOut
+	out = c.unsentLocked() < writeQueueLimit || c.writeErr != nil || c.writeShut
 	return in, out
 }
 
@@ -241,7 +281,7 @@ func (c *Conn) CloseWrite(ctx context.Context) error {
 	already := c.writeShut
 	c.writeShut = true
 	c.changedLocked()
-	for (c.queued > 0 || c.writing) && c.writeErr == nil {
+	for (c.unsentLocked() > 0 || c.writing) && c.writeErr == nil {
 		wait := c.changed
 		c.mu.Unlock()
 		select {
@@ -266,6 +306,9 @@ func (c *Conn) CloseWrite(ctx context.Context) error {
 // ShutdownRead stops reading: reads fail CLOSED.
 func (c *Conn) ShutdownRead() {
 	c.mu.Lock()
+	if c.directReading {
+		_ = c.raw.SetReadDeadline(aLongTimeAgo) // it returns, and finds reading shut
+	}
 	c.readShut = true
 	c.changedLocked()
 	c.mu.Unlock()
@@ -309,6 +352,7 @@ func (c *Conn) finishClose(err error) {
 	c.closeErr = err
 	c.changedLocked()
 	c.mu.Unlock()
+	c.raw.discardUnread()
 	_ = c.raw.Close()
 	c.notify()
 }

@@ -11,11 +11,14 @@ import (
 	"errors"
 	"math/big"
 	"net"
+	"os"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-func testCertificate(t *testing.T) *tls.Certificate {
+func testCertificate(t testing.TB) *tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -36,7 +39,7 @@ func testCertificate(t *testing.T) *tls.Certificate {
 }
 
 // tcpPair is two ends of a TCP loopback connection.
-func tcpPair(t *testing.T) (client, server net.Conn) {
+func tcpPair(t testing.TB) (client, server net.Conn) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +57,7 @@ func tcpPair(t *testing.T) (client, server net.Conn) {
 
 // pair returns a client and server over a TCP loopback connection, their
 // handshakes done; verify sees the client's view of the server's chain.
-func pair(t *testing.T, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
+func pair(t testing.TB, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
 	t.Helper()
 	clientRaw, serverRaw := tcpPair(t)
 	client, server = New(clientRaw, true), New(serverRaw, false)
@@ -124,6 +127,11 @@ func TestAnEndWithoutCloseNotifyIsEOFUnlessNotRequired(t *testing.T) {
 	for _, require := range []bool{true, false} {
 		client, server, clientRaw := pair(t, nil)
 		server.SetRequireCloseNotify(require)
+		// The server's TLS 1.3 session ticket comes after the handshake:
+		// a socket closed before reading it resets the connection (RST)
+		// instead of ending it. The byte after it is read once it was.
+		server.Write(context.Background(), []byte{1}, false)
+		client.Read(context.Background(), make([]byte, 1), false)
 		clientRaw.Close()
 		n, err := server.Read(context.Background(), make([]byte, 8), false)
 		switch {
@@ -175,13 +183,20 @@ func TestAPeerThatIsNotTLSIsNotTLS(t *testing.T) {
 
 func TestCloseWakesABlockedRead(t *testing.T) {
 	client, _, _ := pair(t, nil)
+	assertWakesABlockedRead(t, client, client.Abort)
+}
+
+// assertWakesABlockedRead checks that wake, called while a read of c
+// waits, ends that read with CLOSED.
+func assertWakesABlockedRead(t *testing.T, c *Conn, wake func()) {
+	t.Helper()
 	got := make(chan error, 1)
 	go func() {
-		_, err := client.Read(context.Background(), make([]byte, 8), false)
+		_, err := c.Read(context.Background(), make([]byte, 8), false)
 		got <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
-	client.Abort()
+	wake()
 	select {
 	case err := <-got:
 		if code(err) != CodeClosed {
@@ -189,5 +204,140 @@ func TestCloseWakesABlockedRead(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the read was not woken")
+	}
+}
+
+func TestACloseRightAfterTheHandshakeEndsTheStreamWithoutAReset(t *testing.T) {
+	// A server that asks for a client certificate sends its TLS 1.3
+	// session ticket once it read the client's last flight, after the
+	// client's handshake ended: the client's socket holds it unread.
+	clientRaw, serverRaw := tcpPair(t)
+	client, server := New(clientRaw, true), New(serverRaw, false)
+	cert := testCertificate(t)
+	done := make(chan error, 1)
+	go func() {
+		server.Begin()
+		done <- server.Run(context.Background(), Config{
+			Certificate: func(context.Context) (*tls.Certificate, error) { return cert, nil },
+			ClientAuth:  ClientAuthRequested,
+		})
+	}()
+	client.Begin()
+	if err := client.Run(context.Background(), Config{IsClient: true, ServerName: "localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil { // the ticket was sent before this
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := client.Close(ctx); err != nil {
+		t.Fatalf("client close: %v", err)
+	}
+	if n, err := server.Read(ctx, make([]byte, 1), false); n != 0 || err != nil {
+		t.Fatalf("the server's read after the client's close: %d %v", n, err)
+	}
+	if err := server.Close(ctx); err != nil {
+		t.Fatalf("the server's close after the client's: %v", err)
+	}
+}
+
+func TestRecordsThePeerDidNotSealFailMisc(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		for name, mangle := range map[string]func([]byte) []byte{
+			"garbage":       func([]byte) []byte { return []byte("HTTP/1.1 200 OK\r\n\r\n") },
+			"bad MAC":       func(r []byte) []byte { r[len(r)-1] ^= 1; return r },
+			"wrong version": func(r []byte) []byte { r[2] ^= 0x10; return r },
+		} {
+			c, peer := established(t, version, true, nil)
+			peer.send(mangle(peer.seal(t, []byte("forged?"))), false)
+			got, err := readAll(c)
+			if len(got) != 0 || code(err) != CodeMisc {
+				t.Errorf("%x %s: %q %v", version, name, got, err)
+			}
+		}
+	}
+}
+
+func TestARecordCutShortIsEOFWhateverRequireCloseNotifySays(t *testing.T) {
+	for _, require := range []bool{true, false} {
+		c, peer := established(t, tls.VersionTLS13, require, nil)
+		whole := peer.seal(t, []byte("whole"))
+		cut := peer.seal(t, []byte("cut short"))
+		peer.send(append(whole, cut[:len(cut)-1]...), true)
+		got, err := readAll(c)
+		if string(got) != "whole" || code(err) != CodeEOF {
+			t.Errorf("require-close-notify %v: %q %v", require, got, err)
+		}
+	}
+}
+
+// timingOut is a transport whose next read times out once armed, as a
+// generic base's does when its GSocket has a timeout.
+type timingOut struct {
+	net.Conn
+	armed atomic.Bool
+	reads atomic.Int32 // calls begun
+}
+
+func (t *timingOut) Read(p []byte) (int, error) {
+	t.reads.Add(1)
+	if t.armed.Swap(false) {
+		return 0, os.ErrDeadlineExceeded
+	}
+	return t.Conn.Read(p)
+}
+
+func TestATransportTimeoutFailsTheWaitingReadOnceThenReadingGoesOn(t *testing.T) {
+	var transport *timingOut
+	c, peer := established(t, tls.VersionTLS13, true, func(raw net.Conn) net.Conn {
+		transport = &timingOut{Conn: raw}
+		return transport
+	})
+	record := peer.seal(t, []byte("stopped halfway"))
+	read := make(chan error, 1)
+	go func() {
+		_, err := c.Read(context.Background(), make([]byte, 64), false)
+		read <- err
+	}()
+	for waiting := false; !waiting; {
+		c.mu.Lock()
+		waiting = c.readWaiting
+		c.mu.Unlock()
+	}
+	// The half record wakes the reader, whose next transport read (for
+	// the rest) times out.
+	transport.armed.Store(true)
+	peer.send(record[:len(record)/2], false)
+	if err := <-read; code(err) != CodeTimedOut {
+		t.Fatalf("the waiting read: %v", err)
+	}
+	peer.send(record[len(record)/2:], false)
+	buf := make([]byte, 64)
+	n, err := c.Read(context.Background(), buf, false)
+	if err != nil || string(buf[:n]) != "stopped halfway" {
+		t.Fatalf("the read after: %q %v", buf[:n], err)
+	}
+}
+
+func TestATransportTimeoutWithNoReadWaitingIsNotReported(t *testing.T) {
+	transport := &timingOut{}
+	c, peer := established(t, tls.VersionTLS13, true, func(raw net.Conn) net.Conn {
+		transport.Conn = raw
+		return transport
+	})
+	record := peer.seal(t, []byte("nobody was reading"))
+	transport.armed.Store(true)
+	reads := transport.reads.Load() // the reader waits in one
+	peer.send(record[:len(record)/2], false)
+	// That read returns half the record, the next times out, and the one
+	// after begins once the reader dealt with the timeout.
+	for transport.reads.Load() < reads+2 {
+		runtime.Gosched()
+	}
+	peer.send(record[len(record)/2:], false)
+	buf := make([]byte, 64)
+	n, err := c.Read(context.Background(), buf, false)
+	if err != nil || string(buf[:n]) != "nobody was reading" {
+		t.Fatalf("%q %v", buf[:n], err)
 	}
 }

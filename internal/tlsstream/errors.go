@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"reflect"
+	"strings"
 	"syscall"
 )
 
@@ -104,7 +105,10 @@ func (c *Conn) handshakeError(ctx context.Context, err error, hookErr error) err
 		return e
 	}
 	var rh tls.RecordHeaderError
+	var ech *tls.ECHRejectionError
 	switch {
+	case errors.As(err, &ech):
+		return echRejected(ech)
 	case errors.As(err, &rh):
 		return newError(CodeNotTLS, "Peer failed to perform TLS handshake: it does not speak TLS")
 	case c.raw.sawEOF(), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -117,6 +121,18 @@ func (c *Conn) handshakeError(ctx context.Context, err error, hookErr error) err
 		return newError(CodeCertificateRequired, "TLS connection peer did not send a certificate")
 	}
 	return newError(CodeHandshake, "Error performing TLS handshake: %v", err)
+}
+
+// echRejected says that the server did not decrypt the client's Encrypted
+// Client Hello. Its retry configs come from a handshake nothing verified,
+// so they are only counted.
+func echRejected(e *tls.ECHRejectionError) *Error {
+	why := "it does not support ECH or has no key for any config of the ech-config-list"
+	if len(e.RetryConfigList) > 0 {
+		why = "the ech-config-list is not one of its current configs " +
+			"(it offered others to retry with; get its current ECHConfigList from where the list came from, e.g. its DNS HTTPS record)"
+	}
+	return newError(CodeHandshake, "The server rejected Encrypted Client Hello: %s; the connection ended before any application data", why)
 }
 
 // alertError is the peer's fatal alert desc (in err) as GLib names it.
@@ -134,8 +150,8 @@ func alertError(err error, desc int) *Error {
 }
 
 // readError says why reading ended: nil for the peer's close_notify, or
-// errRawEOF for a stream that ended without one (the caller's
-// require-close-notify decides what that is).
+// errRawEOF for a stream that ended without one at a record boundary (the
+// caller's require-close-notify decides what that is).
 func (c *Conn) readError(err error) error {
 	if desc, ok := receivedAlert(err); ok {
 		if desc == alertCloseNotify {
@@ -144,16 +160,39 @@ func (c *Conn) readError(err error) error {
 		return alertError(err, desc)
 	}
 	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		// crypto/tls's word for a stream cut inside a record: data was
+		// lost on the way, which no require-close-notify makes clean
+		// (GnuTLS fails it too).
+		return newError(CodeEOF, "TLS connection closed unexpectedly in the middle of a record")
 	case errors.Is(err, io.EOF) && !c.raw.sawEOF():
 		return nil // the peer's close_notify
-	case c.raw.sawEOF(), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case c.raw.sawEOF(), errors.Is(err, io.EOF):
 		return errRawEOF
 	case c.isClosed(), errors.Is(err, net.ErrClosed):
 		return newError(CodeClosed, "Connection is closed")
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return newError(CodeBrokenPipe, "Error receiving data: %s", osText(err))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return newError(CodeTimedOut, "Socket I/O timed out")
+	case isProtocolError(err):
+		// A record the peer did not seal (garbage, a bad MAC, a wrong
+		// version): GLib's backends call it G_TLS_ERROR_MISC.
+		return newError(CodeMisc, "Error reading data from TLS socket: %v", err)
 	}
 	return newError(CodeFailed, "Error reading data from TLS socket: %v", err)
+}
+
+// isProtocolError: err is crypto/tls refusing what it received (a record
+// header, a record, a message), not the transport failing. Refusals come as
+// a RecordHeaderError, as the alert crypto/tls sent ("local error"), or as
+// its own "tls: " errors.
+func isProtocolError(err error) bool {
+	var rh tls.RecordHeaderError
+	var op *net.OpError
+	return errors.As(err, &rh) ||
+		(errors.As(err, &op) && op.Op == "local error") ||
+		strings.HasPrefix(err.Error(), "tls: ")
 }
 
 // writeError says why a write failed.
@@ -163,6 +202,8 @@ func (c *Conn) writeError(err error) error {
 		return newError(CodeClosed, "Connection is closed")
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return newError(CodeBrokenPipe, "Error sending data: %s", osText(err))
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return newError(CodeTimedOut, "Socket I/O timed out")
 	}
 	return newError(CodeFailed, "Error writing data to TLS socket: %v", err)
 }
