@@ -6,6 +6,7 @@ import (
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"net"
+	"sync"
 
 	"github.com/pion/dtls/v3"
 )
@@ -54,6 +55,17 @@ func (c *Conn) Send(op Op, payloads [][]byte) (int, error) {
 // sendBatch is how many records go to the socket in one call.
 const sendBatch = 64
 
+// sendScratch is what one send seals a batch into, lent by a pool so that
+// a connection holds none between sends (a batch of large records is tens
+// of KiB).
+type sendScratch struct {
+	buf    []byte   // the sealed records
+	dgrams [][]byte // each record in buf
+	sc     record.Scratch
+}
+
+var sendScratches = sync.Pool{New: func() any { return new(sendScratch) }}
+
 // sendApp is Send through dtlsgo's record layer (app is nil before the
 // handshake completed: established says why): each chunk of the batch
 // is sealed into one reused buffer and sent with one system call.
@@ -68,6 +80,8 @@ func (c *Conn) sendApp(app *record.Layer, payloads [][]byte) (int, error) {
 		// A fatal alert or the base socket's end: nothing goes out.
 		return 0, c.writeError(dtls.ErrConnClosed)
 	}
+	ss := sendScratches.Get().(*sendScratch)
+	defer sendScratches.Put(ss)
 	sent := 0
 	for sent < len(payloads) {
 		chunk := payloads[sent:min(len(payloads), sent+sendBatch)]
@@ -82,19 +96,19 @@ func (c *Conn) sendApp(app *record.Layer, payloads [][]byte) (int, error) {
 		if len(chunk) == 0 {
 			break
 		}
-		if cap(c.sendBuf) < size {
-			c.sendBuf = make([]byte, 0, size)
+		if cap(ss.buf) < size {
+			ss.buf = make([]byte, 0, size)
 		}
-		buf := c.sendBuf[:0]
+		buf := ss.buf[:0]
 		for i, p := range chunk {
 			start := len(buf)
 			var err error
-			if buf, err = app.Seal(buf, record.ContentAppData, p, &app.SendScratch); err != nil {
+			if buf, err = app.Seal(buf, record.ContentAppData, p, &ss.sc); err != nil {
 				return partial(sent, c.writeError(err))
 			}
-			c.sendDgrams = append(c.sendDgrams[:i], buf[start:])
+			ss.dgrams = append(ss.dgrams[:i], buf[start:])
 		}
-		n, err := c.tr.WriteDatagrams(c.sendDgrams[:len(chunk)])
+		n, err := c.tr.WriteDatagrams(ss.dgrams[:len(chunk)])
 		sent += n
 		if err != nil {
 			return partial(sent, c.writeError(err))
@@ -247,10 +261,21 @@ func (c *Conn) Readiness() (in, out bool) {
 	return in, out
 }
 
+// Watch counts a watcher of the connection's readiness (a readiness
+// source), or ends one: while any watches, datagrams no receive takes are
+// read at once, so readiness follows them.
+func (c *Conn) Watch(on bool) { c.tr.Watch(on) }
+
 // WaitReady blocks until Readiness reports in (wantIn) or out (wantOut).
 // Not ready in time is ErrTimedOut even with poll: GLib documents it so for
 // g_datagram_based_condition_wait, and GSocket does it.
 func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error {
+	watching := false
+	defer func() {
+		if watching {
+			c.Watch(false)
+		}
+	}()
 	for {
 		in, out := c.Readiness()
 		if (wantIn && in) || (wantOut && out) {
@@ -258,6 +283,11 @@ func (c *Conn) WaitReady(ctx context.Context, poll, wantIn, wantOut bool) error 
 		}
 		if poll {
 			return Errorf(ErrTimedOut, "The DTLS connection did not become ready in time")
+		}
+		if !watching {
+			watching = true
+			c.Watch(true)
+			continue // what the background reader read at once
 		}
 		c.mu.Lock()
 		wait := c.changedChanLocked()

@@ -7,8 +7,6 @@ import (
 	"crypto/x509"
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"sync"
-
-	"github.com/pion/dtls/v3"
 )
 
 // ChannelBindingType mirrors GTlsChannelBindingType.
@@ -30,8 +28,7 @@ const (
 // hashing the server's certificate means parsing it, and tls-unique means
 // decrypting a record): they never change once the handshake completed.
 type channelBindings struct {
-	keys           *dtls.State
-	secrets        *record.Secrets
+	session        *record.Session
 	isClient       bool
 	serverLeaf     []byte
 	extendedMaster bool
@@ -47,7 +44,7 @@ type channelBindings struct {
 
 func (b *channelBindings) compute() {
 	b.serverEndPoint, b.serverEndPointErr = serverEndPoint(b.serverLeaf)
-	b.unique, b.uniqueErr = record.TLSUnique(b.keys, b.secrets, b.isClient)
+	b.unique, b.uniqueErr = record.TLSUnique(b.session, b.isClient)
 	if !b.extendedMaster {
 		// Without it a DTLS 1.2 exporter value is not unique to the
 		// connection (the triple handshake attack), so RFC 9266 forbids it.
@@ -56,7 +53,7 @@ func (b *channelBindings) compute() {
 		return
 	}
 	var err error
-	if b.exporter, err = b.keys.ExportKeyingMaterial(exporterLabel, nil, exporterLength); err != nil {
+	if b.exporter, err = b.session.ExportKeyingMaterial(exporterLabel, nil, exporterLength); err != nil {
 		b.exporterErr = Errorf(ErrChannelBindingGeneral, "Cannot export tls-exporter channel binding data: %v", err)
 	}
 }

@@ -59,8 +59,50 @@ func (c *Conn) retirePion(pc *dtls.Conn) {
 		// are held back from it): it has closed the transport.
 		c.endOfStream(io.EOF)
 	}
-	// Only now, behind every record pion read, the alerts held back.
-	c.tr.ReleaseAlerts(c.heldAlert, func() { c.endOfStream(c.tr.EndError()) })
+	// Only now, behind every record pion read, the alerts held back from
+	// it, then those the record layer opened since it took over.
+	c.tr.ReleaseAlerts(c.heldAlert, func() {
+		c.releaseLateAlerts()
+		c.endOfStream(c.tr.EndError())
+	})
+	c.releaseLateAlerts()
+}
+
+// deferAlert keeps an alert the record layer opened while pion's records
+// are still being queued (see retirePion): a close_notify that overtook
+// the data pion read before it must not end the stream ahead of that
+// data. false when nothing is being drained.
+func (c *Conn) deferAlert(level, desc byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.draining {
+		return false
+	}
+	if len(c.lateAlerts) < maxLateAlerts {
+		c.lateAlerts = append(c.lateAlerts, [2]byte{level, desc})
+	}
+	return true
+}
+
+// maxLateAlerts bounds the alerts kept while draining: the first that
+// ends the stream is all that counts.
+const maxLateAlerts = 16
+
+// releaseLateAlerts acts on the alerts deferAlert kept, in order, and ends
+// the deferral once none is left.
+func (c *Conn) releaseLateAlerts() {
+	for {
+		c.mu.Lock()
+		if len(c.lateAlerts) == 0 {
+			c.draining, c.lateAlerts = false, nil
+			c.mu.Unlock()
+			return
+		}
+		a := c.lateAlerts[0]
+		c.lateAlerts = c.lateAlerts[1:]
+		c.mu.Unlock()
+		c.peerAlert(a[0], a[1])
+	}
 }
 
 // control takes the records of a datagram that the record layer did not
@@ -81,19 +123,22 @@ func (c *Conn) control(d []byte) {
 func (c *Conn) controlRecord(app *record.Layer, typ byte, content []byte) {
 	switch {
 	case typ == record.ContentAlert && len(content) == 2:
-		c.peerAlert(content[0], content[1])
+		if !c.deferAlert(content[0], content[1]) {
+			c.peerAlert(content[0], content[1])
+		}
 	case typ == record.ContentHandshake && c.flight != nil:
 		c.resendFlight(app)
 	}
 }
 
 // heldAlert takes an alert record held back from pion (see
-// internal/transport/heldalerts.go), off the transport's reader.
+// internal/transport/heldalerts.go), off the transport's reader: it came
+// before those deferAlert keeps.
 func (c *Conn) heldAlert(d []byte) {
 	app := c.layer.Load()
 	if r, _, ok := app.Next(d); ok {
-		if typ, content, ok := app.OpenWith(nil, r, new(record.Scratch)); ok {
-			c.controlRecord(app, typ, content)
+		if typ, content, ok := app.OpenWith(nil, r, new(record.Scratch)); ok && typ == record.ContentAlert && len(content) == 2 {
+			c.peerAlert(content[0], content[1])
 		}
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/record"
+	"github.com/dtlsgo/dtlsgo/internal/transport"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -19,11 +21,11 @@ type tappedSocket struct {
 	written [][]byte
 }
 
-func (s *tappedSocket) WriteDatagram(p []byte) error {
+func (s *tappedSocket) WriteDatagram(p []byte, to net.Addr) error {
 	s.mu.Lock()
 	s.written = append(s.written, append([]byte(nil), p...))
 	s.mu.Unlock()
-	return s.memSocket.WriteDatagram(p)
+	return s.memSocket.WriteDatagram(p, to)
 }
 
 // since returns what was written from index i on, waiting up to wait for
@@ -221,6 +223,40 @@ func TestCloseNotifyEndsOneDirection(t *testing.T) {
 	client.Close()
 	if got := ct.since(n, 100*time.Millisecond); len(got) != 0 {
 		t.Errorf("closing after the half-close sent %d more datagrams", len(got))
+	}
+}
+
+// A close_notify the record layer opens while the records pion read before
+// the takeover are still being queued waits behind them: the datagram sent
+// before it is received first, then the end of stream.
+func TestCloseNotifyWaitsForPionsRecords(t *testing.T) {
+	client, server, _, st := tappedPair(t)
+	server.mu.Lock()
+	server.draining = true // as between the takeover and retirePion's queueing
+	server.mu.Unlock()
+	closeNotify, _ := client.app.Seal(nil, record.ContentAlert, []byte{alertWarning, alertCloseNotify}, &record.Scratch{})
+	st.inject(closeNotify)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		server.mu.Lock()
+		deferred := len(server.lateAlerts)
+		server.mu.Unlock()
+		if deferred == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the close_notify never reached the record layer")
+		}
+	}
+	if k, err := server.Receive(Op{Poll: true}, 1, func(int, []byte) {}); k != 0 || !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("while draining: %d records, %v; want nothing yet", k, err)
+	}
+	server.push([]transport.Queued{{Data: []byte("read by pion")}}, false)
+	server.releaseLateAlerts()
+	var got []byte
+	if k, err := receiveOne(server); k != 1 || err != nil {
+		t.Fatalf("first receive: %d records, %v", k, err)
+	} else if k, err = server.Receive(Op{Poll: true}, 1, func(_ int, rec []byte) { got = rec }); k != 0 || err != nil || got != nil {
+		t.Fatalf("after the record: %d records %q, %v; want the end of stream", k, got, err)
 	}
 }
 

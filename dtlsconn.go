@@ -73,8 +73,8 @@ type Conn struct {
 	hsErr           error         // sticky once the handshake failed
 	hsDone          chan struct{} // closed when the handshake ends
 	hsCancel        context.CancelCauseFunc
-	pc              *dtls.Conn  // until pion is retired
-	keys            *dtls.State // the session's, once the handshake is done
+	pc              *dtls.Conn      // until pion is retired
+	session         *record.Session // once the handshake is done
 	info            Info
 	records         recordQueue // decrypted, waiting for receive
 	eos             bool        // no record will follow the queued ones
@@ -85,14 +85,14 @@ type Conn struct {
 	peerNotified    bool // the peer's close_notify ended its direction; ours stays open
 	peerFatal       bool // the peer's fatal alert ended the connection
 	requireNotify   bool
+	draining        bool          // the record layer took over, pion's records are not all queued yet
+	lateAlerts      [][2]byte     // the peer's alerts the record layer opened while draining
 	gen             atomic.Uint64 // counts state changes (changedLocked)
 	changed         chan struct{} // closed at the next state change; nil until a waiter asks
 	onChange        func()
 
 	onChangeMu sync.Mutex    // guards onChange and its calls
 	app        *record.Layer // dtlsgo's record layer, once it took over from pion (then retired)
-	sendBuf    []byte        // sealed records of one batch (under writeLock)
-	sendDgrams [][]byte      // the datagrams in sendBuf
 
 	lastResend atomic.Int64                 // when the last flight was last sent again (UnixNano)
 	flight     *record.LastFlight           // a server\'s last flight, set before the handshake
@@ -316,8 +316,13 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	if fromListener {
 		peer.Handshaken()
 	}
-	info := c.infoFrom(pc, &keys, cfg, sec)
-	app, err := c.takeOver(&keys, sec)
+	sess, err := sec.Session(&keys)
+	if err != nil {
+		_ = pc.Close()
+		return Errorf(ErrHandshake, "DTLS handshake finished without the session's keys in sight")
+	}
+	info := c.infoFrom(pc, &keys, cfg, sec, sess)
+	app, err := c.takeOver(sess, sec)
 	if err != nil {
 		_ = pc.Close()
 		return err
@@ -328,7 +333,7 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 	c.mu.Lock()
 	info.AcceptableCAs = facts.acceptableCAs
 	c.info = info
-	c.keys = &keys
+	c.session = sess
 	c.app = app
 	c.mu.Unlock()
 	c.retirePion(pc)
@@ -342,12 +347,15 @@ func (c *Conn) handshake(ctx context.Context, cfg Config, hooks HandshakeHooks, 
 // takeOver hands the records to dtlsgo's own record layer (see
 // record.Layer), keyed from what the handshake showed; pion only ran the
 // handshake.
-func (c *Conn) takeOver(st *dtls.State, sec *record.Secrets) (*record.Layer, error) {
-	app, err := record.NewLayer(st, c.isClient, sec)
+func (c *Conn) takeOver(sess *record.Session, sec *record.Secrets) (*record.Layer, error) {
+	app, err := record.NewLayer(sess, c.isClient, sec)
 	if err != nil {
 		return nil, Errorf(ErrHandshake, "DTLS handshake finished without the session's keys in sight")
 	}
 	c.layer.Store(app)
+	c.mu.Lock()
+	c.draining = true
+	c.mu.Unlock()
 	c.tr.TakeOver(recordLayer{app, c}, c.push)
 	return app, nil
 }
@@ -585,7 +593,7 @@ func (c *Conn) Info() (Info, bool) {
 	return c.info, c.state == HandshakeDone
 }
 
-func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *record.Secrets) Info {
+func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *record.Secrets, sess *record.Session) Info {
 	info := Info{
 		CipherSuite:        suiteName(dtls.CipherSuiteID(st.CipherSuiteID)),
 		NegotiatedProtocol: st.NegotiatedProtocol,
@@ -604,7 +612,7 @@ func (c *Conn) infoFrom(pc *dtls.Conn, st *dtls.State, cfg Config, sec *record.S
 	case !c.isClient && cfg.Certificate != nil:
 		serverLeaf = cfg.Certificate.DER()
 	}
-	info.bindings = &channelBindings{keys: st, secrets: sec, isClient: c.isClient, serverLeaf: serverLeaf,
+	info.bindings = &channelBindings{session: sess, isClient: c.isClient, serverLeaf: serverLeaf,
 		extendedMaster: info.ExtendedMaster}
 	return info
 }

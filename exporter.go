@@ -3,7 +3,7 @@ package dtlsgo
 import (
 	"crypto/tls"
 
-	"github.com/pion/dtls/v3"
+	"github.com/dtlsgo/dtlsgo/internal/record"
 )
 
 // maxExportLength bounds one export: RFC 5705 lengths are 16-bit fields.
@@ -30,7 +30,7 @@ func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([
 
 // checkExport refuses what RFC 5705 forbids whatever the protocol.
 func checkExport(label string, length int) error {
-	if isReservedLabel(label) {
+	if record.ReservedLabel(label) {
 		return Errorf(ErrInvalidArgument, "The label %q is reserved by TLS and cannot be exported", label)
 	}
 	if length <= 0 || length > maxExportLength {
@@ -68,31 +68,21 @@ func (s *StreamConn) ExportKeyingMaterial(label string, context []byte, length i
 	return km, nil
 }
 
-// exporter returns the session's keys once the handshake completed; they
-// stay after close, so exports stay possible then.
-func (c *Conn) exporter() (*dtls.State, error) {
+// exporter returns the session once the handshake completed; it stays
+// after close, so exports stay possible then.
+func (c *Conn) exporter() (*record.Session, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != HandshakeDone || c.keys == nil {
+	if c.state != HandshakeDone || c.session == nil {
 		return nil, Errorf(ErrChannelBindingInvalid, "Keying material is available only after a successful DTLS handshake")
 	}
-	return c.keys, nil
+	return c.session, nil
 }
 
-func exportKeyingMaterial(keys *dtls.State, label string, length int) ([]byte, error) {
-	km, err := keys.ExportKeyingMaterial(label, nil, length)
+func exportKeyingMaterial(sess *record.Session, label string, length int) ([]byte, error) {
+	km, err := sess.ExportKeyingMaterial(label, nil, length)
 	if err != nil {
 		return nil, Errorf(ErrChannelBindingGeneral, "Cannot export keying material: %v", err)
 	}
 	return km, nil
-}
-
-// isReservedLabel: RFC 5705 §4 forbids the PRF labels TLS itself uses.
-func isReservedLabel(label string) bool {
-	switch label {
-	case "client finished", "server finished", "master secret", "key expansion",
-		"extended master secret":
-		return true
-	}
-	return false
 }

@@ -41,6 +41,7 @@ func FuzzTraceDatagram(f *testing.F) {
 // memSocket is one end of an in-memory datagram pipe: a BaseSocket whose
 // inbound queue tests can also write to, as a third party on the path.
 type memSocket struct {
+	Unbatched
 	in     chan []byte
 	peer   *memSocket
 	closed chan struct{}
@@ -54,17 +55,17 @@ func memPipe() (*memSocket, *memSocket) {
 	return a, b
 }
 
-func (s *memSocket) ReadDatagram(p []byte) (int, error) {
+func (s *memSocket) ReadDatagram(p []byte) (int, net.Addr, error) {
 	select {
 	case d := <-s.in:
-		return copy(p, d), nil
+		return copy(p, d), nil, nil
 	case <-s.closed:
-		return 0, net.ErrClosed
+		return 0, nil, net.ErrClosed
 	}
 }
 
 // WriteDatagram drops what does not fit the peer's queue, as UDP does.
-func (s *memSocket) WriteDatagram(p []byte) error {
+func (s *memSocket) WriteDatagram(p []byte, _ net.Addr) error {
 	s.peer.inject(p)
 	return nil
 }

@@ -22,9 +22,9 @@ type countingSocket struct {
 	sent atomic.Int64
 }
 
-func (s *countingSocket) WriteDatagram(p []byte) error {
+func (s *countingSocket) WriteDatagram(p []byte, to net.Addr) error {
 	s.sent.Add(1)
-	return s.BaseSocket.WriteDatagram(p)
+	return s.BaseSocket.WriteDatagram(p, to)
 }
 
 func newTestListener(t *testing.T, network, addr string) *listener.Listener {

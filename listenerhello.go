@@ -29,8 +29,9 @@ type ListenerPeer interface {
 	// ConnectionID is the connection ID the listener routes the client's
 	// records by (nil: none); the connection asks the client for it.
 	ConnectionID() []byte
-	// PeerAddr is the client's address: an AddressedBaseSocket's peer from
-	// the start (the verified hello came from there).
+	// PeerAddr is the client's address: the peer of a socket that says
+	// where datagrams come from, from the start (the verified hello came
+	// from there).
 	PeerAddr() net.Addr
 }
 

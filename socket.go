@@ -10,8 +10,8 @@ import (
 // use, documented there.
 
 type (
-	BaseSocket          = socket.BaseSocket
-	AddressedBaseSocket = socket.AddressedBaseSocket
+	BaseSocket = socket.BaseSocket
+	Unbatched  = socket.Unbatched
 )
 
 const MaxDatagramSize = socket.MaxDatagramSize

@@ -89,11 +89,12 @@ func finishedBy(t *testing.T, c *Conn) (client, server []byte) {
 	t.Helper()
 	info, _ := c.Info()
 	b := info.bindings
-	suite, keys, err := b.secrets.Keys(b.keys)
+	suite := b.session.Suite
+	keys, err := b.session.Keys()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range b.secrets.SealedRecords() {
+	for _, r := range b.session.SealedRecords() {
 		clientSent := r.Incoming != c.isClient
 		op, _ := suite.Opener(keys, clientSent)
 		if typ, msg, ok := record.OpenSealed(op, r.Raw); ok && typ == record.ContentHandshake {

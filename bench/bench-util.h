@@ -21,6 +21,26 @@ glong rss_kib_of (GPid pid);
 glong current_rss_kib (void);
 gdouble cpu_seconds_of (GPid pid);
 void raise_descriptor_limit (void);
+glong descriptor_limit (void);
+guint open_descriptors (void);
+
+/* What keeping idle connection pairs cost: RSS and descriptors before and
+ * after, CPU and wall time of opening them. */
+typedef struct
+{
+  glong rss_before_kib, rss_after_kib;
+  guint descriptors_before, descriptors_after;
+  gdouble open_s, cpu_s;
+} IdleCost;
+
+/* Opens (and keeps) n pairs with open_pair (i, data), after one warm-up
+ * pair warm (data) opens and closes, and measures them half a second after
+ * the last, the handshakes' garbage settled. */
+void measure_idle (guint n, void (*warm) (gpointer data), void (*open_pair) (guint i, gpointer data),
+                   gpointer data, IdleCost *cost);
+/* Prints cost as the JSON line of an idle run over `connections`. */
+void print_idle (const gchar *mode, const gchar *backend, guint connections, const IdleCost *cost);
+#define WANTED_DESCRIPTORS (1 << 17)
 
 int cmp_gint64 (gconstpointer a, gconstpointer b);
 gint64 percentile (const gint64 *sorted, guint n, gdouble p);

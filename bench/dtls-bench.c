@@ -430,6 +430,21 @@ run_rtt (void)
   pair_close (&pair);
 }
 
+static void
+warm_pair (gpointer data)
+{
+  Pair warm;
+
+  pair_open (&warm);
+  pair_close (&warm);
+}
+
+static void
+open_kept_pair (guint i, gpointer data)
+{
+  pair_open (&((Pair *) data)[i]);
+}
+
 /* Resident memory of idle, handshaken connections: N pairs are opened and
  * kept; the growth of RSS is divided by the 2N connections. */
 static void
@@ -437,30 +452,11 @@ run_idle (void)
 {
   guint n = opt_n > 0 ? opt_n : 500, i;
   g_autofree Pair *pairs = g_new0 (Pair, n);
-  glong rss0, rss1;
-  gdouble cpu0;
-  gint64 t0;
+  IdleCost cost;
 
-  /* Four descriptors a pair, more with a backend that duplicates them. */
-  raise_descriptor_limit ();
   load_pki ();
-  {
-    Pair warm;
-    pair_open (&warm);
-    pair_close (&warm);
-  }
-  rss0 = current_rss_kib ();
-  cpu0 = cpu_seconds ();
-  t0 = g_get_monotonic_time ();
-  for (i = 0; i < n; i++)
-    pair_open (&pairs[i]);
-  g_usleep (G_USEC_PER_SEC / 2); /* let the handshakes' garbage settle */
-  rss1 = current_rss_kib ();
-  printf ("{\"mode\":\"idle\",\"backend\":\"%s\",\"connections\":%u,"
-          "\"kib_per_connection\":%.1f,\"rss_before_kib\":%ld,\"rss_after_kib\":%ld,"
-          "\"open_s\":%.3f,\"cpu_s\":%.3f,\"peak_rss_kib\":%ld}\n",
-          backend_name (opt_label, opt_raw), 2 * n, (rss1 - rss0) / (2.0 * n), rss0, rss1,
-          (g_get_monotonic_time () - t0) / 1e6, cpu_seconds () - cpu0, peak_rss_kib ());
+  measure_idle (n, warm_pair, open_kept_pair, pairs, &cost);
+  print_idle ("idle", backend_name (opt_label, opt_raw), 2 * n, &cost);
   for (i = 0; i < n; i++)
     pair_close (&pairs[i]);
 }

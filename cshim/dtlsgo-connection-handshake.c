@@ -302,6 +302,15 @@ run_handshake_done (HandshakeOp *op, DtlsGoHandle request)
       g_object_notify (G_OBJECT (self), "ech-accepted");
     }
 
+  /* The handshake has ended, so nothing can block its context any more
+   * (blocks_running_handshake asks only while it runs): kept, a sync
+   * handshake's private context would hold an eventfd and its tables for
+   * the connection's life. */
+  g_mutex_lock (&priv->lock);
+  if (priv->handshake_context == op->context)
+    g_clear_pointer (&priv->handshake_context, g_main_context_unref);
+  g_mutex_unlock (&priv->lock);
+
   if (op->task)
     {
       if (op->error)

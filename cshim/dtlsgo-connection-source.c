@@ -86,6 +86,8 @@ connection_source_finalize (GSource *source)
         break;
       }
   g_mutex_unlock (&priv->lock);
+  if (priv->core)
+    dtlsgo_core_connection_watch (priv->core, FALSE);
   close (cs->wakeup.fd);
   g_clear_object (&cs->cancellable);
   g_object_unref (cs->conn);
@@ -144,6 +146,10 @@ dtlsgo_connection_create_source (GDatagramBased *datagram_based,
   g_mutex_lock (&priv->lock);
   g_array_append_val (priv->wakeups, cs->wakeup.fd);
   g_mutex_unlock (&priv->lock);
+  /* While it lives, what arrives is read at once, not once the socket
+   * stayed quiet for a while (the readiness it waits for follows). */
+  if (priv->core)
+    dtlsgo_core_connection_watch (priv->core, TRUE);
 
   if (cancellable)
     {

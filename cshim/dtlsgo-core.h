@@ -214,6 +214,9 @@ DtlsGoStatus dtlsgo_core_connection_receive (DtlsGoHandle conn, GInputMessage *m
                                              guint num_messages, gint64 timeout_us,
                                              GCancellable *cancellable, gint *count, GError **error);
 GIOCondition dtlsgo_core_connection_condition (DtlsGoHandle conn, GIOCondition condition);
+/* A readiness source watches the connection (on), or stops: while any
+ * does, datagrams no receive takes are read at once. */
+void dtlsgo_core_connection_watch (DtlsGoHandle conn, gboolean on);
 gboolean dtlsgo_core_connection_condition_wait (DtlsGoHandle conn, GIOCondition condition,
                                                 gint64 timeout_us, GCancellable *cancellable,
                                                 GError **error);

@@ -43,12 +43,13 @@ func newBaseSocket(base *C.GDatagramBased) (dtlsgo.BaseSocket, error) {
 // gioBaseSocket is a BaseSocket over any GDatagramBased, pumped by
 // cshim/dtlsgo-base-io.c; its GLib threads start with the first read.
 type gioBaseSocket struct {
-	base    *C.GDatagramBased
-	inbound chan []byte
-	refused chan error // the base's refusal (capacity 1), see dtlsgo's errRefused
-	ended   chan struct{}
-	endErr  error // io.EOF or the base's error; set before ended closes
-	handle  C.DtlsGoHandle
+	dtlsgo.Unbatched // its GLib threads move one datagram at a time
+	base             *C.GDatagramBased
+	inbound          chan []byte
+	refused          chan error // the base's refusal (capacity 1), see dtlsgo's errRefused
+	ended            chan struct{}
+	endErr           error // io.EOF or the base's error; set before ended closes
+	handle           C.DtlsGoHandle
 
 	endOnce sync.Once
 
@@ -77,26 +78,27 @@ func (s *gioBaseSocket) pump() (*C.DtlsGoBaseIO, error) {
 	return s.io, nil
 }
 
-func (s *gioBaseSocket) ReadDatagram(p []byte) (int, error) {
+func (s *gioBaseSocket) ReadDatagram(p []byte) (int, net.Addr, error) {
 	if _, err := s.pump(); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	select {
 	case d := <-s.inbound:
-		return copy(p, d), nil
+		return copy(p, d), nil, nil
 	case err := <-s.refused:
-		return 0, err
+		return 0, nil, err
 	case <-s.ended:
 		select {
 		case d := <-s.inbound:
-			return copy(p, d), nil
+			return copy(p, d), nil, nil
 		default:
-			return 0, s.endErr
+			return 0, nil, s.endErr
 		}
 	}
 }
 
-func (s *gioBaseSocket) WriteDatagram(p []byte) error {
+// WriteDatagram sends p to the base's peer: a GDatagramBased is connected.
+func (s *gioBaseSocket) WriteDatagram(p []byte, _ net.Addr) error {
 	io, err := s.pump()
 	if err != nil {
 		return err

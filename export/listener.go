@@ -135,7 +135,7 @@ func dtlsgo_core_peer_free(h C.DtlsGoHandle) {
 func dtlsgo_core_peer_send(h C.DtlsGoHandle, data *C.guint8, n C.gsize, gerr **C.GError) C.gboolean {
 	defer guard(gerr)
 	d := unsafe.Slice((*byte)(unsafe.Pointer(data)), int(n))
-	if err := peerFrom(h).WriteDatagram(d); err != nil {
+	if err := peerFrom(h).WriteDatagram(d, nil); err != nil {
 		if errors.Is(err, net.ErrClosed) {
 			err = dtlsgo.Errorf(dtlsgo.ErrClosed, "The peer socket is closed")
 		} else {

@@ -18,6 +18,18 @@ func dtlsgo_core_connection_condition(h C.DtlsGoHandle, cond C.GIOCondition) (re
 	return ready & cond
 }
 
+// dtlsgo_core_connection_watch counts a readiness source of the connection
+// (on), or ends one.
+//
+//export dtlsgo_core_connection_watch
+func dtlsgo_core_connection_watch(h C.DtlsGoHandle, on C.gboolean) {
+	defer guard(nil)
+	// The stream cores' readiness follows their reader goroutine anyway.
+	if w, ok := connectionFrom(h).core.(interface{ Watch(bool) }); ok {
+		w.Watch(on != 0)
+	}
+}
+
 //export dtlsgo_core_connection_condition_wait
 func dtlsgo_core_connection_condition_wait(h C.DtlsGoHandle, cond C.GIOCondition, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (ok C.gboolean) {
 	defer guard(gerr)

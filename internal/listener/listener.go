@@ -263,7 +263,7 @@ const contentTypeCID = 25
 // byConnectionID finds the peer whose connection ID a tls12_cid record
 // carries (its header: type, version, epoch, sequence number, then the
 // ID); its connection authenticates the record before it moves the peer
-// to the new address (see Peer.WriteDatagramTo).
+// to the new address (see Peer.WriteDatagram).
 func (l *Listener) byConnectionID(d []byte) *Peer {
 	n := l.limits.ConnectionIDLength
 	if n == 0 || len(d) < 11+n || d[0] != contentTypeCID {

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/dtlsgo/dtlsgo/internal/socket"
 )
 
 // inboxLimit datagrams may wait for a peer's reader; beyond it they are
@@ -30,9 +32,11 @@ const (
 
 // Peer is one client of a Listener: a datagram socket that receives only
 // that client's datagrams and sends through the listener's socket. It
-// satisfies the connection core's BaseSocket and carries the ClientHello
-// the listener verified, which the connection's handshake starts from.
+// is a BaseSocket that moves one datagram at a time (BatchPeer batches)
+// and carries the ClientHello the listener verified, which the
+// connection's handshake starts from.
 type Peer struct {
+	socket.Unbatched
 	l      *Listener
 	hello  clientHello // the verified ClientHello (a copy)
 	cid    []byte      // the connection ID the peer's records carry, or nil
@@ -111,15 +115,10 @@ func (p *Peer) deliver(d []byte, from netip.AddrPort) bool {
 	return true
 }
 
-// ReadDatagram waits for the client's next datagram.
-func (p *Peer) ReadDatagram(b []byte) (int, error) {
-	n, _, err := p.read(context.Background(), b)
-	return n, err
-}
-
-// ReadDatagramFrom is ReadDatagram with the address the datagram came
-// from: with connection IDs, the client's new one after a NAT rebinding.
-func (p *Peer) ReadDatagramFrom(b []byte) (int, net.Addr, error) {
+// ReadDatagram waits for the client's next datagram and says where it came
+// from: with connection IDs, the client's new address after a NAT
+// rebinding.
+func (p *Peer) ReadDatagram(b []byte) (int, net.Addr, error) {
 	n, from, err := p.read(context.Background(), b)
 	if err != nil {
 		return 0, nil, err
@@ -167,8 +166,21 @@ func (p *Peer) Readable() bool {
 	return len(p.inbox) > 0 || p.endErr != nil
 }
 
-// WriteDatagram sends d to the client through the listener's socket.
-func (p *Peer) WriteDatagram(d []byte) error {
+// WriteDatagram sends d to the client through the listener's socket; to
+// (nil: where the client is) names a new address once the connection
+// authenticated a record with its connection ID from there, and the
+// client's datagrams are routed from that address from now on.
+func (p *Peer) WriteDatagram(d []byte, to net.Addr) error {
+	if ua, ok := to.(*net.UDPAddr); ok {
+		if addr := ua.AddrPort(); addr != p.RemoteAddr() {
+			p.l.move(p, addr)
+		}
+	}
+	return p.send(d)
+}
+
+// send sends d to where the client is.
+func (p *Peer) send(d []byte) error {
 	p.mu.Lock()
 	addr, closed := p.addr, p.state == peerClosed
 	p.mu.Unlock()
@@ -176,18 +188,6 @@ func (p *Peer) WriteDatagram(d []byte) error {
 		return net.ErrClosed
 	}
 	return p.l.send(d, addr)
-}
-
-// WriteDatagramTo sends d to addr: the connection names a new address
-// once it authenticated a record with its connection ID from there, and
-// the client's datagrams are routed from that address from now on.
-func (p *Peer) WriteDatagramTo(d []byte, addr net.Addr) error {
-	if ua, ok := addr.(*net.UDPAddr); ok {
-		if to := ua.AddrPort(); to != p.RemoteAddr() {
-			p.l.move(p, to)
-		}
-	}
-	return p.WriteDatagram(d)
 }
 
 // Close unroutes the peer: its reads end, and a new ClientHello from its

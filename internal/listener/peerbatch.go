@@ -10,10 +10,10 @@ import (
 	"github.com/dtlsgo/dtlsgo/internal/socket"
 )
 
-var _ socket.BatchBaseSocket = (*BatchPeer)(nil)
+var _ socket.BaseSocket = (*BatchPeer)(nil)
 
 // BatchPeer is a Peer read the way the connection core reads a batch
-// socket (its batchBaseSocket): during the handshake on pion's read
+// socket: during the handshake on pion's read
 // goroutine (ReadPolled), after it by the listener's own goroutine
 // (StartReading) or a caller waiting for data (ReadInline). An idle
 // connection then has no goroutine and no read buffer of its own. It
@@ -107,7 +107,7 @@ func isDone(ch <-chan struct{}) bool {
 // WriteDatagrams sends each of ds as one datagram.
 func (bp *BatchPeer) WriteDatagrams(ds [][]byte) (int, error) {
 	for i, d := range ds {
-		if err := bp.WriteDatagram(d); err != nil {
+		if err := bp.send(d); err != nil {
 			if i > 0 {
 				return i, nil
 			}

@@ -1,8 +1,10 @@
 package record
 
 import (
-	"github.com/pion/dtls/v3/pkg/protocol/extension"
+	"encoding/binary"
+
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // The hellos cross in plaintext, and dtlsgo reads from them what pion
@@ -35,7 +37,10 @@ type hello struct {
 
 // parseHello reads msg, the body of an epoch-0 handshake record, when it
 // starts a ClientHello or a ServerHello: the random follows the 12-byte
-// handshake header and the 2-byte version.
+// handshake header and the 2-byte version. A whole message's extensions
+// are read for the two this watch needs, its fields walked as RFC 6347
+// 4.2.1 and RFC 5246 7.4.1 lay them out (pion's own parse of each hello,
+// which builds every extension, cost a twentieth of a handshake's CPU).
 func parseHello(msg []byte) (hello, bool) {
 	const randomOff = handshake.HeaderLength + 2
 	var h handshake.Header
@@ -45,32 +50,76 @@ func parseHello(msg []byte) (hello, bool) {
 	}
 	out := hello{server: h.Type == handshake.TypeServerHello, random: msg[randomOff : randomOff+32], ems: emsUnknown}
 	end := handshake.HeaderLength + int(h.Length)
-	if h.FragmentLength != h.Length || len(msg) < end {
+	if h.FragmentLength != h.Length || len(msg) < end || end < randomOff+32 {
 		return out, true
 	}
-	var exts []extension.Extension
-	if out.server {
-		var m handshake.MessageServerHello
-		if m.Unmarshal(msg[handshake.HeaderLength:end]) != nil {
-			return out, true
-		}
-		exts, out.ems = m.Extensions, emsAbsent
-	} else {
-		var m handshake.MessageClientHello
-		if m.Unmarshal(msg[handshake.HeaderLength:end]) != nil {
-			return out, true
-		}
-		exts = m.Extensions
+	exts, ok := helloExtensions(cryptobyte.String(msg[randomOff+32:end]), out.server)
+	if !ok {
+		return out, true
 	}
-	for _, ext := range exts {
-		switch e := ext.(type) {
-		case *extension.UseExtendedMasterSecret:
-			if out.server {
-				out.ems = emsNegotiated
+	var cid []byte
+	ems := false
+	// As pion reads them: a last extension of a type it does not know may
+	// claim more bytes than are left.
+	for len(exts) > 0 {
+		if len(exts) < 4 {
+			return out, true
+		}
+		typ, n := binary.BigEndian.Uint16(exts), int(binary.BigEndian.Uint16(exts[2:]))
+		switch typ {
+		case extensionExtendedMasterSecret:
+			if n != 0 {
+				return out, true
 			}
-		case *extension.ConnectionID:
-			out.cid = append([]byte{}, e.CID...)
+			ems = true
+		case extensionConnectionID:
+			data := cryptobyte.String(exts[4:min(len(exts), 4+n)])
+			var id cryptobyte.String
+			if 4+n > len(exts) || !data.ReadUint8LengthPrefixed(&id) || !data.Empty() {
+				return out, true
+			}
+			cid = append([]byte{}, id...)
+		}
+		exts = exts[min(len(exts), 4+n):]
+	}
+	out.cid = cid
+	if out.server {
+		out.ems = emsAbsent
+		if ems {
+			out.ems = emsNegotiated
 		}
 	}
 	return out, true
+}
+
+// Extension numbers: RFC 7627 and RFC 9146.
+const (
+	extensionExtendedMasterSecret = 23
+	extensionConnectionID         = 54
+)
+
+// helloExtensions walks a hello's body after its random to its extensions
+// (empty when it has none); false when the fields do not add up.
+func helloExtensions(b cryptobyte.String, server bool) ([]byte, bool) {
+	var sessionID, cookie, suites, compression, exts cryptobyte.String
+	var suite uint16
+	var method uint8
+	if !b.ReadUint8LengthPrefixed(&sessionID) {
+		return nil, false
+	}
+	if server {
+		if !b.ReadUint16(&suite) || !b.ReadUint8(&method) {
+			return nil, false
+		}
+	} else if !b.ReadUint8LengthPrefixed(&cookie) || !b.ReadUint16LengthPrefixed(&suites) ||
+		!b.ReadUint8LengthPrefixed(&compression) {
+		return nil, false
+	}
+	if b.Empty() {
+		return nil, true
+	}
+	if !b.ReadUint16LengthPrefixed(&exts) || !b.Empty() {
+		return nil, false
+	}
+	return exts, true
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
@@ -36,10 +35,6 @@ type Layer struct {
 	replayMu sync.Mutex
 	replay   replayWindow
 	replay0  replayWindow // the peer's plaintext handshake records, after the takeover
-
-	// Scratch of the hot paths: SendScratch belongs to the connection's
-	// writer (under its write lock), openScratch to the transport's reader.
-	SendScratch, openScratch Scratch
 }
 
 const (
@@ -56,15 +51,16 @@ const (
 
 var ErrNoTakeover = errors.New("dtlsgo: the record layer cannot take over")
 
-// NewLayer derives the application-data keys and the connection IDs of a
-// completed handshake (st) from what sec gathered; it is ErrNoTakeover
-// when the secrets do not check out.
-func NewLayer(st *dtls.State, isClient bool, sec *Secrets) (*Layer, error) {
-	suite, keys, ids, err := sec.session(st)
+// NewLayer keys the record layer of session sess, whose handshake sec
+// watched (the peer's application-data records pion was given are never
+// accepted again); it is ErrNoTakeover when the keys do not fit.
+func NewLayer(sess *Session, isClient bool, sec *Secrets) (*Layer, error) {
+	suite := sess.Suite
+	keys, err := sess.Keys()
 	if err != nil {
 		return nil, ErrNoTakeover
 	}
-	sendCID, recvCID := ids.Server, ids.Client
+	sendCID, recvCID := sess.IDs.Server, sess.IDs.Client
 	if !isClient {
 		sendCID, recvCID = recvCID, sendCID
 	}
@@ -170,11 +166,13 @@ func (a *Layer) All(d []byte) iter.Seq[Record] { return AllCID(d, len(a.recvCID)
 // checking and then updating the replay window; typ is its content type
 // (a connection-ID record's inner one); ok is false for a record to drop.
 func (a *Layer) Open(dst []byte, r Record) (typ byte, out []byte, ok bool) {
-	return a.OpenWith(dst, r, &a.openScratch)
+	sc := scratches.Get().(*Scratch)
+	typ, out, ok = a.OpenWith(dst, r, sc)
+	scratches.Put(sc)
+	return typ, out, ok
 }
 
-// OpenWith is Open with the caller's scratch, for a goroutine other than
-// the transport's reader.
+// OpenWith is Open with the caller's scratch.
 func (a *Layer) OpenWith(dst []byte, r Record, sc *Scratch) (typ byte, out []byte, ok bool) {
 	// The additional data spells the version as DTLS 1.2, so check the
 	// record says so: a changed version must not pass as authentic.

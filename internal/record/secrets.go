@@ -7,9 +7,6 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-
-	"github.com/pion/dtls/v3"
-	"github.com/pion/dtls/v3/pkg/crypto/prf"
 )
 
 // Secrets gathers, during one handshake, what dtlsgo's record layer
@@ -143,22 +140,7 @@ func (s *Secrets) earlyRecords() [][]byte {
 	return s.early
 }
 
-// SealedRecords returns the encrypted handshake records seen.
-func (s *Secrets) SealedRecords() []SealedRecord {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sealed
-}
-
 var errSecretsUnknown = errors.New("dtlsgo: the session's secrets were not seen")
-
-// Keys derives the key block of the completed handshake st from what was
-// gathered, checked against pion's exporter: the server random is the one
-// with which the master secret gives the exporter's value.
-func (s *Secrets) Keys(st *dtls.State) (Cipher, *prf.EncryptionKeys, error) {
-	suite, keys, _, err := s.session(st)
-	return suite, keys, err
-}
 
 // ConnectionIDs are the connection IDs of the session, nil when none:
 // what the client puts in the records it sends (the server's choice, in
@@ -166,49 +148,3 @@ func (s *Secrets) Keys(st *dtls.State) (Cipher, *prf.EncryptionKeys, error) {
 // its ClientHello). The IDs are in use only when the ServerHello carries
 // the extension (RFC 9146 3).
 type ConnectionIDs struct{ Server, Client []byte }
-
-// session is Keys, with the ServerHello of the session and the connection
-// IDs the hellos agreed.
-func (s *Secrets) session(st *dtls.State) (Cipher, *prf.EncryptionKeys, ConnectionIDs, error) {
-	var ids ConnectionIDs
-	suite, ok := Ciphers[dtls.CipherSuiteID(st.CipherSuiteID)]
-	if !ok {
-		return suite, nil, ids, errSecretsUnknown
-	}
-	s.mu.Lock()
-	clientRandom, master, servers, clients := s.clientRandom, s.master, s.servers, s.clients
-	s.mu.Unlock()
-	if clientRandom == nil || master == nil {
-		return suite, nil, ids, errSecretsUnknown
-	}
-	want, err := st.ExportKeyingMaterial(keysCheckLabel, nil, 16)
-	if err != nil {
-		return suite, nil, ids, errSecretsUnknown
-	}
-	for _, sh := range servers {
-		seed := append(append([]byte(keysCheckLabel), clientRandom...), sh.random...)
-		if got, err := prf.PHash(master, seed, 16, suite.prfHash); err != nil || !bytes.Equal(got, want) {
-			continue
-		}
-		keys, err := prf.GenerateEncryptionKeys(master, clientRandom, sh.random, suite.macLen, suite.keyLen, suite.ivLen, suite.prfHash)
-		if err != nil {
-			return suite, nil, ids, errSecretsUnknown
-		}
-		if sh.cid != nil {
-			ids.Server = sh.cid
-			// The hello the server answered: its last with the session's
-			// random (the first may have been a cookie-less one).
-			for _, ch := range clients {
-				if bytes.Equal(ch.random, clientRandom) {
-					ids.Client = ch.cid
-				}
-			}
-		}
-		return suite, keys, ids, nil
-	}
-	return suite, nil, ids, errSecretsUnknown
-}
-
-// keysCheckLabel names the exporter value that confirms the gathered
-// secrets are the session's.
-const keysCheckLabel = "EXPERIMENTAL-dtlsgo-record-layer"

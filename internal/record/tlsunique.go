@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
 
-	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/ciphersuite"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
 	"github.com/pion/dtls/v3/pkg/protocol/handshake"
@@ -29,10 +28,11 @@ type recordOpener interface {
 	Decrypt(h recordlayer.Header, in []byte) ([]byte, error)
 }
 
-// TLSUnique returns the first Finished's verify_data of the handshake st
-// that sec watched; isClient is the local side.
-func TLSUnique(st *dtls.State, sec *Secrets, isClient bool) ([]byte, error) {
-	suite, keys, err := sec.Keys(st)
+// TLSUnique returns the first Finished's verify_data of the session's
+// handshake; isClient is the local side.
+func TLSUnique(sess *Session, isClient bool) ([]byte, error) {
+	suite := sess.Suite
+	keys, err := sess.Keys()
 	if err != nil {
 		return nil, errkind.Errorf(errkind.ErrChannelBindingGeneral,
 			"Cannot compute tls-unique channel binding data: the session's keys were not seen during the handshake")
@@ -43,7 +43,7 @@ func TLSUnique(st *dtls.State, sec *Secrets, isClient bool) ([]byte, error) {
 			return nil, errkind.Errorf(errkind.ErrChannelBindingGeneral, "Cannot compute tls-unique channel binding data: %v", err)
 		}
 	}
-	for _, r := range sec.SealedRecords() {
+	for _, r := range sess.SealedRecords() {
 		clientSent := r.Incoming != isClient
 		op := openers[1]
 		if clientSent {

@@ -3,36 +3,37 @@ package socket
 import (
 	"errors"
 	"github.com/dtlsgo/dtlsgo/internal/errkind"
-	"io"
 	"net"
-	"os"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
 // BaseSocket is the datagram transport under a connection: GIO's base
-// GDatagramBased in the module, a UDP socket in Go tests. Implementations
-// deliver whole datagrams and never close what they were built on.
+// GDatagramBased in the module, a UDP socket or a listener's peer in Go.
+// Implementations deliver whole datagrams and never close what they were
+// built on.
+//
+// Every socket reads and writes one datagram at a time. A socket that can
+// also move datagrams in batches and read without a goroutine of its own
+// (a batch socket, batchio_linux.go, or a listener's batch peer) serves
+// the batch operations; one that cannot embeds Unbatched, whose batch
+// operations answer ErrUnbatched, and its transport reads it with
+// ReadDatagram on a goroutine of its own and writes each datagram alone.
 type BaseSocket interface {
-	// ReadDatagram blocks until one datagram is copied into p and returns its
-	// length; io.EOF at end of stream; net.ErrClosed once Close was called.
-	// Both report a refusal (see errRefused) and stay usable.
-	ReadDatagram(p []byte) (int, error)
-	// WriteDatagram sends p as one datagram.
-	WriteDatagram(p []byte) error
-	// Close releases this adapter's hold on the socket and wakes a blocked
-	// ReadDatagram. The socket it was built on stays open.
-	Close() error
-}
-
-// BatchBaseSocket is a BaseSocket that also moves datagrams in batches
-// and reads without a goroutine of its own (see batchSocket).
-type BatchBaseSocket interface {
-	BaseSocket
-	// WriteDatagrams sends each of ds as one datagram and returns how many
-	// went; an error only when none did. It serves the record layer, after
-	// the handshake: a refused datagram counts as sent (and lost).
+	// ReadDatagram blocks until one datagram is copied into p and returns
+	// its length and, from an unconnected socket, the address it came from
+	// (nil from a connected one); io.EOF at end of stream; net.ErrClosed
+	// once Close was called. Both report a refusal (see errRefused) and
+	// stay usable.
+	ReadDatagram(p []byte) (n int, from net.Addr, err error)
+	// WriteDatagram sends p as one datagram to to, or to the peer when to
+	// is nil (a connected socket has no other destination). An unconnected
+	// socket whose peer has not spoken fails a nil to.
+	WriteDatagram(p []byte, to net.Addr) error
+	// WriteDatagrams sends each of ds to the peer as one datagram and
+	// returns how many went; an error only when none did. It serves the
+	// record layer, after the handshake: a refused datagram counts as sent
+	// (and lost).
 	WriteDatagrams(ds [][]byte) (int, error)
 	// StartReading hands datagrams that arrive while no ReadInline runs to
 	// use, on a shared goroutine: use must not block, and returns true to
@@ -42,7 +43,8 @@ type BatchBaseSocket interface {
 	// ReadInline reads on the calling thread, handing datagrams to use,
 	// until *changed differs from since (the connection changed: a
 	// record came, a close) or w ends (see Wait); with once it never
-	// sleeps. ErrReaderBusy when the background reader is reading. It and
+	// sleeps. ErrReaderBusy when it cannot read on the caller's thread now:
+	// the caller waits for what the background reader delivers. It and
 	// the background reader serve an established connection: they ignore
 	// refusals.
 	ReadInline(w Wait, changed *atomic.Uint64, since uint64, once bool, use func(ds [][]byte)) error
@@ -54,7 +56,38 @@ type BatchBaseSocket interface {
 	ReadPolled(use func(ds [][]byte)) error
 	SetPolledDeadline(d time.Time)
 	StopPolled()
+	// Watch counts a watcher of the connection's readiness (on), or ends
+	// one: while any watches, the background reader reads at once what no
+	// ReadInline reads.
+	Watch(on bool)
+	// Close releases this adapter's hold on the socket and wakes a blocked
+	// read. The socket it was built on stays open.
+	Close() error
 }
+
+// ErrUnbatched is what the batch operations of a socket that moves one
+// datagram at a time answer: read it with ReadDatagram, write each
+// datagram with WriteDatagram.
+var ErrUnbatched = errors.New("dtlsgo: the base socket moves one datagram at a time")
+
+// Unbatched gives a socket that cannot batch the batch operations of a
+// BaseSocket: they answer ErrUnbatched or do nothing, and its transport
+// falls back to ReadDatagram and WriteDatagram.
+type Unbatched struct{}
+
+func (Unbatched) WriteDatagrams([][]byte) (int, error) { return 0, ErrUnbatched }
+func (Unbatched) StartReading(func([][]byte) bool, func(error)) error {
+	return ErrUnbatched
+}
+func (Unbatched) ResumeReading() {}
+func (Unbatched) ReadInline(Wait, *atomic.Uint64, uint64, bool, func([][]byte)) error {
+	return ErrUnbatched
+}
+func (Unbatched) WakeInline()                     {}
+func (Unbatched) ReadPolled(func([][]byte)) error { return ErrUnbatched }
+func (Unbatched) SetPolledDeadline(time.Time)     {}
+func (Unbatched) StopPolled()                     {}
+func (Unbatched) Watch(bool)                      {}
 
 // Wait bounds a read on the caller's thread without a context (a context
 // costs allocations on every call): it ends at Deadline (zero: never) or
@@ -86,6 +119,10 @@ var ErrReaderBusy = errors.New("dtlsgo: the reader goroutine is reading")
 // what the refusal means is the transport's decision.
 var errRefused = errkind.Errorf(errkind.ErrConnectionRefused, "Connection refused: nothing listens at the peer's port")
 
+// errNoPeer is an unconnected socket's answer to a write for the peer
+// before any peer spoke.
+var errNoPeer = errkind.Errorf(errkind.ErrFailed, "No peer has sent a datagram to the unconnected base socket yet")
+
 // ReadSlot is the most one datagram may be read as: pion reads 8192 bytes
 // at most, so nothing a DTLS peer can use is longer.
 const ReadSlot = 8192
@@ -93,76 +130,3 @@ const ReadSlot = 8192
 // MaxDatagramSize bounds the datagrams a BaseSocket reads: the largest UDP
 // payload, so no record is ever cut for lack of buffer.
 const MaxDatagramSize = 65535
-
-// netBaseSocket serves a connected datagram net.Conn that this adapter owns,
-// e.g. a duplicate of a GSocket's descriptor: closing it closes only the
-// duplicate.
-type netBaseSocket struct{ conn net.Conn }
-
-// NewNetBaseSocket adapts a connected datagram socket. Close closes conn.
-// A socket with a descriptor is taken over as a batch socket (conn is
-// closed at once, its duplicate kept).
-func NewNetBaseSocket(conn net.Conn) BaseSocket {
-	if b := batchSocketOf(conn); b != nil {
-		return b
-	}
-	return &netBaseSocket{conn: conn}
-}
-
-// NewPlainBaseSocket adapts a connected datagram socket through Go's net
-// package alone, even one with a descriptor a batch socket would take over
-// (tests that want the plain path). Close closes conn.
-func NewPlainBaseSocket(conn net.Conn) BaseSocket { return &netBaseSocket{conn: conn} }
-
-// NewFDBaseSocket adapts a duplicate of the datagram socket fd; fd itself
-// is left alone. An unconnected UDP socket serves the peer that speaks
-// first (see AddressedBaseSocket).
-func NewFDBaseSocket(fd int) (BaseSocket, error) {
-	if b := connectedBatchSocketOf(fd); b != nil {
-		return b, nil
-	}
-	dup, err := syscall.Dup(fd)
-	if err != nil {
-		return nil, errkind.Errorf(errkind.ErrFailed, "cannot duplicate the base socket: %w", err)
-	}
-	syscall.CloseOnExec(dup)
-	f := os.NewFile(uintptr(dup), "dtlsgo-base")
-	defer f.Close() // FileConn duplicates again
-	conn, err := net.FileConn(f)
-	if err != nil {
-		return nil, errkind.Errorf(errkind.ErrNotSupported, "the base socket is not a datagram socket Go can use: %w", err)
-	}
-	if udp, ok := conn.(*net.UDPConn); ok && udp.RemoteAddr() == nil {
-		return &udpBaseSocket{conn: udp}, nil
-	}
-	return NewNetBaseSocket(conn), nil
-}
-
-func (s *netBaseSocket) ReadDatagram(p []byte) (int, error) {
-	for {
-		n, err := s.conn.Read(p)
-		if err == nil {
-			return n, nil
-		}
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			return 0, errRefused
-		}
-		if errors.Is(err, net.ErrClosed) {
-			return 0, net.ErrClosed
-		}
-		if errors.Is(err, io.EOF) {
-			return 0, io.EOF
-		}
-		return 0, err
-	}
-}
-
-func (s *netBaseSocket) WriteDatagram(p []byte) error {
-	_, err := s.conn.Write(p)
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return errRefused
-	}
-	return err
-}
-
-func (s *netBaseSocket) Close() error { return s.conn.Close() }

@@ -22,7 +22,13 @@ import (
 //     caller's;
 //   - while no receive waits, the shared poller (reactor_linux.go) reads
 //     in the background, so readiness, close_notify and handshake
-//     retransmissions are seen without a goroutine per connection.
+//     retransmissions are seen without a goroutine per connection. It
+//     takes over from a receive that returns only once no receive came
+//     for armDelay (at once while a readiness source or condition wait
+//     watches): in a request-response flow the next receive comes
+//     sooner, and handing the socket to the poller and back cost two
+//     epoll_ctl calls per receive and a poller wake-up for each datagram
+//     that came between two receives.
 //
 // rdMu orders the readers: whoever holds it reads. The poller only tries
 // it; finding it taken, it leaves a note (missed) and the holder reads
@@ -45,12 +51,15 @@ type batchSocket struct {
 	endOnce sync.Once
 
 	polling atomic.Bool // an inline reader sleeps in ppoll
-	wakeMu  sync.Mutex
-	wake    int // eventfd that ends an inline reader's or writer's ppoll; -1 none
 
-	wmu   sync.Mutex
-	whdrs []mmsghdr
-	wiov  []unix.Iovec
+	watchers   atomic.Int32 // readiness sources and waits that watch (Watch)
+	releasedAt atomic.Int64 // when the last inline reader let go (UnixNano)
+	later      atomic.Bool  // on the poller's list of sockets to arm once quiet
+
+	wakeMu sync.Mutex
+	wake   int // eventfd that ends an inline reader's or writer's ppoll; -1 none
+
+	wmu sync.Mutex // one sendmmsg at a time
 
 	// The handshake's reads (see readPolled).
 	pollMu     sync.Mutex
@@ -132,11 +141,13 @@ func (b *batchSocket) writeBatch(ds [][]byte, reportRefused bool) (int, error) {
 	}
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
-	if cap(b.whdrs) < len(ds) {
-		b.whdrs = make([]mmsghdr, len(ds))
-		b.wiov = make([]unix.Iovec, len(ds))
+	ws := writeScratches.Get().(*writeScratch)
+	defer writeScratches.Put(ws)
+	if cap(ws.hdrs) < len(ds) {
+		ws.hdrs = make([]mmsghdr, len(ds))
+		ws.iov = make([]unix.Iovec, len(ds))
 	}
-	hdrs, iov := b.whdrs[:len(ds)], b.wiov[:len(ds)]
+	hdrs, iov := ws.hdrs[:len(ds)], ws.iov[:len(ds)]
 	defer clear(iov) // drop references to the caller's buffers
 	for i, d := range ds {
 		iov[i] = unix.Iovec{}
@@ -150,7 +161,9 @@ func (b *batchSocket) writeBatch(ds [][]byte, reportRefused bool) (int, error) {
 	}
 	sent := 0
 	for sent < len(hdrs) {
-		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&hdrs[sent])),
+		// Raw: the socket is non-blocking, so the call never sleeps, and
+		// telling the scheduler about it would cost more than the call.
+		n, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(b.fd), uintptr(unsafe.Pointer(&hdrs[sent])),
 			uintptr(len(hdrs)-sent), 0, 0, 0)
 		switch e {
 		case 0:
@@ -171,6 +184,15 @@ func (b *batchSocket) writeBatch(ds [][]byte, reportRefused bool) (int, error) {
 	}
 	return sent, nil
 }
+
+// writeScratch is the message headers of one sendmmsg call, pooled so that
+// a socket holds none between batches.
+type writeScratch struct {
+	hdrs []mmsghdr
+	iov  []unix.Iovec
+}
+
+var writeScratches = sync.Pool{New: func() any { return new(writeScratch) }}
 
 func (b *batchSocket) waitWritable() error {
 	wake, err := b.wakeFD()
@@ -329,7 +351,8 @@ func (b *batchSocket) recvLocked(rb *readBatch, use func(ds [][]byte)) (int, err
 // skipped.
 func recvmmsg(fd int, rb *readBatch, reportRefused bool) (int, error) {
 	for {
-		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
+		// Raw: MSG_DONTWAIT, so the call never sleeps (see writeBatch).
+		r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&rb.hdrs[0])),
 			readBatchLen, unix.MSG_DONTWAIT, 0, 0)
 		switch e {
 		case 0:
@@ -353,8 +376,7 @@ func recvmmsg(fd int, rb *readBatch, reportRefused bool) (int, error) {
 // until *changed differs from since, w's deadline passes or its cancellation fires;
 // with once it reads what is queued and never sleeps. It sleeps in ppoll on
 // the socket, an eventfd that interrupt() signals and the cancellation's
-// descriptor (taken only when it sleeps). ErrReaderBusy when the poller is
-// reading.
+// descriptor (taken only when it sleeps).
 func (b *batchSocket) readInline(w Wait, changed *atomic.Uint64, since uint64, once bool, use func(ds [][]byte)) error {
 	b.fdMu.RLock()
 	defer b.fdMu.RUnlock()
@@ -365,9 +387,9 @@ func (b *batchSocket) readInline(w Wait, changed *atomic.Uint64, since uint64, o
 	if err != nil {
 		return err
 	}
-	if !b.rdMu.TryLock() {
-		return ErrReaderBusy
-	}
+	// The poller may be reading: its turn is short and never waits, and
+	// what it reads changes the connection, which ends this read at once.
+	b.rdMu.Lock()
 	rb := readBatches.Get().(*readBatch)
 	defer b.releaseInline(rb, use)
 	cancel := cancelWatch{w: w.Cancel, fd: -1}
@@ -448,9 +470,62 @@ func (b *batchSocket) releaseInline(rb *readBatch, use func(ds [][]byte)) {
 		b.rdMu.Unlock()
 	}
 	readBatches.Put(rb)
+	if b.paused.Load() || b.armed.Load() {
+		return
+	}
+	if b.watchers.Load() > 0 {
+		b.arm()
+		return
+	}
+	b.releasedAt.Store(time.Now().UnixNano())
+	if !b.later.Swap(true) {
+		if r, _ := sharedReactor(); r != nil {
+			r.armLater(b)
+		}
+	}
+}
+
+// armDelay is how long a socket an inline reader let go stays with no
+// reader before the poller takes it over (unless watched).
+const armDelay = time.Millisecond
+
+// armIfQuiet is the poller's: it arms b once no inline reader has read it
+// for armDelay (at now) and reports false, or reports true when b should be
+// asked again later.
+func (b *batchSocket) armIfQuiet(now int64) (again bool) {
+	if now-b.releasedAt.Load() < int64(armDelay) {
+		return true
+	}
+	b.later.Store(false)
+	if !b.fdMu.TryRLock() {
+		return false // closing
+	}
+	defer b.fdMu.RUnlock()
+	if !b.rdMu.TryLock() {
+		return false // an inline reader has it; it re-arms when it lets go
+	}
+	b.rdMu.Unlock()
 	if !b.paused.Load() && !b.armed.Load() {
 		b.arm()
 	}
+	return false
+}
+
+// watch counts a readiness source or wait that watches the socket: while
+// one does, the poller reads whatever no receive reads, at once.
+func (b *batchSocket) watch(on bool) {
+	if !on {
+		b.watchers.Add(-1)
+		return
+	}
+	b.watchers.Add(1)
+	b.fdMu.RLock()
+	defer b.fdMu.RUnlock()
+	if b.closed || b.paused.Load() || b.armed.Load() || !b.rdMu.TryLock() {
+		return // an inline reader arms it when it lets go
+	}
+	b.rdMu.Unlock()
+	b.arm()
 }
 
 // ppollIn sleeps until fd is readable, wake is signalled (then drained),
@@ -655,11 +730,14 @@ func (b *batchSocket) close() error {
 	return err
 }
 
-// netBatchSocket is a batchSocket as a BatchBaseSocket.
+// netBatchSocket is a batchSocket as a BaseSocket.
 type netBatchSocket struct{ b *batchSocket }
 
-func (s *netBatchSocket) ReadDatagram(p []byte) (int, error) { return s.b.readDatagram(p) }
-func (s *netBatchSocket) WriteDatagram(p []byte) error {
+func (s *netBatchSocket) ReadDatagram(p []byte) (int, net.Addr, error) {
+	n, err := s.b.readDatagram(p)
+	return n, nil, err
+}
+func (s *netBatchSocket) WriteDatagram(p []byte, _ net.Addr) error {
 	_, err := s.b.writeBatch([][]byte{p}, true)
 	return err
 }
@@ -675,10 +753,11 @@ func (s *netBatchSocket) WakeInline()                            { s.b.wakeInlin
 func (s *netBatchSocket) ReadPolled(use func(ds [][]byte)) error { return s.b.readPolled(use) }
 func (s *netBatchSocket) SetPolledDeadline(d time.Time)          { s.b.setPolledDeadline(d) }
 func (s *netBatchSocket) StopPolled()                            { s.b.stopPolled() }
+func (s *netBatchSocket) Watch(on bool)                          { s.b.watch(on) }
 func (s *netBatchSocket) Close() error                           { return s.b.close() }
 
 // batchSocketOf is c as a batch socket, or nil when c has no descriptor.
-func batchSocketOf(c net.Conn) BatchBaseSocket {
+func batchSocketOf(c net.Conn) BaseSocket {
 	if b := newBatchSocket(c); b != nil {
 		return &netBatchSocket{b}
 	}
@@ -687,7 +766,7 @@ func batchSocketOf(c net.Conn) BatchBaseSocket {
 
 // connectedBatchSocketOf is a batch socket over a duplicate of fd, or nil
 // when fd is not a connected datagram socket.
-func connectedBatchSocketOf(fd int) BatchBaseSocket {
+func connectedBatchSocketOf(fd int) BaseSocket {
 	if b := connectedBatchSocket(fd); b != nil {
 		return &netBatchSocket{b}
 	}

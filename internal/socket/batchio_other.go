@@ -9,5 +9,5 @@ import (
 // Batch sockets are Linux-only; elsewhere datagrams move one by one through
 // Go's net package and a reader goroutine.
 
-func batchSocketOf(net.Conn) BatchBaseSocket     { return nil }
-func connectedBatchSocketOf(int) BatchBaseSocket { return nil }
+func batchSocketOf(net.Conn) BaseSocket     { return nil }
+func connectedBatchSocketOf(int) BaseSocket { return nil }

@@ -1,4 +1,4 @@
 // Package socket moves datagrams between a connection and its base socket:
-// the BaseSocket interfaces, Go's net package, and on Linux raw batch I/O
+// the BaseSocket interface, Go's net package, and on Linux raw batch I/O
 // (sendmmsg, recvmmsg, one shared epoll reader). It knows no record format.
 package socket

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"github.com/dtlsgo/dtlsgo/internal/errkind"
 	"net"
 	"sync"
 
@@ -45,17 +44,14 @@ func (f *peerFilter) follow(addr net.Addr) {
 	f.mu.Unlock()
 }
 
-// destination is where pion's write to addr goes; a real address means
-// pion moved the peer there.
-func (f *peerFilter) destination(addr net.Addr) (net.Addr, error) {
+// destination is where pion's write to addr goes: nil for a connected
+// socket's peer (or an unconnected one's that has not spoken, which the
+// socket refuses); a real address means pion moved the peer there.
+func (f *peerFilter) destination(addr net.Addr) net.Addr {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := addr.(*net.UDPAddr); ok {
 		f.peer = addr
-		return addr, nil
 	}
-	if f.peer == nil {
-		return nil, errkind.Errorf(errkind.ErrFailed, "No peer has sent a datagram to the unconnected base socket yet")
-	}
-	return f.peer, nil
+	return f.peer
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // Transport adapts a BaseSocket to the net.PacketConn pion reads and writes.
-// A reader (the shared poller for a batch socket, else a goroutine) owns
-// all reads of the base socket and queues whole datagrams for pion, so
+// A reader (pion's reads, then the shared poller, for a socket that
+// batches; else a goroutine of the transport's) owns all reads of the base
+// socket and queues whole datagrams for pion, so
 // deadlines (pion's way of cancelling a read) are plain Go timers and never
 // disturb a read of the base socket in progress. Once dtlsgo's record layer
 // took over, pion is retired (see retire) and nothing goes its way again.
@@ -28,21 +29,20 @@ type Transport struct {
 	eof     bool          // the base reported end of stream (set before stopped)
 	readErr error         // why the reader ended, if not EOF or Close
 
-	polled              socket.BatchBaseSocket      // a batch socket pion reads itself until the takeover
+	polled              bool                        // pion reads the base socket itself until the takeover
+	looping             atomic.Bool                 // the base cannot batch: readLoop reads it
 	layer               atomic.Pointer[RecordLayer] // set once the record layer took over
 	deliver             func([]Queued, bool) bool   // set before layer
 	inline              func(ds [][]byte)           // readInline's use
 	appRecs             []Queued                    // opened, not yet delivered (reader only)
 	keep                func(Queued)                // appends to appRecs; set before layer
-	taps                []Tap                       // set before start; consulted until the takeover
+	taps                atomic.Pointer[[]Tap]       // set before start; dropped at the takeover
 	handshaking, sentOK atomic.Bool                 // see refused.go
 	aborted             atomic.Bool                 // dtlsgo sent a fatal alert: pion sends nothing more
 
 	adopt Adoption // set before start for a listener's peer
 
-	// Set for an unconnected base socket (see peerfilter.go).
-	addressed socket.AddressedBaseSocket
-	peers     peerFilter
+	peers peerFilter // an unconnected base socket's one peer (see peerfilter.go)
 
 	mu           sync.Mutex
 	queue        []datagram    // for pion, at most inboundQueue (under mu)
@@ -131,23 +131,23 @@ func (t *Transport) Base() socket.BaseSocket { return t.base }
 type Tap interface{ Datagram(d []byte, sent bool) }
 
 // SetTaps plugs taps in; before start.
-func (t *Transport) SetTaps(taps ...Tap) { t.taps = taps }
+func (t *Transport) SetTaps(taps ...Tap) { t.taps.Store(&taps) }
 
 // tapped hands a handshake datagram to each tap: with none, it costs an
 // empty loop (BenchmarkTraceDisabled).
 func (t *Transport) tapped(d []byte, sent bool) {
-	for _, tap := range t.taps {
-		tap.Datagram(d, sent)
+	if taps := t.taps.Load(); taps != nil {
+		for _, tap := range *taps {
+			tap.Datagram(d, sent)
+		}
 	}
 }
 
 func New(base socket.BaseSocket, wire Wire) *Transport {
-	addressed, _ := base.(socket.AddressedBaseSocket)
 	return &Transport{
 		base:        base,
 		wire:        wire,
 		peers:       peerFilter{wire: wire},
-		addressed:   addressed,
 		queued:      make(chan struct{}, 1),
 		room:        make(chan struct{}, 1),
 		stopped:     make(chan struct{}),
@@ -158,9 +158,9 @@ func New(base socket.BaseSocket, wire Wire) *Transport {
 
 // Start begins reading the base socket; the first handshake calls it, so a
 // connection never reads its base before the user asks for DTLS. pion's
-// reads read a batch socket themselves until the takeover (see
-// readPolled), when the shared poller takes over (startBackground); any
-// other base socket gets a reader goroutine.
+// reads read the base themselves until the takeover (see readPolled),
+// when the shared poller takes over (startBackground); a base socket that
+// cannot batch is read by a goroutine instead (startLoop).
 func (t *Transport) Start() {
 	t.startOnce.Do(func() {
 		if t.adopt != nil {
@@ -168,38 +168,45 @@ func (t *Transport) Start() {
 			t.tapped(first, false)
 			t.toPion(datagram{data: first}, false)
 		}
-		if bb, ok := t.base.(socket.BatchBaseSocket); ok {
-			t.polled = bb
-			return
-		}
-		go t.readLoop()
+		t.polled = true
 	})
 }
 
-// startBackground ends pion's reads of a batch socket and has the shared
-// poller read it instead.
-func (t *Transport) startBackground() {
-	if t.polled == nil {
-		return
-	}
-	t.polled.StopPolled()
-	if t.polled.StartReading(t.background, t.readEnded) != nil {
+// startLoop falls back to a reader goroutine, once: the base socket cannot
+// batch, or its background reader cannot start.
+func (t *Transport) startLoop() {
+	if !t.looping.Swap(true) {
 		go t.readLoop()
 	}
 }
 
-// readPolled reads the batch socket on pion's read goroutine until a
+// startBackground ends pion's reads of the base socket and has the shared
+// poller read it instead.
+func (t *Transport) startBackground() {
+	if !t.polled || t.looping.Load() {
+		return
+	}
+	t.base.StopPolled()
+	if t.base.StartReading(t.background, t.readEnded) != nil {
+		t.startLoop()
+	}
+}
+
+// readPolled reads the base socket on pion's read goroutine until a
 // datagram came, the deadline passed, or the takeover began; handled is
 // false when it did not read (a reader goroutine or the shared poller
 // reads, and the caller waits for what it queues).
 func (t *Transport) readPolled() (handled bool, err error) {
-	if t.polled == nil || t.layer.Load() != nil {
+	if !t.polled || t.looping.Load() || t.layer.Load() != nil {
 		return false, nil
 	}
-	err = t.polled.ReadPolled(func(ds [][]byte) { t.background(ds) })
+	err = t.base.ReadPolled(func(ds [][]byte) { t.background(ds) })
 	switch {
 	case err == nil:
 		return true, nil
+	case errors.Is(err, socket.ErrUnbatched):
+		t.startLoop()
+		return false, nil
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return true, errTimeout
 	case errors.Is(err, errkind.ErrConnectionRefused):
@@ -228,11 +235,7 @@ func (t *Transport) background(ds [][]byte) bool {
 	return t.flushApp(false)
 }
 
-func (t *Transport) ResumeReading() {
-	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
-		bb.ResumeReading()
-	}
-}
+func (t *Transport) ResumeReading() { t.base.ResumeReading() }
 
 // readEnded reports a batch socket that failed.
 func (t *Transport) readEnded(err error) {
@@ -275,17 +278,13 @@ func (t *Transport) readLoop() {
 	}
 }
 
-// read takes the next datagram; from an unconnected socket, only what the
-// peer filter admits.
+// read takes the next datagram; from an unconnected socket (one that says
+// where each datagram came from), only what the peer filter admits.
 func (t *Transport) read(buf []byte) (int, net.Addr, error) {
-	if t.addressed == nil {
-		n, err := t.base.ReadDatagram(buf)
-		return n, nil, err
-	}
 	for {
-		n, from, err := t.addressed.ReadDatagramFrom(buf)
-		if err != nil {
-			return 0, nil, err
+		n, from, err := t.base.ReadDatagram(buf)
+		if err != nil || from == nil {
+			return n, nil, err
 		}
 		if from, ok := t.peers.admit(buf[:n], from); ok {
 			return n, from, nil
@@ -411,32 +410,32 @@ func (t *Transport) TakeOver(layer RecordLayer, deliver func([]Queued, bool) boo
 	t.keep = func(q Queued) { t.appRecs = append(t.appRecs, q) } // one closure, not one per datagram
 	t.inline = func(ds [][]byte) { t.background(ds) }
 	t.layer.Store(&layer)
+	t.taps.Store(nil) // what they gathered is the handshake's
 	t.startBackground()
 }
 
 // ReadInline reads the base socket on the calling thread until *changed
 // differs from since or w ends (once: only what is queued); handled is false when it
-// cannot (no record layer, no batch socket, the reader goroutine busy), and
+// cannot (no record layer, a base that cannot batch, the reader goroutine busy), and
 // the caller waits for the reader goroutine instead.
 func (t *Transport) ReadInline(w socket.Wait, changed *atomic.Uint64, since uint64, once bool) (handled bool, err error) {
-	bb, ok := t.base.(socket.BatchBaseSocket)
-	if !ok || t.layer.Load() == nil {
+	if t.layer.Load() == nil {
 		return false, nil
 	}
-	err = bb.ReadInline(w, changed, since, once, t.inline)
-	if errors.Is(err, socket.ErrReaderBusy) || errors.Is(err, net.ErrClosed) {
+	err = t.base.ReadInline(w, changed, since, once, t.inline)
+	if errors.Is(err, socket.ErrReaderBusy) || errors.Is(err, socket.ErrUnbatched) || errors.Is(err, net.ErrClosed) {
 		// Closed: how the stream ended comes through the connection.
 		return false, nil
 	}
 	return true, err
 }
 
+// Watch counts a watcher of the connection's readiness, or ends one (see
+// socket.BaseSocket.Watch).
+func (t *Transport) Watch(on bool) { t.base.Watch(on) }
+
 // WakeInline ends the sleep of an inline reader: the connection changed.
-func (t *Transport) WakeInline() {
-	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
-		bb.WakeInline()
-	}
-}
+func (t *Transport) WakeInline() { t.base.WakeInline() }
 
 // EndError is why the reader ended, once it has.
 func (t *Transport) EndError() error {
@@ -566,14 +565,7 @@ func (t *Transport) WriteTo(p []byte, addr net.Addr) (int, error) {
 
 // Write sends one datagram to addr: the peer unless pion names another.
 func (t *Transport) Write(d []byte, addr net.Addr) error {
-	if t.addressed == nil {
-		return t.base.WriteDatagram(d)
-	}
-	dest, err := t.peers.destination(addr)
-	if err != nil {
-		return err
-	}
-	return t.addressed.WriteDatagramTo(d, dest)
+	return t.base.WriteDatagram(d, t.peers.destination(addr))
 }
 
 // WriteDatagrams sends records sealed by the record layer, in one batch
@@ -584,8 +576,8 @@ func (t *Transport) WriteDatagrams(ds [][]byte) (int, error) {
 		return 0, net.ErrClosed
 	default:
 	}
-	if bb, ok := t.base.(socket.BatchBaseSocket); ok {
-		return bb.WriteDatagrams(ds)
+	if n, err := t.base.WriteDatagrams(ds); !errors.Is(err, socket.ErrUnbatched) {
+		return n, err
 	}
 	for i, d := range ds {
 		if err := t.Write(d, nil); err != nil {
@@ -618,8 +610,8 @@ func (t *Transport) SetReadDeadline(d time.Time) error {
 	close(t.deadlineSet)
 	t.deadlineSet = make(chan struct{})
 	t.mu.Unlock()
-	if t.polled != nil {
-		t.polled.SetPolledDeadline(d)
+	if t.polled {
+		t.base.SetPolledDeadline(d)
 	}
 	return nil
 }

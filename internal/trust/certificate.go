@@ -44,7 +44,7 @@ func NewCertificate(src CertificateSource) (*Certificate, error) {
 	case src.DER != nil && src.PEM != "":
 		return nil, errkind.Errorf(errkind.ErrBadCertificate, "Both DER and PEM certificate data provided")
 	case src.DER != nil:
-		if leaf, err = x509.ParseCertificate(src.DER); err != nil {
+		if leaf, err = parseShared(src.DER); err != nil {
 			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse DER certificate: %v", err)
 		}
 	case src.PEM != "":
@@ -111,7 +111,7 @@ func ParseCertificateChainDER(ders [][]byte) (*Certificate, error) {
 	}
 	certs := make([]*x509.Certificate, len(ders))
 	for i, der := range ders {
-		c, err := x509.ParseCertificate(der)
+		c, err := parseShared(der)
 		if err != nil {
 			return nil, errkind.Errorf(errkind.ErrBadCertificate, "Could not parse DER certificate %d of the chain: %v", i, err)
 		}
