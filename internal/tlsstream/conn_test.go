@@ -55,33 +55,46 @@ func tcpPair(t testing.TB) (client, server net.Conn) {
 	return client, server
 }
 
-// pair returns a client and server over a TCP loopback connection, their
-// handshakes done; verify sees the client's view of the server's chain.
-func pair(t testing.TB, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
+// handshake runs a client (clientCfg, IsClient set) against a server
+// (serverCfg, with the test certificate unless it has one) over a TCP
+// loopback connection; both ends are aborted when the test ends.
+func handshake(t testing.TB, clientCfg, serverCfg Config) (client, server *Conn, clientRaw net.Conn, clientErr, serverErr error) {
 	t.Helper()
 	clientRaw, serverRaw := tcpPair(t)
 	client, server = New(clientRaw, true), New(serverRaw, false)
-	cert := testCertificate(t)
+	t.Cleanup(func() { client.Abort(); server.Abort() })
+	if serverCfg.Certificate == nil {
+		cert := testCertificate(t)
+		serverCfg.Certificate = func(context.Context) (*tls.Certificate, error) { return cert, nil }
+	}
+	clientCfg.IsClient = true
 	done := make(chan error, 1)
 	go func() {
 		if _, err := server.Begin(); err != nil {
 			done <- err
 			return
 		}
-		done <- server.Run(context.Background(), Config{
-			Certificate: func(context.Context) (*tls.Certificate, error) { return cert, nil },
-		})
+		done <- server.Run(context.Background(), serverCfg)
 	}()
 	if _, err := client.Begin(); err != nil {
 		t.Fatal(err)
 	}
-	if err := client.Run(context.Background(), Config{IsClient: true, ServerName: "localhost", VerifyPeer: verify}); err != nil {
-		t.Fatalf("client handshake: %v", err)
+	clientErr = client.Run(context.Background(), clientCfg)
+	serverErr = <-done
+	return client, server, clientRaw, clientErr, serverErr
+}
+
+// pair returns a client and server over a TCP loopback connection, their
+// handshakes done; verify sees the client's view of the server's chain.
+func pair(t testing.TB, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
+	t.Helper()
+	client, server, clientRaw, cerr, serr := handshake(t, Config{ServerName: "localhost", VerifyPeer: verify}, Config{})
+	if cerr != nil {
+		t.Fatalf("client handshake: %v", cerr)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("server handshake: %v", err)
+	if serr != nil {
+		t.Fatalf("server handshake: %v", serr)
 	}
-	t.Cleanup(func() { client.Abort(); server.Abort() })
 	return client, server, clientRaw
 }
 
@@ -211,23 +224,10 @@ func TestACloseRightAfterTheHandshakeEndsTheStreamWithoutAReset(t *testing.T) {
 	// A server that asks for a client certificate sends its TLS 1.3
 	// session ticket once it read the client's last flight, after the
 	// client's handshake ended: the client's socket holds it unread.
-	clientRaw, serverRaw := tcpPair(t)
-	client, server := New(clientRaw, true), New(serverRaw, false)
-	cert := testCertificate(t)
-	done := make(chan error, 1)
-	go func() {
-		server.Begin()
-		done <- server.Run(context.Background(), Config{
-			Certificate: func(context.Context) (*tls.Certificate, error) { return cert, nil },
-			ClientAuth:  ClientAuthRequested,
-		})
-	}()
-	client.Begin()
-	if err := client.Run(context.Background(), Config{IsClient: true, ServerName: "localhost"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil { // the ticket was sent before this
-		t.Fatal(err)
+	client, server, _, cerr, serr := handshake(t, Config{ServerName: "localhost"},
+		Config{ClientAuth: ClientAuthRequested})
+	if cerr != nil || serr != nil { // the ticket was sent before the server's end
+		t.Fatal(cerr, serr)
 	}
 	ctx := context.Background()
 	if err := client.Close(ctx); err != nil {

@@ -14,28 +14,14 @@ import (
 // returns the client's error and both ends.
 func echHandshake(t *testing.T, list []byte, keys []tls.EncryptedClientHelloKey) (error, *Conn, *Conn) {
 	t.Helper()
-	clientRaw, serverRaw := tcpPair(t)
-	client, server := New(clientRaw, true), New(serverRaw, false)
-	cert := testCertificate(t)
-	done := make(chan error, 1)
-	go func() {
-		server.Begin()
-		done <- server.Run(context.Background(), Config{
-			Certificate: func(context.Context) (*tls.Certificate, error) { return cert, nil },
-			ECHKeys:     keys,
-		})
-	}()
-	client.Begin()
 	verified := 0
-	err := client.Run(context.Background(), Config{
-		IsClient: true, ServerName: "localhost", ECHConfigList: list,
+	client, server, _, err, _ := handshake(t, Config{
+		ServerName: "localhost", ECHConfigList: list,
 		VerifyPeer: func(context.Context, [][]byte) error { verified++; return nil },
-	})
+	}, Config{ECHKeys: keys})
 	if err == nil && verified != 1 {
 		t.Errorf("the inner handshake's chain was verified %d times", verified)
 	}
-	<-done
-	t.Cleanup(func() { client.Abort(); server.Abort() })
 	return err, client, server
 }
 
