@@ -57,8 +57,9 @@ func tcpPair(t testing.TB) (client, server net.Conn) {
 
 // handshake runs a client (clientCfg, IsClient set) against a server
 // (serverCfg, with the test certificate unless it has one) over a TCP
-// loopback connection; both ends are aborted when the test ends.
-func handshake(t testing.TB, clientCfg, serverCfg Config) (client, server *Conn, clientRaw net.Conn, clientErr, serverErr error) {
+// loopback connection; before, when not nil, sees the client first. Both
+// ends are aborted when the test ends.
+func handshake(t testing.TB, clientCfg, serverCfg Config, before func(client *Conn)) (client, server *Conn, clientRaw net.Conn, clientErr, serverErr error) {
 	t.Helper()
 	clientRaw, serverRaw := tcpPair(t)
 	client, server = New(clientRaw, true), New(serverRaw, false)
@@ -76,6 +77,9 @@ func handshake(t testing.TB, clientCfg, serverCfg Config) (client, server *Conn,
 		}
 		done <- server.Run(context.Background(), serverCfg)
 	}()
+	if before != nil {
+		before(client)
+	}
 	if _, err := client.Begin(); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +92,7 @@ func handshake(t testing.TB, clientCfg, serverCfg Config) (client, server *Conn,
 // handshakes done; verify sees the client's view of the server's chain.
 func pair(t testing.TB, verify func(context.Context, [][]byte) error) (client, server *Conn, clientRaw net.Conn) {
 	t.Helper()
-	client, server, clientRaw, cerr, serr := handshake(t, Config{ServerName: "localhost", VerifyPeer: verify}, Config{})
+	client, server, clientRaw, cerr, serr := handshake(t, Config{ServerName: "localhost", VerifyPeer: verify}, Config{}, nil)
 	if cerr != nil {
 		t.Fatalf("client handshake: %v", cerr)
 	}
@@ -225,7 +229,7 @@ func TestACloseRightAfterTheHandshakeEndsTheStreamWithoutAReset(t *testing.T) {
 	// session ticket once it read the client's last flight, after the
 	// client's handshake ended: the client's socket holds it unread.
 	client, server, _, cerr, serr := handshake(t, Config{ServerName: "localhost"},
-		Config{ClientAuth: ClientAuthRequested})
+		Config{ClientAuth: ClientAuthRequested}, nil)
 	if cerr != nil || serr != nil { // the ticket was sent before the server's end
 		t.Fatal(cerr, serr)
 	}

@@ -18,7 +18,7 @@ func echHandshake(t *testing.T, list []byte, keys []tls.EncryptedClientHelloKey)
 	client, server, _, err, _ := handshake(t, Config{
 		ServerName: "localhost", ECHConfigList: list,
 		VerifyPeer: func(context.Context, [][]byte) error { verified++; return nil },
-	}, Config{ECHKeys: keys})
+	}, Config{ECHKeys: keys}, nil)
 	if err == nil && verified != 1 {
 		t.Errorf("the inner handshake's chain was verified %d times", verified)
 	}

@@ -30,26 +30,7 @@ type resumptionPeers struct {
 // client's handshake error.
 func connect(t testing.TB, p resumptionPeers) (client, server *Conn, err error) {
 	t.Helper()
-	clientRaw, serverRaw := tcpPair(t)
-	client, server = New(clientRaw, true), New(serverRaw, false)
-	t.Cleanup(func() { client.Abort(); server.Abort() })
-	done := make(chan error, 1)
-	go func() {
-		server.Begin()
-		done <- server.Run(context.Background(), Config{
-			Certificate:    func(context.Context) (*tls.Certificate, error) { return p.cert, nil },
-			SessionContext: p.context,
-			ClientAuth:     p.clientAuth,
-			VerifyPeer:     func(context.Context, [][]byte) error { return nil },
-			maxVersion:     p.version,
-		})
-	}()
-	if p.before != nil {
-		p.before(client)
-	}
-	client.Begin()
-	err = client.Run(context.Background(), Config{
-		IsClient:   true,
+	client, server, _, err, serverErr := handshake(t, Config{
 		ServerName: "localhost",
 		VerifyPeer: p.verify,
 		SessionKey: p.key,
@@ -57,8 +38,13 @@ func connect(t testing.TB, p resumptionPeers) (client, server *Conn, err error) 
 			return p.clientCert, nil
 		},
 		maxVersion: p.version,
-	})
-	serverErr := <-done
+	}, Config{
+		Certificate:    func(context.Context) (*tls.Certificate, error) { return p.cert, nil },
+		SessionContext: p.context,
+		ClientAuth:     p.clientAuth,
+		VerifyPeer:     func(context.Context, [][]byte) error { return nil },
+		maxVersion:     p.version,
+	}, p.before)
 	if err != nil {
 		return client, server, err
 	}
