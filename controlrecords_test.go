@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"github.com/dtlsgo/dtlsgo/internal/record"
 	"github.com/dtlsgo/dtlsgo/internal/transport"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -292,5 +294,40 @@ func TestPeerAlerts(t *testing.T) {
 	server.Close()
 	if got := st.since(n, 100*time.Millisecond); len(got) != 0 {
 		t.Errorf("close after a fatal alert sent %d datagrams", len(got))
+	}
+}
+
+// A close_notify behind application data in what one read took (here
+// one datagram; a batch of datagrams is the same) ends the stream only
+// after that data was handed on: a receive in another thread must never
+// see the end of stream with the data still to come.
+func TestCloseNotifyFollowsTheDataBeforeIt(t *testing.T) {
+	client, server, _, _ := tappedPair(t)
+	data, _ := client.app.Seal(nil, record.ContentAppData, []byte("last"), &record.Scratch{})
+	closeNotify, _ := client.app.Seal(nil, record.ContentAlert, []byte{alertWarning, alertCloseNotify}, &record.Scratch{})
+	var kept []transport.Queued
+	var events []string
+	keep := func(q transport.Queued) { kept = append(kept, q); events = append(events, "keep "+string(q.Data)) }
+	flush := func() {
+		server.mu.Lock()
+		ended := server.eos
+		server.mu.Unlock()
+		events = append(events, fmt.Sprintf("flush %d (ended %v)", len(kept), ended))
+		server.push(kept, false)
+		kept = nil
+	}
+	rest, authentic := recordLayer{server.app, server}.Take(append(data, closeNotify...), keep, flush)
+	if len(rest) != 0 || !authentic {
+		t.Fatalf("Take left %x, authentic %v", rest, authentic)
+	}
+	if want := []string{"keep last", "flush 1 (ended false)"}; !slices.Equal(events, want) {
+		t.Fatalf("events %q, want %q", events, want)
+	}
+	var got []byte
+	if k, err := server.Receive(Op{Poll: true}, 1, func(_ int, rec []byte) { got = bytes.Clone(rec) }); k != 1 || string(got) != "last" {
+		t.Fatalf("first receive: %d %q, %v", k, got, err)
+	}
+	if k, err := receiveOne(server); k != 0 || err != nil {
+		t.Fatalf("after the data: %d records, %v; want the end of stream", k, err)
 	}
 }

@@ -15,7 +15,7 @@ type recordLayer struct {
 	c *Conn
 }
 
-func (l recordLayer) Take(d []byte, keep func(transport.Queued)) (rest []byte, authentic bool) {
+func (l recordLayer) Take(d []byte, keep func(transport.Queued), flush func()) (rest []byte, authentic bool) {
 	rest = l.SplitOff(d, func(r record.Record) bool {
 		if r.Epoch != l.Epoch {
 			return false
@@ -28,6 +28,7 @@ func (l recordLayer) Take(d []byte, keep func(transport.Queued)) (rest []byte, a
 			return true
 		}
 		if ok {
+			flush()
 			l.c.controlRecord(l.Layer, typ, rec)
 		}
 		transport.PutRecordBuffer(buf)

@@ -36,6 +36,7 @@ type Transport struct {
 	inline              func(ds [][]byte)           // readInline's use
 	appRecs             []Queued                    // opened, not yet delivered (reader only)
 	keep                func(Queued)                // appends to appRecs; set before layer
+	flushKept           func()                      // delivers appRecs; set before layer
 	taps                atomic.Pointer[[]Tap]       // set before start; dropped at the takeover
 	handshaking, sentOK atomic.Bool                 // see refused.go
 	aborted             atomic.Bool                 // dtlsgo sent a fatal alert: pion sends nothing more
@@ -93,8 +94,11 @@ type Wire interface {
 type RecordLayer interface {
 	// Take opens the records of d it serves, handing the application
 	// data to keep (on the transport's reader), and returns the rest of d
-	// and whether a record authenticated (the peer sent d).
-	Take(d []byte, keep func(Queued)) (rest []byte, authentic bool)
+	// and whether a record authenticated (the peer sent d). Before it acts
+	// on any other record it calls flush, which delivers what was kept:
+	// a close_notify must not end the stream ahead of the data before it
+	// (in the same datagram or an earlier one of the same batch).
+	Take(d []byte, keep func(Queued), flush func()) (rest []byte, authentic bool)
 	// Reseal rewrites a datagram pion writes after the takeover.
 	Reseal(d []byte) []byte
 }
@@ -308,7 +312,7 @@ func (t *Transport) received(d []byte, from net.Addr, wait bool) {
 	}
 	if layer := t.layer.Load(); layer != nil {
 		var authentic bool
-		d, authentic = (*layer).Take(d, t.keep)
+		d, authentic = (*layer).Take(d, t.keep, t.flushKept)
 		if authentic && from != nil {
 			// A connection-ID record from a new address: the peer moved
 			// (RFC 9146 6), and our records follow it.
@@ -325,7 +329,7 @@ func (t *Transport) received(d []byte, from net.Addr, wait bool) {
 	}
 	if ctl := t.toPion(datagram{data: bytes.Clone(d), from: from}, wait); ctl != nil {
 		// pion is retired: what it would have read is the record layer's.
-		rest, _ := (*t.layer.Load()).Take(d, t.keep)
+		rest, _ := (*t.layer.Load()).Take(d, t.keep, t.flushKept)
 		t.flushApp(wait)
 		ctl(rest)
 	}
@@ -408,6 +412,9 @@ func (t *Transport) flushApp(wait bool) (full bool) {
 func (t *Transport) TakeOver(layer RecordLayer, deliver func([]Queued, bool) bool) {
 	t.deliver = deliver
 	t.keep = func(q Queued) { t.appRecs = append(t.appRecs, q) } // one closure, not one per datagram
+	// Never waiting for room: a flush before an alert is rare, and what
+	// it adds to a full queue pauses the reader at the next batch.
+	t.flushKept = func() { t.flushApp(false) }
 	t.inline = func(ds [][]byte) { t.background(ds) }
 	t.layer.Store(&layer)
 	t.taps.Store(nil) // what they gathered is the handshake's
