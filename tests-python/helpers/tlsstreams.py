@@ -5,14 +5,11 @@ import threading
 
 from gi.repository import Gio, GLib
 
+from streams import assert_error  # noqa: F401 (the test_stream_* files use it from here)
+
 TLS = GLib.quark_to_string(Gio.tls_error_quark())
 IO = GLib.quark_to_string(Gio.io_error_quark())
 CB = GLib.quark_to_string(Gio.tls_channel_binding_error_quark())
-
-
-def assert_error(exc, domain, code):
-    assert exc is not None, f"expected {domain}:{int(code)}, got success"
-    assert exc.domain == domain and exc.code == int(code), f"{exc.domain}:{exc.code} {exc.message}"
 
 
 def tcp_pair():
