@@ -53,7 +53,7 @@ func (b *channelBindings) compute() {
 		return
 	}
 	var err error
-	if b.exporter, err = b.session.ExportKeyingMaterial(exporterLabel, nil, exporterLength); err != nil {
+	if b.exporter, err = b.session.ExportKeyingMaterial(exporterLabel, []byte{}, exporterLength); err != nil {
 		b.exporterErr = Errorf(ErrChannelBindingGeneral, "Cannot export tls-exporter channel binding data: %v", err)
 	}
 }

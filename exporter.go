@@ -10,31 +10,33 @@ import (
 const maxExportLength = 65535
 
 // ExportKeyingMaterial returns length bytes of RFC 5705 keying material for
-// label, the same on both peers. pion implements only the empty context
-// (RFC 5705's "no context" and a zero-length context differ: only the
-// former is available), so a non-empty context is refused.
+// label and context, the same on both peers. A nil context is RFC 5705's
+// "no context", which differs from an empty one.
 func (c *Conn) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
-	keys, err := c.exporter()
+	sess, err := c.exporter()
 	if err != nil {
 		return nil, err
 	}
-	if len(context) > 0 {
-		return nil, Errorf(ErrNotSupported, "Keying material export with a context is not supported "+
-			"(pion/dtls implements only an empty context)")
-	}
-	if err := checkExport(label, length); err != nil {
+	if err := checkExport(label, context, length); err != nil {
 		return nil, err
 	}
-	return exportKeyingMaterial(keys, label, length)
+	km, err := sess.ExportKeyingMaterial(label, context, length)
+	if err != nil {
+		return nil, Errorf(ErrChannelBindingGeneral, "Cannot export keying material: %v", err)
+	}
+	return km, nil
 }
 
 // checkExport refuses what RFC 5705 forbids whatever the protocol.
-func checkExport(label string, length int) error {
+func checkExport(label string, context []byte, length int) error {
 	if record.ReservedLabel(label) {
 		return Errorf(ErrInvalidArgument, "The label %q is reserved by TLS and cannot be exported", label)
 	}
 	if length <= 0 || length > maxExportLength {
 		return Errorf(ErrInvalidArgument, "Cannot export %d bytes of keying material (1 to %d)", length, maxExportLength)
+	}
+	if len(context) > maxExportLength {
+		return Errorf(ErrInvalidArgument, "An exporter context holds at most %d bytes, not %d", maxExportLength, len(context))
 	}
 	return nil
 }
@@ -48,11 +50,8 @@ func (s *StreamConn) ExportKeyingMaterial(label string, context []byte, length i
 	if !ok {
 		return nil, Errorf(ErrChannelBindingInvalid, "Keying material is available only after a successful TLS handshake")
 	}
-	if err := checkExport(label, length); err != nil {
+	if err := checkExport(label, context, length); err != nil {
 		return nil, err
-	}
-	if len(context) > maxExportLength {
-		return nil, Errorf(ErrInvalidArgument, "An exporter context holds at most %d bytes, not %d", maxExportLength, len(context))
 	}
 	km, err := cs.ExportKeyingMaterial(label, context, length)
 	if err != nil {
@@ -77,12 +76,4 @@ func (c *Conn) exporter() (*record.Session, error) {
 		return nil, Errorf(ErrChannelBindingInvalid, "Keying material is available only after a successful DTLS handshake")
 	}
 	return c.session, nil
-}
-
-func exportKeyingMaterial(sess *record.Session, label string, length int) ([]byte, error) {
-	km, err := sess.ExportKeyingMaterial(label, nil, length)
-	if err != nil {
-		return nil, Errorf(ErrChannelBindingGeneral, "Cannot export keying material: %v", err)
-	}
-	return km, nil
 }

@@ -40,12 +40,19 @@ func TestExportAndSRTPKeysAgree(t *testing.T) {
 	defer client.Close()
 	defer server.Close()
 	a, err := client.ExportKeyingMaterial("EXPERIMENTAL-go", nil, 40)
-	b, _ := server.ExportKeyingMaterial("EXPERIMENTAL-go", []byte{}, 40)
+	b, _ := server.ExportKeyingMaterial("EXPERIMENTAL-go", nil, 40)
 	if err != nil || len(a) != 40 || !bytes.Equal(a, b) {
 		t.Fatalf("export %x / %x (%v)", a, b, err)
 	}
-	if _, err := client.ExportKeyingMaterial("x", []byte("ctx"), 4); !errors.Is(err, ErrNotSupported) {
-		t.Fatalf("context: %v", err)
+	for _, ctx := range [][]byte{{}, []byte("ctx")} {
+		c, err := client.ExportKeyingMaterial("EXPERIMENTAL-go", ctx, 40)
+		s, _ := server.ExportKeyingMaterial("EXPERIMENTAL-go", ctx, 40)
+		if err != nil || !bytes.Equal(c, s) || bytes.Equal(c, a) {
+			t.Fatalf("context %q: %x / %x (%v), none %x", ctx, c, s, err, a)
+		}
+	}
+	if _, err := client.ExportKeyingMaterial("x", make([]byte, 65536), 4); !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("context too long: %v", err)
 	}
 	if _, err := client.ExportKeyingMaterial("master secret", nil, 4); !errors.Is(err, ErrInvalidArgument) {
 		t.Fatalf("reserved label: %v", err)

@@ -100,8 +100,7 @@ func (c *Conn) SRTPProfile() string {
 // SRTPKeys derives the SRTP master keys and salts from the keying material
 // (RFC 5764 §4.2: client key, server key, client salt, server salt).
 func (c *Conn) SRTPKeys() (SRTPKeys, error) {
-	session, err := c.exporter()
-	if err != nil {
+	if _, err := c.exporter(); err != nil {
 		return SRTPKeys{}, err
 	}
 	info, _ := c.Info()
@@ -109,7 +108,7 @@ func (c *Conn) SRTPKeys() (SRTPKeys, error) {
 	if !ok {
 		return SRTPKeys{}, Errorf(ErrChannelBindingNotAvail, "No SRTP protection profile was negotiated")
 	}
-	km, err := exportKeyingMaterial(session, srtpExporterLabel, 2*(p.keyLen+p.saltLen))
+	km, err := c.ExportKeyingMaterial(srtpExporterLabel, nil, 2*(p.keyLen+p.saltLen))
 	if err != nil {
 		return SRTPKeys{}, err
 	}

@@ -10,8 +10,7 @@
  * dtls_go_connection_export_keying_material:
  * @self: a #DtlsGoConnection
  * @label: the exporter label, e.g. "EXPERIMENTAL-my-protocol"
- * @context: (nullable): the context value, or %NULL for none; DTLS
- *   supports only %NULL or an empty value
+ * @context: (nullable): the context value, or %NULL for none
  * @length: how many bytes to export, 1 to 65535
  * @error: return location for a #GError
  *
@@ -26,10 +25,9 @@
  * %G_IO_ERROR_INVALID_ARGUMENT. It keeps working after the connection is
  * closed.
  *
- * On a DTLS connection a non-empty @context fails with
- * %G_IO_ERROR_NOT_SUPPORTED (pion/dtls exports without context only). A
- * stream TLS connection takes any @context of up to 65535 bytes; %NULL
- * and an empty one differ on TLS 1.2 (RFC 5705) and are the same on 1.3.
+ * Any @context of up to 65535 bytes is taken (longer ones fail with
+ * %G_IO_ERROR_INVALID_ARGUMENT); %NULL and an empty one differ on (D)TLS
+ * 1.2 (RFC 5705) and are the same on TLS 1.3.
  * On a TLS 1.2 stream that did not negotiate the extended master secret
  * (RFC 7627) the export would not be unique to the connection, and fails
  * with %G_TLS_CHANNEL_BINDING_ERROR_NOT_AVAILABLE, as the `tls-exporter`

@@ -61,8 +61,11 @@ def test_export_is_identical_on_both_peers(ecdsa_pair):
     assert longer == export(server, length=100) and longer[:32] == a  # the PRF is a stream
     assert export(client, label="EXPERIMENTAL-other") != a
     assert export(client, length=1) == export(server, length=1)
-    # An empty context is no context.
-    assert export(client, context=GLib.Bytes.new(b"")) == a
+    # RFC 5705: no context, an empty one and a context each give their own
+    # bytes, the same on both peers.
+    with_context = [export(client, context=GLib.Bytes.new(c)) for c in (b"", b"ctx")]
+    assert with_context == [export(server, context=GLib.Bytes.new(c)) for c in (b"", b"ctx")]
+    assert len({a, *with_context}) == 3
 
 
 def test_export_differs_per_session(pki):
@@ -95,8 +98,8 @@ def test_export_bad_arguments(ecdsa_pair):
     client, server = ecdsa_pair
     handshake(client, server)
     with pytest.raises(GLib.Error) as exc:
-        export(client, context=GLib.Bytes.new(b"ctx"))
-    assert_error(exc.value, IO, Gio.IOErrorEnum.NOT_SUPPORTED)
+        export(client, context=GLib.Bytes.new(bytes(65536)))
+    assert_error(exc.value, IO, Gio.IOErrorEnum.INVALID_ARGUMENT)
     assert "context" in exc.value.message
     for label in ("master secret", "key expansion", "client finished", "server finished",
                   "extended master secret"):

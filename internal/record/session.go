@@ -24,7 +24,7 @@ type Session struct {
 }
 
 var (
-	errContextUnsupported = errors.New("dtlsgo: keying material export with a context is not supported")
+	errContextTooLong     = errors.New("dtlsgo: an exporter context holds at most 65535 bytes")
 	errReservedLabel      = errors.New("dtlsgo: the label is reserved by TLS")
 )
 
@@ -34,19 +34,30 @@ func (s *Session) Keys() (*prf.EncryptionKeys, error) {
 		s.Suite.macLen, s.Suite.keyLen, s.Suite.ivLen, s.Suite.prfHash)
 }
 
-// ExportKeyingMaterial is RFC 5705's exporter without a context, as pion
-// computes it: PRF(master secret, label, client random + server random).
+// ExportKeyingMaterial is RFC 5705's exporter: PRF(master secret, label,
+// client random + server random [+ context length + context]). A nil
+// context is RFC 5705's "no context", which differs from an empty one (a
+// zero length is part of the seed); RFC 9266's tls-exporter asks for the
+// empty one.
 func (s *Session) ExportKeyingMaterial(label string, context []byte, length int) ([]byte, error) {
 	switch {
-	case len(context) != 0:
-		return nil, errContextUnsupported
+	case len(context) > maxContextLength:
+		return nil, errContextTooLong
 	case ReservedLabel(label):
 		return nil, errReservedLabel
 	}
-	seed := make([]byte, 0, len(label)+64)
+	seed := make([]byte, 0, len(label)+64+2+len(context))
 	seed = append(append(append(seed, label...), s.clientRandom[:]...), s.serverRandom[:]...)
+	if context != nil {
+		seed = append(seed, byte(len(context)>>8), byte(len(context)))
+		seed = append(seed, context...)
+	}
 	return prf.PHash(s.master[:], seed, length, s.Suite.prfHash)
 }
+
+// maxContextLength is the most a context can hold: its length is a 16-bit
+// field of the seed.
+const maxContextLength = 65535
 
 // ReservedLabel reports the PRF labels TLS itself uses, which RFC 5705 §4
 // forbids exporting under.
