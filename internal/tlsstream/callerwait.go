@@ -145,7 +145,12 @@ func (c *Conn) WriteOrWait(p []byte, wake int, waited Waited) (int, Need, error)
 	}
 	c.writing = false
 	full := c.callerFull
-	c.changedLocked() // the writer sends what is left; CloseWrite goes on
+	// A change only for whom it concerns: the writer, when something is
+	// left to send (waking it after every write cost a thread hand-off
+	// and a channel each time), CloseWrite, and calls waiting for room.
+	if c.raw.backlogLen() > 0 || c.writeShut || c.waiting > 0 {
+		c.changedLocked()
+	}
 	c.mu.Unlock()
 	if full {
 		c.notify() // writable again

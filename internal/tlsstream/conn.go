@@ -33,6 +33,7 @@ type Conn struct {
 
 	mu            sync.Mutex
 	changed       chan struct{} // closed and replaced at every change
+	waiting       int           // Read, Write and Wait calls waiting for a change
 	state         State
 	hsErr         error // sticky once the handshake failed
 	hsDone        chan struct{}

@@ -251,8 +251,12 @@ func (c *Conn) takeLocked(p []byte) int {
 // waitLocked waits for the next change, with c.mu held on entry and return.
 func (c *Conn) waitLocked(ctx context.Context, doing string) error {
 	wait := c.changed
+	c.waiting++
 	c.mu.Unlock()
-	defer c.mu.Lock()
+	defer func() {
+		c.mu.Lock()
+		c.waiting--
+	}()
 	select {
 	case <-wait:
 		return nil

@@ -23,6 +23,7 @@ type rawConn struct {
 	eof atomic.Bool
 
 	sc      syscall.RawConn // nil: not a socket; every write waits
+	rd, wr  *sysCall        // a socket's reads without waiting, and writes (under mu)
 	inline  atomic.Bool
 	noWait  atomic.Bool // reads: errSocketEmpty instead of waiting
 	mu      sync.Mutex  // guards backlog
@@ -36,6 +37,7 @@ func newRawConn(transport net.Conn) *rawConn {
 	if s, ok := transport.(syscall.Conn); ok {
 		if sc, err := s.SyscallConn(); err == nil {
 			r.sc = sc
+			r.rd, r.wr = newSysCall(unix.SYS_READ), newSysCall(unix.SYS_WRITE)
 		}
 	}
 	return r
@@ -67,24 +69,12 @@ func (socketEmpty) Timeout() bool   { return true }
 func (socketEmpty) Temporary() bool { return true }
 
 // readNoWait reads what the socket holds, without waiting: errSocketEmpty
-// when it holds nothing.
+// when it holds nothing. One reader at a time (crypto/tls's).
 func (r *rawConn) readNoWait(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.sc.Read(func(fd uintptr) bool {
-		for {
-			// Raw: the socket is non-blocking, so the call never sleeps,
-			// and telling the scheduler about it costs more than it.
-			r1, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-			if e != unix.EINTR {
-				n, errno = int(r1), e
-				return true
-			}
-		}
-	})
+	n, errno, err := r.rd.run(r.sc.Read, p)
 	switch {
 	case err != nil:
 		return 0, err
@@ -96,6 +86,48 @@ func (r *rawConn) readNoWait(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// sysCall is a non-blocking read or write system call on the socket,
+// through its RawConn (which keeps the descriptor open meanwhile), with its
+// arguments and results held here and its function made once: a closure
+// made per call would escape to the heap.
+type sysCall struct {
+	trap  uintptr
+	buf   []byte
+	n     int
+	errno syscall.Errno
+	fn    func(fd uintptr) bool
+}
+
+func newSysCall(trap uintptr) *sysCall {
+	c := &sysCall{trap: trap}
+	c.fn = c.call
+	return c
+}
+
+// run makes the call on b (not empty) through via (the RawConn's Read or
+// Write); one at a time.
+func (c *sysCall) run(via func(func(uintptr) bool) error, b []byte) (int, syscall.Errno, error) {
+	c.buf = b
+	err := via(c.fn)
+	c.buf = nil
+	if err != nil {
+		return 0, 0, err
+	}
+	return c.n, c.errno, nil
+}
+
+func (c *sysCall) call(fd uintptr) bool {
+	for {
+		// Raw: the socket is non-blocking, so the call never sleeps, and
+		// telling the scheduler about it costs more than the call.
+		r1, _, e := unix.RawSyscall(c.trap, fd, uintptr(unsafe.Pointer(&c.buf[0])), uintptr(len(c.buf)))
+		if e != unix.EINTR {
+			c.n, c.errno = int(r1), e
+			return true // never wait in Go's poller
+		}
+	}
 }
 
 func (r *rawConn) sawEOF() bool { return r.eof.Load() }
@@ -125,28 +157,17 @@ func (r *rawConn) Write(b []byte) (int, error) {
 	return total, nil
 }
 
-// tryWrite writes what the socket takes of b without waiting.
+// tryWrite writes what the socket takes of b without waiting; under mu.
 func (r *rawConn) tryWrite(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.sc.Write(func(fd uintptr) bool {
-		for {
-			// Raw, as in readNoWait.
-			r1, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-			if e != unix.EINTR {
-				n, errno = int(r1), e
-				return true // never wait: the backlog takes the rest
-			}
-		}
-	})
+	n, errno, err := r.wr.run(r.sc.Write, b)
 	switch {
 	case err != nil:
 		return 0, err
 	case errno == unix.EAGAIN:
-		return 0, nil
+		return 0, nil // the backlog takes the rest
 	case errno != 0:
 		return 0, &net.OpError{Op: "write", Net: "tcp", Err: errno}
 	}
