@@ -255,7 +255,7 @@ void dtlsgo_core_base_io_deliver (DtlsGoHandle sink, guint8 *data, gssize len, G
 /* ---- Stream TLS (export/stream.go, export/streamio.go) --------------------- */
 
 /* A stream TLS connection over base: fd >= 0 is the descriptor of a plain
- * GSocketConnection's socket (read through a duplicate, with Go's poller),
+ * GSocketConnection's socket (read through a duplicate; see DtlsGoSocketWait),
  * fd < 0 drives base through GIO on GLib threads (cshim/dtlsgo-stream-base-io.c).
  * connection as for dtlsgo_core_connection_new; base must outlive the handle.
  * The handshake, its results and the handle's end go through the

@@ -7,8 +7,6 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
-	"os"
-	"syscall"
 	"unsafe"
 
 	"github.com/dtlsgo/dtlsgo"
@@ -39,21 +37,16 @@ func dtlsgo_core_stream_connection_new(gobj C.gpointer, fd C.int, base *C.GIOStr
 	return newHandle(&connection{core: core, gio: gio})
 }
 
-// socketTransport reads and writes a duplicate of a GSocket's descriptor
-// with Go's poller: no thread per connection, no GLib call on the data path.
+// socketTransport reads and writes a duplicate of a GSocket's descriptor:
+// without waiting for a caller that waits in the shim, with Go's poller
+// otherwise; no thread per connection, no GLib call on the data path.
 // Closing it closes only the duplicate; so does closing the GSocket (see
 // watchSocket).
 func socketTransport(fd int) (net.Conn, error) {
-	dup, err := syscall.Dup(fd)
+	conn, err := dtlsgo.DupConn(fd, "Cannot duplicate the base socket",
+		"The base socket is not a stream socket Go can use")
 	if err != nil {
-		return nil, dtlsgo.Errorf(dtlsgo.ErrFailed, "Cannot duplicate the base socket: %v", err)
-	}
-	syscall.CloseOnExec(dup)
-	f := os.NewFile(uintptr(dup), "dtlsgo-stream-base")
-	defer f.Close() // FileConn duplicates again
-	conn, err := net.FileConn(f)
-	if err != nil {
-		return nil, dtlsgo.Errorf(dtlsgo.ErrNotSupported, "The base socket is not a stream socket Go can use: %v", err)
+		return nil, err
 	}
 	watched, err := watchSocket(conn, fd)
 	if err != nil {
