@@ -19,3 +19,7 @@ const MaxDatagramSize = socket.MaxDatagramSize
 func NewNetBaseSocket(conn net.Conn) BaseSocket { return socket.NewNetBaseSocket(conn) }
 
 func NewFDBaseSocket(fd int) (BaseSocket, error) { return socket.NewFDBaseSocket(fd) }
+
+func DupConn(fd int, dupFailed, notUsable string) (net.Conn, error) {
+	return socket.DupConn(fd, dupFailed, notUsable)
+}

@@ -257,6 +257,37 @@ func (s *StreamConn) Write(ctx context.Context, p []byte, nonblock bool) (int, e
 	return n, s.ioError(err)
 }
 
+// What a caller that waits for the socket itself is told and tells back
+// (see tlsstream.Conn.ReadOrWait).
+type (
+	SocketWaited = tlsstream.Waited
+	SocketNeed   = tlsstream.Need
+)
+
+const (
+	WaitedNothing   = tlsstream.WaitedNothing
+	WaitedReady     = tlsstream.WaitedReady
+	WaitedTimedOut  = tlsstream.WaitedTimedOut
+	WaitedCancelled = tlsstream.WaitedCancelled
+
+	NeedNothing = tlsstream.NeedNothing
+	NeedInput   = tlsstream.NeedInput
+	NeedOutput  = tlsstream.NeedOutput
+	NeedGoWait  = tlsstream.NeedGoWait
+)
+
+// ReadOrWait: see tlsstream.Conn.ReadOrWait; errors as Read's.
+func (s *StreamConn) ReadOrWait(p []byte, wake int, waited SocketWaited) (int, SocketNeed, error) {
+	n, need, err := s.tc.ReadOrWait(p, wake, waited)
+	return n, need, s.ioError(err)
+}
+
+// WriteOrWait: see tlsstream.Conn.WriteOrWait; errors as Write's.
+func (s *StreamConn) WriteOrWait(p []byte, wake int, waited SocketWaited) (int, SocketNeed, error) {
+	n, need, err := s.tc.WriteOrWait(p, wake, waited)
+	return n, need, s.ioError(err)
+}
+
 func (s *StreamConn) ioError(err error) error {
 	if err == nil {
 		return nil

@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "dtlsgo"
 #include "dtlsgo-connection-stream.h"
 
+#include "dtlsgo-socket-wait.h"
 #include "dtlsgo-tls-input-stream.h"
 #include "dtlsgo-tls-output-stream.h"
 
@@ -153,6 +154,49 @@ io_timeout (DtlsGoConnection *self, gboolean blocking)
   return blocking ? dtlsgo_connection_stream_timeout (self) : 0;
 }
 
+typedef DtlsGoStatus (*CoreIO) (DtlsGoHandle conn, guint8 *buffer, gsize count, gint64 timeout_us,
+                                GCancellable *cancellable, DtlsGoSocketWait *wait, gssize *moved,
+                                GError **error);
+
+/* A read or write: the implicit handshake, then the core's call; over a
+ * socket, a blocking one waits for the socket here, on the caller's
+ * thread, between the core's calls (dtlsgo-socket-wait.c). */
+static gssize
+run_io (DtlsGoConnection  *self,
+        CoreIO             core_io,
+        guint8            *buffer,
+        gsize              count,
+        gboolean           blocking,
+        GCancellable      *cancellable,
+        GError           **error)
+{
+  gint64 timeout = io_timeout (self, blocking);
+  GSocket *socket = plain_socket (dtlsgo_connection_get_base_io_stream (self));
+  DtlsGoSocketWait wait = { -1, DTLSGO_WAITED_NOTHING, 0 };
+  gint64 deadline;
+  gssize moved = -1;
+
+  if (!dtlsgo_connection_begin_io (self, &timeout, cancellable, error))
+    return -1;
+  if (timeout != 0 && socket != NULL)
+    wait.wake = dtlsgo_socket_wait_wake_fd ();
+  deadline = timeout > 0 ? g_get_monotonic_time () + timeout : -1;
+  for (;;)
+    {
+      switch (core_io (dtlsgo_connection_get_core (self), buffer, count, timeout, cancellable,
+                       wait.wake >= 0 ? &wait : NULL, &moved, error))
+        {
+        case DTLSGO_STATUS_OK:
+          return moved;
+        case DTLSGO_STATUS_WAIT:
+          break;
+        default:
+          return -1;
+        }
+      wait.waited = dtlsgo_socket_wait (socket, wait.condition, wait.wake, deadline, cancellable);
+    }
+}
+
 gssize
 dtlsgo_connection_stream_read (DtlsGoConnection  *self,
                                void              *buffer,
@@ -161,12 +205,7 @@ dtlsgo_connection_stream_read (DtlsGoConnection  *self,
                                GCancellable      *cancellable,
                                GError           **error)
 {
-  gint64 timeout = io_timeout (self, blocking);
-
-  if (!dtlsgo_connection_begin_io (self, &timeout, cancellable, error))
-    return -1;
-  return dtlsgo_core_stream_read (dtlsgo_connection_get_core (self), buffer, count, timeout,
-                                  cancellable, error);
+  return run_io (self, dtlsgo_core_stream_read, buffer, count, blocking, cancellable, error);
 }
 
 gssize
@@ -177,12 +216,8 @@ dtlsgo_connection_stream_write (DtlsGoConnection  *self,
                                 GCancellable      *cancellable,
                                 GError           **error)
 {
-  gint64 timeout = io_timeout (self, blocking);
-
-  if (!dtlsgo_connection_begin_io (self, &timeout, cancellable, error))
-    return -1;
-  return dtlsgo_core_stream_write (dtlsgo_connection_get_core (self), (guint8 *) buffer, count,
-                                   timeout, cancellable, error);
+  return run_io (self, dtlsgo_core_stream_write, (guint8 *) buffer, count, blocking, cancellable,
+                 error);
 }
 
 gboolean

@@ -202,6 +202,8 @@ typedef enum {
   DTLSGO_STATUS_NEED_HANDSHAKE, /* nothing done, no error: the handshake has not run or is
                                  * running; run or join it, then call again */
   DTLSGO_STATUS_ERROR,          /* error set */
+  DTLSGO_STATUS_WAIT,           /* stream I/O only: wait for the socket (DtlsGoSocketWait),
+                                 * then call again */
 } DtlsGoStatus;
 
 /* GDatagramBased: one call per send or receive. timeout_us as GLib's; the
@@ -253,19 +255,45 @@ void dtlsgo_core_base_io_deliver (DtlsGoHandle sink, guint8 *data, gssize len, G
 /* ---- Stream TLS (export/stream.go, export/streamio.go) --------------------- */
 
 /* A stream TLS connection over base: fd >= 0 is the descriptor of a plain
- * GSocketConnection's socket (read through a duplicate, with Go's poller),
+ * GSocketConnection's socket (read through a duplicate; see DtlsGoSocketWait),
  * fd < 0 drives base through GIO on GLib threads (cshim/dtlsgo-stream-base-io.c).
  * connection as for dtlsgo_core_connection_new; base must outlive the handle.
  * The handshake, its results and the handle's end go through the
  * connection rows above. */
 DtlsGoHandle dtlsgo_core_stream_connection_new (gpointer connection, int fd, GIOStream *base,
                                                 gboolean is_client, GError **error);
-/* Bytes read (0 at the end of the stream) or written, -1 with error.
- * timeout_us: 0 never blocks (G_IO_ERROR_WOULD_BLOCK), < 0 no bound. */
-gssize dtlsgo_core_stream_read (DtlsGoHandle conn, guint8 *buffer, gsize count, gint64 timeout_us,
-                                GCancellable *cancellable, GError **error);
-gssize dtlsgo_core_stream_write (DtlsGoHandle conn, guint8 *buffer, gsize count, gint64 timeout_us,
-                                 GCancellable *cancellable, GError **error);
+/* A blocking read or write over a socket waits on the thread that called
+ * in from GLib, in the shim (as glib-networking's base does): the core
+ * does what it can without waiting and answers DTLSGO_STATUS_WAIT with the
+ * condition to wait for on the base socket; the shim polls the socket,
+ * wake and the cancellable within the timeout, and calls again with what
+ * ended the wait, until another status comes. While the shim waits, the
+ * core signals wake (the thread's eventfd; the shim reads it) when the
+ * wait must end for something else: a close, the read side shut. */
+typedef enum {
+  DTLSGO_WAITED_NOTHING,   /* the operation's first call */
+  DTLSGO_WAITED_READY,     /* the socket, or wake */
+  DTLSGO_WAITED_TIMED_OUT, /* the timeout passed */
+  DTLSGO_WAITED_CANCELLED, /* the cancellable fired */
+} DtlsGoWaited;
+typedef struct {
+  int wake;                /* in: the thread's eventfd; -1: the core waits itself */
+  DtlsGoWaited waited;     /* in */
+  GIOCondition condition;  /* out, with DTLSGO_STATUS_WAIT: G_IO_IN or G_IO_OUT */
+} DtlsGoSocketWait;
+/* *moved: bytes read (0 at the end of the stream) or written, with
+ * DTLSGO_STATUS_OK; any other status but WAIT sets error.
+ * timeout_us: 0 never blocks (G_IO_ERROR_WOULD_BLOCK), < 0 no bound.
+ * wait: NULL, or a blocking operation over a socket the shim waits for
+ * (the core may still wait itself on the first call: over a base that is
+ * not a socket, or once the connection reads ahead for a readiness
+ * source). */
+DtlsGoStatus dtlsgo_core_stream_read (DtlsGoHandle conn, guint8 *buffer, gsize count,
+                                      gint64 timeout_us, GCancellable *cancellable,
+                                      DtlsGoSocketWait *wait, gssize *moved, GError **error);
+DtlsGoStatus dtlsgo_core_stream_write (DtlsGoHandle conn, guint8 *buffer, gsize count,
+                                       gint64 timeout_us, GCancellable *cancellable,
+                                       DtlsGoSocketWait *wait, gssize *moved, GError **error);
 /* Half-close: close_notify after what was written; writes then fail CLOSED.
  * timeout_us (< 0: none) bounds the wait for what was written to go. */
 gboolean dtlsgo_core_stream_close_write (DtlsGoHandle conn, gint64 timeout_us,

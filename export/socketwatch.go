@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -22,6 +23,7 @@ type watchedSocket struct {
 	net.Conn
 	fd       int // the GSocket's
 	dev, ino uint64
+	onClose  atomic.Pointer[func()]
 }
 
 var socketWatch struct {
@@ -61,11 +63,20 @@ func (w *watchedSocket) SyscallConn() (syscall.RawConn, error) {
 	return sc.SyscallConn()
 }
 
+// OnClose has f called after every close: a read or write waiting in the
+// shim polls the GSocket's descriptor, which the duplicate's close does
+// not wake.
+func (w *watchedSocket) OnClose(f func()) { w.onClose.Store(&f) }
+
 func (w *watchedSocket) Close() error {
 	socketWatch.mu.Lock()
 	delete(socketWatch.sockets, w)
 	socketWatch.mu.Unlock()
-	return w.Conn.Close()
+	err := w.Conn.Close()
+	if f := w.onClose.Load(); f != nil {
+		(*f)()
+	}
+	return err
 }
 
 // gone reports whether the GSocket's descriptor was closed (or now names

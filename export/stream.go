@@ -7,8 +7,6 @@ import (
 	"context"
 	"crypto/tls"
 	"net"
-	"os"
-	"syscall"
 	"unsafe"
 
 	"github.com/dtlsgo/dtlsgo"
@@ -39,21 +37,16 @@ func dtlsgo_core_stream_connection_new(gobj C.gpointer, fd C.int, base *C.GIOStr
 	return newHandle(&connection{core: core, gio: gio})
 }
 
-// socketTransport reads and writes a duplicate of a GSocket's descriptor
-// with Go's poller: no thread per connection, no GLib call on the data path.
+// socketTransport reads and writes a duplicate of a GSocket's descriptor:
+// without waiting for a caller that waits in the shim, with Go's poller
+// otherwise; no thread per connection, no GLib call on the data path.
 // Closing it closes only the duplicate; so does closing the GSocket (see
 // watchSocket).
 func socketTransport(fd int) (net.Conn, error) {
-	dup, err := syscall.Dup(fd)
+	conn, err := dtlsgo.DupConn(fd, "Cannot duplicate the base socket",
+		"The base socket is not a stream socket Go can use")
 	if err != nil {
-		return nil, dtlsgo.Errorf(dtlsgo.ErrFailed, "Cannot duplicate the base socket: %v", err)
-	}
-	syscall.CloseOnExec(dup)
-	f := os.NewFile(uintptr(dup), "dtlsgo-stream-base")
-	defer f.Close() // FileConn duplicates again
-	conn, err := net.FileConn(f)
-	if err != nil {
-		return nil, dtlsgo.Errorf(dtlsgo.ErrNotSupported, "The base socket is not a stream socket Go can use: %v", err)
+		return nil, err
 	}
 	watched, err := watchSocket(conn, fd)
 	if err != nil {
@@ -88,29 +81,64 @@ func bufferOf(buf *C.guint8, count C.gsize) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(count))
 }
 
-// streamIO runs one read or write of count bytes at buf. A timeout of 0
-// never blocks (WOULD_BLOCK); < 0 waits without bound.
-func streamIO(op func(*dtlsgo.StreamConn, context.Context, []byte, bool) (int, error), h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) C.gssize {
-	ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
-	defer release()
-	n, err := op(streamFrom(h), ctx, bufferOf(buf, count), timeoutUS == 0)
-	if err != nil {
-		setError(gerr, err)
-		return -1
+// streamIO runs one read or write of count bytes at buf (op), or, with
+// wait, a blocking one over a socket as far as it goes without waiting
+// (try): the shim waits for the socket (see dtlsgo-core.h). A timeout of
+// 0 never blocks (WOULD_BLOCK); < 0 waits without bound.
+func streamIO(try func(*dtlsgo.StreamConn, []byte, int, dtlsgo.SocketWaited) (int, dtlsgo.SocketNeed, error),
+	op func(*dtlsgo.StreamConn, context.Context, []byte, bool) (int, error),
+	h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable,
+	wait *C.DtlsGoSocketWait, moved *C.gssize, gerr **C.GError) C.DtlsGoStatus {
+	s := streamFrom(h)
+	p := bufferOf(buf, count)
+	var n int
+	var err error
+	need := dtlsgo.NeedGoWait
+	if wait != nil && timeoutUS != 0 {
+		n, need, err = try(s, p, int(wait.wake), socketWaited(wait.waited))
+		switch need {
+		case dtlsgo.NeedInput:
+			wait.condition = C.G_IO_IN
+			return C.DTLSGO_STATUS_WAIT
+		case dtlsgo.NeedOutput:
+			wait.condition = C.G_IO_OUT
+			return C.DTLSGO_STATUS_WAIT
+		}
 	}
-	return C.gssize(n)
+	if need == dtlsgo.NeedGoWait {
+		ctx, release := opContext(context.Background(), int64(timeoutUS), cancellable)
+		defer release()
+		n, err = op(s, ctx, p, timeoutUS == 0)
+	}
+	if err == nil {
+		*moved = C.gssize(n)
+	}
+	return opStatus(err, gerr)
+}
+
+// socketWaited is the shim's DtlsGoWaited as the core's.
+func socketWaited(w C.DtlsGoWaited) dtlsgo.SocketWaited {
+	switch w {
+	case C.DTLSGO_WAITED_READY:
+		return dtlsgo.WaitedReady
+	case C.DTLSGO_WAITED_TIMED_OUT:
+		return dtlsgo.WaitedTimedOut
+	case C.DTLSGO_WAITED_CANCELLED:
+		return dtlsgo.WaitedCancelled
+	}
+	return dtlsgo.WaitedNothing
 }
 
 //export dtlsgo_core_stream_read
-func dtlsgo_core_stream_read(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (n C.gssize) {
-	defer guard(gerr)
-	return streamIO((*dtlsgo.StreamConn).Read, h, buf, count, timeoutUS, cancellable, gerr)
+func dtlsgo_core_stream_read(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, wait *C.DtlsGoSocketWait, moved *C.gssize, gerr **C.GError) (status C.DtlsGoStatus) {
+	defer guardStatus(&status, gerr)
+	return streamIO((*dtlsgo.StreamConn).ReadOrWait, (*dtlsgo.StreamConn).Read, h, buf, count, timeoutUS, cancellable, wait, moved, gerr)
 }
 
 //export dtlsgo_core_stream_write
-func dtlsgo_core_stream_write(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, gerr **C.GError) (n C.gssize) {
-	defer guard(gerr)
-	return streamIO((*dtlsgo.StreamConn).Write, h, buf, count, timeoutUS, cancellable, gerr)
+func dtlsgo_core_stream_write(h C.DtlsGoHandle, buf *C.guint8, count C.gsize, timeoutUS C.gint64, cancellable *C.GCancellable, wait *C.DtlsGoSocketWait, moved *C.gssize, gerr **C.GError) (status C.DtlsGoStatus) {
+	defer guardStatus(&status, gerr)
+	return streamIO((*dtlsgo.StreamConn).WriteOrWait, (*dtlsgo.StreamConn).Write, h, buf, count, timeoutUS, cancellable, wait, moved, gerr)
 }
 
 //export dtlsgo_core_stream_close_write

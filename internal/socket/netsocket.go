@@ -43,21 +43,34 @@ func NewFDBaseSocket(fd int) (BaseSocket, error) {
 	if b := connectedBatchSocketOf(fd); b != nil {
 		return b, nil
 	}
+	conn, err := DupConn(fd, "cannot duplicate the base socket",
+		"the base socket is not a datagram socket Go can use")
+	if err != nil {
+		return nil, err
+	}
+	if udp, ok := conn.(*net.UDPConn); ok && udp.RemoteAddr() == nil {
+		return &udpBaseSocket{conn: udp}, nil
+	}
+	return NewNetBaseSocket(conn), nil
+}
+
+// DupConn is a net.Conn, in Go's poller, over a duplicate of the socket fd
+// (close-on-exec); fd itself is left alone. Its errors are ErrFailed
+// (dupFailed: the cause) and ErrNotSupported (notUsable: the cause), in
+// the caller's words.
+func DupConn(fd int, dupFailed, notUsable string) (net.Conn, error) {
 	dup, err := syscall.Dup(fd)
 	if err != nil {
-		return nil, errkind.Errorf(errkind.ErrFailed, "cannot duplicate the base socket: %w", err)
+		return nil, errkind.Errorf(errkind.ErrFailed, "%s: %w", dupFailed, err)
 	}
 	syscall.CloseOnExec(dup)
 	f := os.NewFile(uintptr(dup), "dtlsgo-base")
 	defer f.Close() // FileConn duplicates again
 	conn, err := net.FileConn(f)
 	if err != nil {
-		return nil, errkind.Errorf(errkind.ErrNotSupported, "the base socket is not a datagram socket Go can use: %w", err)
+		return nil, errkind.Errorf(errkind.ErrNotSupported, "%s: %w", notUsable, err)
 	}
-	if udp, ok := conn.(*net.UDPConn); ok && udp.RemoteAddr() == nil {
-		return &udpBaseSocket{conn: udp}, nil
-	}
-	return NewNetBaseSocket(conn), nil
+	return conn, nil
 }
 
 func (s *netBaseSocket) ReadDatagram(p []byte) (int, net.Addr, error) {

@@ -33,6 +33,7 @@ type Conn struct {
 
 	mu            sync.Mutex
 	changed       chan struct{} // closed and replaced at every change
+	waiting       int           // Read, Write and Wait calls waiting for a change
 	state         State
 	hsErr         error // sticky once the handshake failed
 	hsDone        chan struct{}
@@ -60,12 +61,23 @@ type Conn struct {
 	directReading bool
 	readerStarted bool
 
+	// A caller that waits for the socket itself (callerwait.go) leaves a
+	// descriptor to signal while it waits (-1: none waits there): a
+	// close, or the read side shut, ends its wait.
+	readWake, writeWake int
+	// The write of such a caller, across its waits: how much of its
+	// bytes it took (-1: none yet), and whether the queue was full
+	// meanwhile (its end then makes the connection writable).
+	callerTook int
+	callerFull bool
+
 	// Writing: a bounded queue a writer goroutine drains, as a socket's
 	// send buffer; it also sends the transport's backlog.
 	queue     []chunk
 	spare     []chunk // the last batch's slice, for the next queue
 	queued    int
 	writing   bool  // the writer, or a write on the caller's thread, is in crypto/tls
+	flushing  bool  // the writer sends the transport's backlog
 	writeErr  error // sticky
 	writeShut bool
 }
@@ -93,6 +105,11 @@ func New(transport net.Conn, isClient bool) *Conn {
 		isClient:      isClient,
 		changed:       make(chan struct{}),
 		requireNotify: true,
+		readWake:      -1,
+		writeWake:     -1,
+	}
+	if n, ok := transport.(closeNotifier); ok {
+		n.OnClose(c.transportClosed)
 	}
 	if isClient {
 		c.sessions = NewClientSessions()
@@ -310,6 +327,7 @@ func (c *Conn) ShutdownRead() {
 		_ = c.raw.SetReadDeadline(aLongTimeAgo) // it returns, and finds reading shut
 	}
 	c.readShut = true
+	c.wakeCallersLocked()
 	c.changedLocked()
 	c.mu.Unlock()
 	c.notify()
@@ -350,6 +368,7 @@ func (c *Conn) finishClose(err error) {
 	c.mu.Lock()
 	c.closed = true
 	c.closeErr = err
+	c.wakeCallersLocked()
 	c.changedLocked()
 	c.mu.Unlock()
 	c.raw.discardUnread()

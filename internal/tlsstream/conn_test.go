@@ -62,6 +62,13 @@ func tcpPair(t testing.TB) (client, server net.Conn) {
 func handshake(t testing.TB, clientCfg, serverCfg Config, before func(client *Conn)) (client, server *Conn, clientRaw net.Conn, clientErr, serverErr error) {
 	t.Helper()
 	clientRaw, serverRaw := tcpPair(t)
+	client, server, clientErr, serverErr = handshakeOver(t, clientRaw, serverRaw, clientCfg, serverCfg, before)
+	return client, server, clientRaw, clientErr, serverErr
+}
+
+// handshakeOver is handshake over the transports given.
+func handshakeOver(t testing.TB, clientRaw, serverRaw net.Conn, clientCfg, serverCfg Config, before func(client *Conn)) (client, server *Conn, clientErr, serverErr error) {
+	t.Helper()
 	client, server = New(clientRaw, true), New(serverRaw, false)
 	t.Cleanup(func() { client.Abort(); server.Abort() })
 	if serverCfg.Certificate == nil {
@@ -85,7 +92,7 @@ func handshake(t testing.TB, clientCfg, serverCfg Config, before func(client *Co
 	}
 	clientErr = client.Run(context.Background(), clientCfg)
 	serverErr = <-done
-	return client, server, clientRaw, clientErr, serverErr
+	return client, server, clientErr, serverErr
 }
 
 // pair returns a client and server over a TCP loopback connection, their

@@ -24,27 +24,10 @@ func (c *Conn) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
+		if n, err, done := c.readOverLocked(p); done {
+			return n, err
+		}
 		switch {
-		case c.closed || c.readShut:
-			return 0, newError(CodeClosed, "Connection is closed")
-		case c.state == StateFailed:
-			return 0, c.hsErr
-		case c.state != StateDone:
-			return 0, newError(CodeFailed, "The TLS handshake has not completed")
-		case c.pendingBytes > 0:
-			return c.takeLocked(p), nil
-		case c.readTimedOut:
-			c.readTimedOut = false
-			return 0, newError(CodeTimedOut, "Socket I/O timed out")
-		case c.readEnd == errCleanEOF:
-			return 0, nil
-		case c.readEnd == errRawEOF:
-			if c.requireNotify {
-				return 0, newError(CodeEOF, "TLS connection closed unexpectedly")
-			}
-			return 0, nil
-		case c.readEnd != nil:
-			return 0, c.readEnd
 		case nonblock:
 			c.startReaderLocked() // readiness says when there is something
 			return 0, newError(CodeWouldBlock, "Resource temporarily unavailable")
@@ -62,6 +45,35 @@ func (c *Conn) Read(ctx context.Context, p []byte, nonblock bool) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// readOverLocked is what a read finds before reading anything: done, with
+// what the reader read ahead or why reading is over; not done when the
+// read must read (or wait).
+func (c *Conn) readOverLocked(p []byte) (n int, err error, done bool) {
+	switch {
+	case c.closed || c.readShut:
+		return 0, newError(CodeClosed, "Connection is closed"), true
+	case c.state == StateFailed:
+		return 0, c.hsErr, true
+	case c.state != StateDone:
+		return 0, newError(CodeFailed, "The TLS handshake has not completed"), true
+	case c.pendingBytes > 0:
+		return c.takeLocked(p), nil, true
+	case c.readTimedOut:
+		c.readTimedOut = false
+		return 0, newError(CodeTimedOut, "Socket I/O timed out"), true
+	case c.readEnd == errCleanEOF:
+		return 0, nil, true
+	case c.readEnd == errRawEOF:
+		if c.requireNotify {
+			return 0, newError(CodeEOF, "TLS connection closed unexpectedly"), true
+		}
+		return 0, nil, true
+	case c.readEnd != nil:
+		return 0, c.readEnd, true
+	}
+	return 0, nil, false
 }
 
 // readDirectLocked reads into p on the caller's thread, with c.mu held on
@@ -136,17 +148,10 @@ func (c *Conn) Write(ctx context.Context, p []byte, nonblock bool) (int, error) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
+		if err, done := c.writeOverLocked(p); done {
+			return 0, err
+		}
 		switch {
-		case c.closed || c.writeShut:
-			return 0, newError(CodeClosed, "Connection is closed")
-		case c.state == StateFailed:
-			return 0, c.hsErr
-		case c.state != StateDone:
-			return 0, newError(CodeFailed, "The TLS handshake has not completed")
-		case c.writeErr != nil:
-			return 0, c.writeErr
-		case len(p) == 0:
-			return 0, nil
 		case c.direct && !c.writing && len(c.queue) == 0 && c.unsentLocked() < writeQueueLimit:
 			return c.writeDirectLocked(p)
 		case c.unsentLocked() < writeQueueLimit:
@@ -166,6 +171,24 @@ func (c *Conn) Write(ctx context.Context, p []byte, nonblock bool) (int, error) 
 			return 0, err
 		}
 	}
+}
+
+// writeOverLocked is whether a write of p is over before it writes
+// anything, and with what error (none for an empty p).
+func (c *Conn) writeOverLocked(p []byte) (err error, done bool) {
+	switch {
+	case c.closed || c.writeShut:
+		return newError(CodeClosed, "Connection is closed"), true
+	case c.state == StateFailed:
+		return c.hsErr, true
+	case c.state != StateDone:
+		return newError(CodeFailed, "The TLS handshake has not completed"), true
+	case c.writeErr != nil:
+		return c.writeErr, true
+	case len(p) == 0:
+		return nil, true
+	}
+	return nil, false
 }
 
 // writeDirectLocked encrypts and sends p (as much of it as the queue's
@@ -228,8 +251,12 @@ func (c *Conn) takeLocked(p []byte) int {
 // waitLocked waits for the next change, with c.mu held on entry and return.
 func (c *Conn) waitLocked(ctx context.Context, doing string) error {
 	wait := c.changed
+	c.waiting++
 	c.mu.Unlock()
-	defer c.mu.Lock()
+	defer func() {
+		c.mu.Lock()
+		c.waiting--
+	}()
 	select {
 	case <-wait:
 		return nil
@@ -353,12 +380,14 @@ func (c *Conn) writeLoop(tc *tls.Conn) {
 			return
 		}
 		if len(c.queue) == 0 {
+			c.flushing = true
 			c.mu.Unlock()
 			err := c.raw.flush()
 			if err != nil {
 				err = c.writeError(err)
 			}
 			c.mu.Lock()
+			c.flushing = false
 			if err != nil && c.writeErr == nil {
 				c.writeErr = err
 			}
