@@ -197,20 +197,7 @@ func (c *Conn) writeOrWaitLocked(p []byte, waited Waited) (int, Need, error) {
 		}
 		// Nothing of p went yet, and the backlog is empty: what the
 		// socket does not take of p goes to it.
-		tc := c.tc
-		p = p[:min(len(p), writeQueueLimit)]
-		c.mu.Unlock()
-		c.raw.inline.Store(true)
-		n, err := tc.Write(p)
-		c.raw.inline.Store(false)
-		if err != nil {
-			err = c.writeError(err)
-		}
-		c.mu.Lock()
-		if err != nil && c.writeErr == nil {
-			c.writeErr = err
-		}
-		if n > 0 {
+		if n := c.sealOnCallerLocked(p[:min(len(p), writeQueueLimit)]); n > 0 {
 			c.callerTook = n
 		}
 		if c.writeErr == nil && !c.closed && c.raw.backlogLen() > 0 {

@@ -196,9 +196,22 @@ func (c *Conn) writeOverLocked(p []byte) (err error, done bool) {
 // (released meanwhile). It never waits: what the socket does not take at
 // once waits in the transport's backlog, which the writer sends.
 func (c *Conn) writeDirectLocked(p []byte) (int, error) {
-	tc := c.tc
-	p = p[:min(len(p), writeQueueLimit-c.unsentLocked())]
 	c.writing = true
+	n := c.sealOnCallerLocked(p[:min(len(p), writeQueueLimit-c.unsentLocked())])
+	c.writing = false
+	c.changedLocked() // the writer sends the backlog; CloseWrite goes on
+	if n > 0 {
+		return n, nil
+	}
+	return 0, c.writeErr
+}
+
+// sealOnCallerLocked encrypts p and hands it to the transport on the
+// caller's thread (what the socket does not take goes to the backlog),
+// with c.mu held on entry and return (released meanwhile); an error is
+// kept as the connection's sticky write error.
+func (c *Conn) sealOnCallerLocked(p []byte) int {
+	tc := c.tc
 	c.mu.Unlock()
 	c.raw.inline.Store(true)
 	n, err := tc.Write(p)
@@ -207,15 +220,10 @@ func (c *Conn) writeDirectLocked(p []byte) (int, error) {
 		err = c.writeError(err)
 	}
 	c.mu.Lock()
-	c.writing = false
 	if err != nil && c.writeErr == nil {
 		c.writeErr = err
 	}
-	c.changedLocked() // the writer sends the backlog; CloseWrite goes on
-	if n > 0 {
-		return n, nil
-	}
-	return 0, c.writeErr
+	return n
 }
 
 // unsentLocked is what writes took that has not gone to the transport:
